@@ -1,0 +1,156 @@
+// Package app is the composition root: it wires configuration, database, store, sessions,
+// handlers and routes into one App.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/sessions"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/aidantsconnect/ac/app/otp"
+	"github.com/aidantsconnect/ac/app/pgembed"
+	"github.com/aidantsconnect/ac/handlers"
+	"github.com/aidantsconnect/ac/migrations"
+	"github.com/aidantsconnect/ac/store"
+)
+
+// App is the running service.
+type App struct {
+	Cfg      Config
+	Log      *slog.Logger
+	DB       *bun.DB
+	Store    *store.Store
+	Sessions *store.SessionStore
+	Handlers *handlers.Handlers
+	Fiber    *fiber.App
+
+	pg *pgembed.Server
+}
+
+// New opens (or starts) the database, migrates it, seeds demo data outside production, and
+// builds the HTTP app. Close releases everything.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &App{Cfg: cfg, Log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "postgres"))
+		if err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		log.Info("starting embedded PostgreSQL", "dir", dir)
+		a.pg, err = pgembed.Start(ctx, pgembed.Options{DataDir: dir, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		dsn = a.pg.DSN()
+	}
+	db, err := openDB(dsn)
+	if err != nil {
+		return nil, err
+	}
+	a.DB = db
+	if err := db.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	if n, err := migrations.Up(ctx, db); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.Info("migrations applied", "count", n)
+	}
+	sealer, err := store.NewSealer(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	a.Store = store.New(db, cfg.Now, sealer)
+	a.Sessions = a.Store.NewSessionStore(store.DeriveKey(cfg.SecretKey, "aidants-connect/session/v1"), sessions.Options{
+		Path: "/", MaxAge: int(cfg.SessionTTL.Seconds()), HttpOnly: true, Secure: cfg.Secure(), SameSite: http.SameSiteLaxMode,
+	})
+	if cfg.Dev() && !cfg.SkipSeed {
+		if err := SeedDemo(ctx, a.Store); err != nil {
+			return nil, err
+		}
+	}
+	a.Handlers = &handlers.Handlers{
+		Store: a.Store, Sessions: a.Sessions, Verify: otp.StoreVerify, Log: log,
+		Mode: string(cfg.Mode), BaseURL: cfg.BaseURL, ActivityTimeout: cfg.ActivityTimeout,
+		LoginRateLimit: cfg.LoginRateLimit, LoginRateWindow: cfg.LoginRateWindow, SecureCookies: cfg.Secure(),
+	}
+	a.Fiber = fiber.New(fiber.Config{
+		AppName:               "Aidants Connect",
+		Immutable:             true, // fasthttp reuses buffers: values must outlive the handler safely
+		DisableStartupMessage: true,
+		ErrorHandler:          a.errorHandler,
+		BodyLimit:             1 << 20,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ProxyHeader:           cfg.ProxyHeader,
+	})
+	a.routes()
+	ok = true
+	return a, nil
+}
+
+func openDB(dsn string) (*bun.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	sqldb := sql.OpenDB(stdlib.GetConnector(*cfg))
+	sqldb.SetMaxOpenConns(20)
+	sqldb.SetMaxIdleConns(10)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+// Serve accepts connections on ln until ctx is cancelled, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.Fiber.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		if err := a.Fiber.ShutdownWithTimeout(10 * time.Second); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		return nil
+	}
+}
+
+// Close releases the database and stops the embedded Postgres, if any.
+func (a *App) Close() error {
+	var errs []error
+	if a.DB != nil {
+		errs = append(errs, a.DB.Close())
+	}
+	if a.pg != nil {
+		errs = append(errs, a.pg.Stop())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Mode is how the binary runs: dev (default), sandbox (bac à sable) or production.
+type Mode string
+
+const (
+	ModeDev        Mode = "dev"
+	ModeSandbox    Mode = "sandbox"
+	ModeProduction Mode = "production"
+)
+
+// devSecret is the well-known development key. Production refuses it.
+const devSecret = "dev-only-secret-key-do-not-use-in-production-0000000000000000"
+
+// Config is everything the app reads from its environment.
+type Config struct {
+	Mode        Mode
+	Addr        string // AC_ADDR
+	BaseURL     string // AC_BASE_URL, no trailing slash
+	DatabaseURL string // DATABASE_URL; empty → embedded Postgres under DataDir
+	DataDir     string // AC_DATA_DIR
+	SecretKey   []byte // AC_SECRET_KEY (hex or ≥ 32 characters)
+	SMTPURL     string // AC_SMTP_URL, production mail (smtp://user:pass@host:port)
+	MailFrom    string // AC_MAIL_FROM
+	ProxyHeader string // AC_PROXY_HEADER: header carrying the client IP behind a trusted proxy (e.g. X-Forwarded-For)
+
+	SessionTTL       time.Duration
+	ActivityTimeout  time.Duration
+	LoginRateLimit   int           // login attempts per IP per window
+	LoginRateWindow  time.Duration
+	Now              func() time.Time // the clock; tests inject one
+	SkipSeed         bool             // AC_SEED=0: do not insert demo data in dev/sandbox
+}
+
+// Load reads the configuration from getenv, with dev defaults, and refuses unsafe production settings.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Mode:            Mode(get("AC_MODE", string(ModeDev))),
+		Addr:            get("AC_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:     get("DATABASE_URL", ""),
+		DataDir:         get("AC_DATA_DIR", "./.data"),
+		SMTPURL:         get("AC_SMTP_URL", ""),
+		ProxyHeader:     get("AC_PROXY_HEADER", ""),
+		MailFrom:        get("AC_MAIL_FROM", "Aidants Connect <nepasrepondre@aidantsconnect.beta.gouv.fr>"),
+		SessionTTL:      24 * time.Hour,
+		ActivityTimeout: 15 * time.Minute,
+		LoginRateLimit:  30,
+		LoginRateWindow: 10 * time.Minute,
+		SkipSeed:        get("AC_SEED", "1") == "0",
+	}
+	switch c.Mode {
+	case ModeDev, ModeSandbox, ModeProduction:
+	default:
+		return c, fmt.Errorf("AC_MODE=%q: expected dev, sandbox or production", c.Mode)
+	}
+	c.BaseURL = strings.TrimRight(get("AC_BASE_URL", "http://"+c.Addr), "/")
+	if _, err := url.ParseRequestURI(c.BaseURL); err != nil {
+		return c, fmt.Errorf("AC_BASE_URL %q is not a URL", c.BaseURL)
+	}
+	secret := get("AC_SECRET_KEY", "")
+	if secret == "" && c.Mode != ModeProduction {
+		secret = devSecret
+	}
+	if b, err := hex.DecodeString(secret); err == nil && len(b) >= 32 {
+		c.SecretKey = b
+	} else {
+		c.SecretKey = []byte(secret)
+	}
+	if c.Mode == ModeProduction {
+		var missing []string
+		if c.DatabaseURL == "" {
+			missing = append(missing, "DATABASE_URL")
+		}
+		if getenv("AC_BASE_URL") == "" || !strings.HasPrefix(c.BaseURL, "https://") {
+			missing = append(missing, "AC_BASE_URL (https)")
+		}
+		if len(c.SecretKey) < 32 || secret == devSecret {
+			missing = append(missing, "AC_SECRET_KEY (at least 32 random bytes, e.g. `openssl rand -hex 32`)")
+		}
+		if c.SMTPURL == "" {
+			missing = append(missing, "AC_SMTP_URL")
+		}
+		if len(missing) > 0 {
+			return c, errors.New("production mode refuses to start without: " + strings.Join(missing, ", "))
+		}
+	}
+	return c, nil
+}
+
+// Dev reports whether demo conveniences (demo codes, outbox page, simulator) are on.
+func (c Config) Dev() bool { return c.Mode != ModeProduction }
+
+// Secure reports whether cookies must be Secure (anything served over https).
+func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }

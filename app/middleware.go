@@ -1,0 +1,192 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"runtime/debug"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/handlers"
+)
+
+type requestIDKey struct{}
+
+// requestID tags each request with an id, echoed in a header and every log line about it.
+func (a *App) requestID(c *fiber.Ctx) error {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	c.Set("X-Request-Id", id)
+	c.SetUserContext(context.WithValue(c.UserContext(), requestIDKey{}, id))
+	return c.Next()
+}
+
+// RequestID returns the id requestID stored in ctx.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// accessLog writes one line per request (never query strings: they may carry tokens).
+func (a *App) accessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			a.Log.Error("error handler failed", "err", herr)
+		}
+		err = nil
+	}
+	path := c.Path()
+	if c.Route() != nil && c.Route().Path != "" {
+		path = c.Route().Path // "/code/:token/" rather than the token itself
+	}
+	a.Log.Info("request", "id", RequestID(c.UserContext()), "method", c.Method(), "route", path,
+		"status", c.Response().StatusCode(), "dur_ms", time.Since(start).Milliseconds(), "bytes", len(c.Response().Body()))
+	return err
+}
+
+// recoverPanic turns a panic into a logged 500 page.
+func (a *App) recoverPanic(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.Log.Error("panic", "id", RequestID(c.UserContext()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return c.Next()
+}
+
+// csp allows only our own origin: no inline script or style, no framing, forms only to us.
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+func (a *App) securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", csp)
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Cross-Origin-Opener-Policy", "same-origin")
+	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	if a.Cfg.Mode == ModeProduction {
+		c.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	return c.Next()
+}
+
+const csrfCookie = "ac_csrf"
+const csrfHeader = "X-CSRF-Token"
+const csrfField = "csrf_token"
+
+// csrf is a double-submit check: a random token lives in an HttpOnly SameSite cookie and must
+// come back in the X-CSRF-Token header (htmx, from hx-headers) or the csrf_token form field
+// (plain forms). Cross-site requests, which cannot read the cookie, cannot echo it. Being
+// stateless it works across app instances without a database write per anonymous visitor.
+func (a *App) csrf(c *fiber.Ctx) error {
+	token := c.Cookies(csrfCookie)
+	if len(token) != 43 {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return fmt.Errorf("csrf token: %w", err)
+		}
+		token = ""
+		fresh := base64.RawURLEncoding.EncodeToString(b)
+		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: fresh, Path: "/", HTTPOnly: true, Secure: a.Cfg.Secure(), SameSite: "Lax", MaxAge: 0})
+		c.Locals(handlers.CSRFTokenLocal, fresh)
+	} else {
+		c.Locals(handlers.CSRFTokenLocal, token)
+	}
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	sent := c.Get(csrfHeader)
+	if sent == "" {
+		sent = c.FormValue(csrfField)
+	}
+	if token == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 || !a.sameOrigin(c) {
+		a.Log.Warn("csrf rejected", "id", RequestID(c.UserContext()), "route", c.Path())
+		return fiber.ErrForbidden
+	}
+	return c.Next()
+}
+
+// sameOrigin rejects requests whose Origin (when the browser sends one) is another site.
+func (a *App) sameOrigin(c *fiber.Ctx) bool {
+	if c.Get("Sec-Fetch-Site") == "cross-site" {
+		return false
+	}
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" || origin == "null" {
+		return origin == ""
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return u.Host == string(c.Request().Host())
+}
+
+// loadCurrent resolves the session and the logged-in aidant for every page.
+func (a *App) loadCurrent(c *fiber.Ctx) error {
+	if _, err := a.Handlers.LoadCurrent(c); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// requireAidant sends anonymous visitors to the login page, then back here.
+func (a *App) requireAidant(c *fiber.Ctx) error {
+	if handlers.CurrentAidant(c) != nil {
+		return c.Next()
+	}
+	next := ""
+	if c.Method() == fiber.MethodGet {
+		next = "?next=" + url.QueryEscape(string(c.Request().URI().RequestURI()))
+	}
+	return redirectTo(c, "/accounts/login/"+next)
+}
+
+// requireActivity asks for a code again after ActivityTimeout without activity, then returns
+// to the page the aidant asked for (for a POST, the page it came from).
+func (a *App) requireActivity(c *fiber.Ctx) error {
+	if !handlers.IsStale(c) {
+		return c.Next()
+	}
+	next := string(c.Request().URI().RequestURI())
+	if c.Method() != fiber.MethodGet {
+		next = "/espace-aidant/"
+		if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host == string(c.Request().Host()) {
+			next = ref.RequestURI()
+		}
+	}
+	return redirectTo(c, "/activity_check/?next="+url.QueryEscape(handlers.SafeNext(next)))
+}
+
+// redirectTo is a guard's redirect: a full navigation for htmx, 303 otherwise.
+func redirectTo(c *fiber.Ctx, path string) error {
+	if c.Get("HX-Request") == "true" {
+		c.Set("HX-Location", path)
+		return c.SendStatus(fiber.StatusOK)
+	}
+	return c.Redirect(path, fiber.StatusSeeOther)
+}
+
+func (a *App) healthz(c *fiber.Ctx) error { return c.SendString("ok") }
+
+func (a *App) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(ctx); err != nil {
+		a.Log.Error("not ready", "err", err)
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
+	}
+	return c.SendString("ok")
+}

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/assets"
+)
+
+// routes is THE route table: every method, path, middleware chain and handler.
+func (a *App) routes() {
+	h := a.Handlers
+	f := a.Fiber
+
+	f.Use(a.requestID, a.accessLog, a.recoverPanic, a.securityHeaders)
+
+	f.Get("/healthz", a.healthz)
+	f.Get("/readyz", a.readyz)
+	f.Get("/static/*", assets.Handler())
+
+	// Everything below is a page: CSRF on unsafe methods, session and current aidant loaded.
+	pages := f.Group("", a.csrf, a.loadCurrent)
+
+	pages.Get("/", h.Home)
+	pages.Get("/accessibilite/", h.TextPage("Déclaration d'accessibilité",
+		"Aidants Connect s'engage à rendre son service accessible, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.",
+		"État de conformité : partiellement conforme, en attente d'un audit complet.",
+		"Pour signaler un défaut d'accessibilité, écrivez à l'équipe : vous recevrez une réponse ou l'information sous une autre forme."))
+	pages.Get("/mentions-legales/", h.TextPage("Mentions légales",
+		"Aidants Connect est un service public numérique de l'État.",
+		"Les données personnelles sont traitées pour la seule exécution des mandats et la sécurité du service."))
+	pages.Get("/cgu/", h.TextPage("Conditions générales d'utilisation",
+		"L'aidant utilise Aidants Connect dans le cadre de ses missions professionnelles, après une formation et une habilitation.",
+		"Chaque action réalisée pour le compte d'un usager est enregistrée dans un journal."))
+
+	// Login (reference URLs kept).
+	pages.Get("/login/", func(c *fiber.Ctx) error { return c.Redirect("/accounts/login/", fiber.StatusMovedPermanently) })
+	pages.Get("/accounts/login/", h.LoginNew)
+	pages.Post("/accounts/login/", h.LoginCreate)
+	pages.Get("/accounts/login/confirmation/", h.LoginSent)
+	pages.Get("/chargement/code/:token/", h.MagicLinkWait)
+	pages.Post("/code/:token/", h.MagicLinkLogin)
+	pages.Post("/logout-session/", h.Logout)
+	pages.Get("/activity_check/", a.requireAidant, h.ActivityCheckNew)
+	pages.Post("/activity_check/", a.requireAidant, h.ActivityCheckCreate)
+
+	// Espace aidant: logged in, and active recently (activity check).
+	espace := pages.Group("/espace-aidant", a.requireAidant, a.requireActivity)
+	espace.Get("/", h.EspaceHome)
+	espace.Post("/organisations/switch_main", h.OrganisationSwitch)
+
+	if a.Cfg.Dev() {
+		pages.Get("/dev/emails/", h.DevEmails)
+	}
+
+	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}

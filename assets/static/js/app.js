@@ -1,0 +1,123 @@
+// Aidants Connect's only script besides htmx. Both are loaded with `defer`, htmx first,
+// so this runs after htmx is defined and before it processes the page.
+// Every page works without JavaScript: this only makes htmx behave for our CSP and
+// server conventions, moves focus after swaps, and submits data-autosubmit forms.
+(function () {
+  'use strict';
+
+  var htmx = window.htmx;
+
+  if (htmx) {
+    Object.assign(htmx.config, {
+      responseHandling: [
+        { code: '204', swap: false },
+        { code: '[23]..', swap: true },
+        // Validation failure: the re-rendered form, swapped like a success.
+        { code: '422', swap: true },
+        // Other errors: the server's error fragment, into the layout's #ac-error.
+        { code: '[45]..', swap: true, error: true, target: '#ac-error', swapOverride: 'innerHTML', select: 'unset' }
+      ],
+      // No page snapshots in sessionStorage (they would hold personal data), and Back
+      // reloads the real page instead of showing a half-restored one.
+      historyCacheSize: 0,
+      refreshOnHistoryMiss: true,
+      historyRestoreAsHxRequest: false,
+      // CSP: default-src 'self', no 'unsafe-inline', no 'unsafe-eval'.
+      includeIndicatorStyles: false,
+      allowEval: false,
+      allowScriptTags: false,
+      selfRequestsOnly: true
+    });
+
+    // A boosted navigation or form that fails gets the server's full error page, like
+    // without JavaScript (htmx pushes its URL anyway), not a fragment in #ac-error.
+    document.addEventListener('htmx:beforeSwap', function (event) {
+      var detail = event.detail;
+      if (detail.boosted && detail.xhr.status >= 400 && detail.xhr.status !== 422) {
+        detail.target = detail.requestConfig.target;
+        detail.swapOverride = undefined;
+        detail.selectOverride = undefined;
+      }
+    });
+
+    // No answer at all (offline, dropped link): show the layout's prepared message.
+    var showNetworkError = function () {
+      var region = document.getElementById('ac-error');
+      var message = document.getElementById('ac-error-network');
+      if (!region || !message || !message.content) return;
+      region.replaceChildren(message.content.cloneNode(true));
+      focusFirst([region]);
+    };
+    document.addEventListener('htmx:sendError', showNetworkError);
+    document.addEventListener('htmx:timeout', showNetworkError);
+  }
+
+  // Focus after a swap, so that screen-reader users land where the page changed:
+  // an error summary first, else an element marked data-focus, else the new h1
+  // (unless htmx already put focus inside the new content, e.g. on [autofocus]).
+  var settled = [];
+
+  document.addEventListener('htmx:afterSettle', function (event) {
+    settled.push(event.target);
+    if (settled.length === 1) setTimeout(focusSettled, 0);
+  });
+
+  function focusSettled() {
+    var roots = settled.filter(function (el) { return el.isConnected; });
+    settled = [];
+    if (find(roots, '.fr-alert--error[tabindex="-1"]') || find(roots, '[data-focus]')) {
+      focusFirst(roots);
+      return;
+    }
+    var active = document.activeElement;
+    var focusInside = active && active !== document.body && roots.some(function (r) { return r.contains(active); });
+    var h1 = find(roots, 'h1');
+    if (h1 && !focusInside) focus(h1);
+  }
+
+  function focusFirst(roots) {
+    var el = find(roots, '.fr-alert--error[tabindex="-1"]') || find(roots, '[data-focus]') || find(roots, 'h1');
+    if (el) focus(el);
+  }
+
+  function find(roots, selector) {
+    for (var i = 0; i < roots.length; i++) {
+      var root = roots[i];
+      if (root.matches && root.matches(selector)) return root;
+      var el = root.querySelector && root.querySelector(selector);
+      if (el) return el;
+    }
+    return null;
+  }
+
+  function focus(el) {
+    if (el.tabIndex < 0 && !el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
+    el.focus();
+  }
+
+  // <form data-autosubmit="3000"> submits itself after 3000 ms (through htmx when it
+  // carries hx-*); it keeps a visible submit button for JavaScript-off users.
+  var scheduled = new WeakSet();
+
+  function scheduleAutosubmit(root) {
+    var forms = [];
+    if (root.matches && root.matches('form[data-autosubmit]')) forms.push(root);
+    if (root.querySelectorAll) forms.push.apply(forms, root.querySelectorAll('form[data-autosubmit]'));
+    forms.forEach(function (form) {
+      var delay = parseInt(form.getAttribute('data-autosubmit'), 10);
+      if (scheduled.has(form) || !(delay >= 0)) return;
+      scheduled.add(form);
+      setTimeout(function () {
+        if (!form.isConnected) return;
+        if (form.requestSubmit) form.requestSubmit();
+        else form.submit();
+      }, delay);
+    });
+  }
+
+  if (htmx) {
+    htmx.onLoad(scheduleAutosubmit); // the page, then every piece of swapped content
+  } else {
+    document.addEventListener('DOMContentLoaded', function () { scheduleAutosubmit(document.body); });
+  }
+})();

@@ -1,0 +1,192 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/views/auth"
+	"github.com/aidantsconnect/ac/views/public"
+	"github.com/aidantsconnect/ac/views/ui"
+)
+
+// msgLoginRefused is the one message for every login failure, so the form reveals nothing
+// about which accounts exist.
+const msgLoginRefused = "Les informations saisies ne permettent pas de vous identifier."
+
+const homePath = "/espace-aidant/"
+
+// LoginNew shows the login form; an aidant already logged in goes on.
+func (h *Handlers) LoginNew(c *fiber.Ctx) error {
+	next := SafeNext(c.Query("next"))
+	if CurrentAidant(c) != nil {
+		return redirect(c, orDefault(next))
+	}
+	return render(c, fiber.StatusOK, auth.Login(h.shell(c, "Connexion"), auth.LoginData{Next: next}))
+}
+
+// normaliseCode strips the spaces people type between digit groups.
+func normaliseCode(s string) string { return strings.Join(strings.Fields(s), "") }
+
+// validCode reports a six-digit code.
+func validCode(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// LoginCreate checks email and code and sends the login link.
+func (h *Handlers) LoginCreate(c *fiber.Ctx) error {
+	d := auth.LoginData{
+		Email: strings.TrimSpace(c.FormValue("email")),
+		Next:  SafeNext(c.FormValue("next")),
+	}
+	code := normaliseCode(c.FormValue("otp_token"))
+	if _, err := mail.ParseAddress(d.Email); err != nil || !strings.Contains(d.Email, "@") || strings.ContainsAny(d.Email, "<> ") {
+		if d.Email == "" {
+			d.Errors.Add("email", "Saisissez votre adresse e-mail.")
+		} else {
+			d.Errors.Add("email", "Saisissez une adresse e-mail valide, par exemple nom@domaine.fr.")
+		}
+	}
+	if !validCode(code) {
+		d.Errors.Add("otp_token", "Saisissez le code à 6 chiffres, sans lettres.")
+	}
+	if d.Errors.Any() {
+		return render(c, fiber.StatusUnprocessableEntity, auth.Login(h.shell(c, "Connexion"), d))
+	}
+	ok, err := h.Store.Hit(c.UserContext(), "login:"+c.IP(), h.LoginRateWindow, h.LoginRateLimit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return h.TooManyRequests(c)
+	}
+	err = h.Store.RequestLogin(c.UserContext(), store.LoginInput{
+		Email: d.Email, Code: code, NextPath: d.Next, Verify: h.Verify, AllowDemo: h.Dev(),
+		LinkEmail: h.loginEmail,
+	})
+	if errors.Is(err, store.ErrLoginRefused) {
+		d.Errors = ui.Errors{{Field: "", Message: msgLoginRefused}}
+		return render(c, fiber.StatusUnprocessableEntity, auth.Login(h.shell(c, "Connexion"), d))
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/accounts/login/confirmation/")
+}
+
+func (h *Handlers) loginEmail(a *store.Aidant, token string) store.Email {
+	link := h.BaseURL + "/chargement/code/" + token + "/"
+	return store.Email{
+		To:      a.Email,
+		Subject: "Votre lien de connexion à Aidants Connect",
+		BodyText: fmt.Sprintf("Bonjour %s,\n\nPour vous connecter à Aidants Connect, ouvrez ce lien :\n%s\n\n"+
+			"Il est valable 5 minutes et ne fonctionne qu'une fois.\n"+
+			"Si vous n'avez pas demandé à vous connecter, ignorez ce message : personne ne peut se connecter sans votre code.\n\n"+
+			"L'équipe Aidants Connect\n", a.FirstName, link),
+	}
+}
+
+// LoginSent confirms the link was sent.
+func (h *Handlers) LoginSent(c *fiber.Ctx) error {
+	return render(c, fiber.StatusOK, auth.EmailSent(h.shell(c, "Confirmation de connexion")))
+}
+
+// MagicLinkWait is what the emailed link opens: a page that posts the token, never a login by GET.
+func (h *Handlers) MagicLinkWait(c *fiber.Ctx) error {
+	token := c.Params("token")
+	if token == "" || len(token) > 128 {
+		return fiber.ErrNotFound
+	}
+	return render(c, fiber.StatusOK, auth.Wait(h.shell(c, "Connexion en cours"), auth.WaitData{Token: token}))
+}
+
+// MagicLinkLogin consumes the token and starts the session.
+func (h *Handlers) MagicLinkLogin(c *fiber.Ctx) error {
+	a, next, err := h.Store.Login(c.UserContext(), c.Params("token"))
+	if errors.Is(err, store.ErrNotFound) {
+		h.setFlash(c, "link-invalid")
+		return redirect(c, "/accounts/login/")
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.startSession(c, a.ID); err != nil {
+		return err
+	}
+	return redirect(c, orDefault(SafeNext(next)))
+}
+
+// Logout ends the session on the server.
+func (h *Handlers) Logout(c *fiber.Ctx) error {
+	sess, err := h.Session(c)
+	if err != nil {
+		return err
+	}
+	sess.Options.MaxAge = -1
+	if err := h.SaveSession(c, sess); err != nil {
+		return err
+	}
+	h.setFlash(c, "logged-out")
+	return redirect(c, "/")
+}
+
+// ActivityCheckNew asks for a code again.
+func (h *Handlers) ActivityCheckNew(c *fiber.Ctx) error {
+	return render(c, fiber.StatusOK, auth.ActivityCheck(h.shell(c, "Session expirée"), auth.ActivityData{Next: orDefault(SafeNext(c.Query("next")))}))
+}
+
+// ActivityCheckCreate checks the code and returns to the page the aidant was on.
+func (h *Handlers) ActivityCheckCreate(c *fiber.Ctx) error {
+	d := auth.ActivityData{Next: orDefault(SafeNext(c.FormValue("next")))}
+	code := normaliseCode(c.FormValue("otp_token"))
+	if !validCode(code) {
+		d.Errors.Add("otp_token", "Saisissez le code à 6 chiffres, sans lettres.")
+		return render(c, fiber.StatusUnprocessableEntity, auth.ActivityCheck(h.shell(c, "Session expirée"), d))
+	}
+	a := CurrentAidant(c)
+	ok, err := h.Store.CheckActivityCode(c.UserContext(), a.ID, code, h.Verify, h.Dev())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		d.Errors.Add("otp_token", "Ce code n'est pas valide. Attendez le code suivant et réessayez.")
+		return render(c, fiber.StatusUnprocessableEntity, auth.ActivityCheck(h.shell(c, "Session expirée"), d))
+	}
+	sess, err := h.Session(c)
+	if err != nil {
+		return err
+	}
+	sess.Values[sessSeen] = h.now().Unix()
+	if err := h.SaveSession(c, sess); err != nil {
+		return err
+	}
+	return redirect(c, d.Next)
+}
+
+// TooManyRequests answers a rate-limited request.
+func (h *Handlers) TooManyRequests(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderRetryAfter, "600")
+	return render(c, fiber.StatusTooManyRequests, public.Error(h.shell(c, "Trop de tentatives"), public.ErrorData{
+		Status: fiber.StatusTooManyRequests, Title: "Trop de tentatives",
+		Message: "Trop de tentatives de connexion depuis votre réseau. Patientez quelques minutes avant de réessayer.",
+	}))
+}
+
+func orDefault(next string) string {
+	if next == "" {
+		return homePath
+	}
+	return next
+}

@@ -1,0 +1,24 @@
+package handlers
+
+import "github.com/gofiber/fiber/v2"
+
+// This file and render.go are the only places that read or write HX-* headers.
+
+// isHTMX reports a request made by htmx (boosted or not).
+func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }
+
+// wantsFragment reports whether a fragment may be served instead of a full page: an htmx
+// request that is neither boosted navigation nor a history restore.
+func wantsFragment(c *fiber.Ctx) bool {
+	return isHTMX(c) && c.Get("HX-Boosted") != "true" && c.Get("HX-History-Restore-Request") != "true"
+}
+
+// redirect sends the browser to a local path after a successful action: HX-Location on a 2xx
+// for htmx (an in-place navigation that keeps the page shell) (htmx ignores HX-* headers on 3xx), 303 otherwise.
+func redirect(c *fiber.Ctx, path string) error {
+	if isHTMX(c) {
+		c.Set("HX-Location", path)
+		return c.SendStatus(fiber.StatusOK)
+	}
+	return c.Redirect(path, fiber.StatusSeeOther)
+}

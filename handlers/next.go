@@ -1,0 +1,23 @@
+package handlers
+
+import (
+	"net/url"
+	"strings"
+)
+
+// SafeNext returns next when it is a local path on this site, and "" otherwise: no scheme, no
+// host, no protocol-relative "//" or "/\" (browsers treat a backslash as a slash), no control
+// characters.
+func SafeNext(next string) string {
+	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") {
+		return ""
+	}
+	if strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\\\r\n\t\x00") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	return u.RequestURI()
+}

@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/views/public"
+)
+
+// Home is the public landing page.
+func (h *Handlers) Home(c *fiber.Ctx) error {
+	return render(c, fiber.StatusOK, public.Home(h.shell(c, "")))
+}
+
+// TextPage serves a fixed content page.
+func (h *Handlers) TextPage(title string, paragraphs ...string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		return render(c, fiber.StatusOK, public.TextPage(h.shell(c, title), paragraphs))
+	}
+}
+
+// DevEmails is the outbox, readable in dev and sandbox only (the route exists only there).
+func (h *Handlers) DevEmails(c *fiber.Ctx) error {
+	emails, err := h.Store.ListEmails(c.UserContext(), 50)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, public.Emails(h.shell(c, "Boîte d'envoi"), emails))
+}
+
+// ErrorPage renders the French error page for a status.
+func (h *Handlers) ErrorPage(c *fiber.Ctx, status int) error {
+	d := public.ErrorData{Status: status}
+	switch status {
+	case fiber.StatusBadRequest:
+		d.Title, d.Message = "Requête invalide", "La demande envoyée n'est pas valide. Revenez en arrière et réessayez."
+	case fiber.StatusForbidden:
+		d.Title, d.Message = "Accès refusé", "Vous n'avez pas accès à cette page, ou le formulaire a expiré. Revenez en arrière, rechargez la page et réessayez."
+	case fiber.StatusNotFound:
+		d.Title, d.Message = "Page introuvable ou inaccessible", "La page que vous cherchez n'existe pas ou ne vous est pas accessible. Vérifiez l'adresse, ou repartez de la page d'accueil."
+	case fiber.StatusMethodNotAllowed:
+		d.Title, d.Message = "Action impossible", "Cette adresse ne permet pas cette action."
+	case fiber.StatusUnprocessableEntity:
+		d.Title, d.Message = "Données invalides", "Les informations envoyées ne sont pas valides. Revenez en arrière, corrigez-les et réessayez."
+	case fiber.StatusRequestEntityTooLarge:
+		d.Title, d.Message = "Envoi trop volumineux", "Les informations envoyées sont trop volumineuses."
+	default:
+		d.Status = fiber.StatusInternalServerError
+		d.Title, d.Message = "Erreur du service", "Une erreur est survenue de notre côté. Elle a été enregistrée. Réessayez dans quelques instants."
+	}
+	return render(c, d.Status, public.Error(h.shell(c, d.Title), d))
+}

@@ -1,0 +1,167 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/sessions"
+
+	"github.com/aidantsconnect/ac/store"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "ac_session"
+
+// Session values.
+const (
+	sessSeen = "seen" // unix seconds of the last request counted as activity
+)
+
+// sessionKey, currentKey index request locals.
+type localKey int
+
+const (
+	sessionLocal localKey = iota
+	currentLocal
+)
+
+type requestSession struct {
+	req  *http.Request
+	sess *sessions.Session
+}
+
+// headerWriter collects the Set-Cookie headers gorilla writes, to copy them into Fiber's response.
+type headerWriter struct{ h http.Header }
+
+func (w headerWriter) Header() http.Header       { return w.h }
+func (w headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w headerWriter) WriteHeader(int)             {}
+
+// Session returns the request's session, loading it once. gorilla/sessions speaks net/http,
+// so it gets a minimal request carrying only the cookie header and the request context.
+func (h *Handlers) Session(c *fiber.Ctx) (*sessions.Session, error) {
+	if rs, ok := c.Locals(sessionLocal).(*requestSession); ok {
+		return rs.sess, nil
+	}
+	req, err := http.NewRequestWithContext(c.UserContext(), http.MethodGet, "/", nil)
+	if err != nil {
+		return nil, fmt.Errorf("session request: %w", err)
+	}
+	if cookie := c.Get(fiber.HeaderCookie); cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	sess, err := h.Sessions.Get(req, SessionCookie)
+	if err != nil {
+		return nil, err
+	}
+	c.Locals(sessionLocal, &requestSession{req: req, sess: sess})
+	return sess, nil
+}
+
+// SaveSession writes the session row and copies its cookie into the response.
+func (h *Handlers) SaveSession(c *fiber.Ctx, sess *sessions.Session) error {
+	rs, ok := c.Locals(sessionLocal).(*requestSession)
+	if !ok {
+		return fmt.Errorf("save session: session was not loaded")
+	}
+	w := headerWriter{h: http.Header{}}
+	if err := sess.Save(rs.req.WithContext(c.UserContext()), w); err != nil {
+		return err
+	}
+	for _, v := range w.h.Values("Set-Cookie") {
+		c.Response().Header.Add(fiber.HeaderSetCookie, v)
+	}
+	return nil
+}
+
+// startSession ends any previous session (no fixation) and starts a fresh one for the aidant.
+func (h *Handlers) startSession(c *fiber.Ctx, aidantID int64) error {
+	old, err := h.Session(c)
+	if err != nil {
+		return err
+	}
+	if !old.IsNew {
+		old.Options.MaxAge = -1
+		if err := h.SaveSession(c, old); err != nil {
+			return err
+		}
+	}
+	fresh, err := h.Sessions.New(&http.Request{Header: http.Header{}}, SessionCookie)
+	if err != nil {
+		return err
+	}
+	fresh.Values[store.SessionAidantKey] = aidantID
+	fresh.Values[sessSeen] = h.now().Unix()
+	c.Locals(sessionLocal, &requestSession{req: (&http.Request{Header: http.Header{}}).WithContext(context.WithoutCancel(c.UserContext())), sess: fresh})
+	return h.SaveSession(c, fresh)
+}
+
+// Current is the logged-in aidant and their organisation context for this request.
+type Current struct {
+	Aidant       *store.Aidant
+	Organisation *store.Organisation
+	Memberships  []store.Membership
+	// Stale is true when the aidant has been inactive longer than the activity timeout.
+	Stale bool
+}
+
+// LoadCurrent resolves the session's aidant (nil when anonymous, deactivated or deleted) and
+// records activity. It is run by the app's middleware on every page request.
+func (h *Handlers) LoadCurrent(c *fiber.Ctx) (*Current, error) {
+	cur := &Current{}
+	c.Locals(currentLocal, cur)
+	sess, err := h.Session(c)
+	if err != nil {
+		return cur, err
+	}
+	id, ok := sess.Values[store.SessionAidantKey].(int64)
+	if !ok {
+		return cur, nil
+	}
+	a, err := h.Store.GetAidant(c.UserContext(), id)
+	if err == store.ErrNotFound {
+		return cur, nil
+	}
+	if err != nil {
+		return cur, err
+	}
+	ms, err := h.Store.ListMemberships(c.UserContext(), a.ID)
+	if err != nil {
+		return cur, err
+	}
+	cur.Aidant, cur.Memberships = a, ms
+	for i := range ms {
+		if ms[i].OrganisationID == a.CurrentOrganisationID {
+			cur.Organisation = ms[i].Organisation
+		}
+	}
+	seen, _ := sess.Values[sessSeen].(int64)
+	now := h.now()
+	cur.Stale = now.Sub(time.Unix(seen, 0)) > h.ActivityTimeout
+	// Only activity while fresh extends the session's activity: a stale session stays stale
+	// until a code is entered again. Writes are batched to one a minute.
+	if !cur.Stale && now.Unix()-seen >= 60 {
+		sess.Values[sessSeen] = now.Unix()
+		if err := h.SaveSession(c, sess); err != nil {
+			return cur, err
+		}
+	}
+	return cur, nil
+}
+
+// current returns what LoadCurrent resolved.
+func current(c *fiber.Ctx) *Current {
+	if cur, ok := c.Locals(currentLocal).(*Current); ok {
+		return cur
+	}
+	return &Current{}
+}
+
+// CurrentAidant is the logged-in aidant or nil (for the app's guards).
+func CurrentAidant(c *fiber.Ctx) *store.Aidant { return current(c).Aidant }
+
+// IsStale reports an inactive session (for the activity-check guard).
+func IsStale(c *fiber.Ctx) bool { return current(c).Stale }

@@ -1,0 +1,52 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/views/layout"
+)
+
+// CSRFTokenLocal is the request local where the app's CSRF middleware puts the token.
+const CSRFTokenLocal = "csrf_token"
+
+const flashCookie = "ac_flash"
+
+// flashes are the one-time messages a redirect can carry. The cookie holds only a key, so
+// nothing a third party writes into it can reach the page.
+var flashes = map[string]layout.Flash{
+	"logged-out":     {Kind: "success", Text: "Vous avez été déconnecté."},
+	"link-invalid":   {Kind: "error", Text: "Ce lien de connexion ne fonctionne plus : il a expiré ou a déjà servi. Recommencez la connexion."},
+	"org-switched":   {Kind: "success", Text: "Vous travaillez maintenant pour cette organisation."},
+	"login-required": {Kind: "info", Text: "Connectez-vous pour accéder à cette page."},
+}
+
+// setFlash arranges for a message on the next page.
+func (h *Handlers) setFlash(c *fiber.Ctx, key string) {
+	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: key, Path: "/", HTTPOnly: true, Secure: h.SecureCookies, SameSite: "Lax", Expires: time.Now().Add(5 * time.Minute)})
+}
+
+// shell builds the request-wide data every page needs, consuming any pending flash.
+func (h *Handlers) shell(c *fiber.Ctx, title string) layout.Shell {
+	cur := current(c)
+	csrf, _ := c.Locals(CSRFTokenLocal).(string)
+	s := layout.Shell{
+		Title:        title,
+		CSRF:         csrf,
+		Path:         c.Path(),
+		Aidant:       cur.Aidant,
+		Organisation: cur.Organisation,
+		Memberships:  cur.Memberships,
+	}
+	if h.Dev() {
+		s.Mode = h.Mode
+	}
+	if key := c.Cookies(flashCookie); key != "" {
+		if f, ok := flashes[key]; ok {
+			s.Flashes = append(s.Flashes, f)
+		}
+		c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, Secure: h.SecureCookies, SameSite: "Lax", Expires: time.Unix(1, 0), MaxAge: -1})
+	}
+	return s
+}

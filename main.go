@@ -1,0 +1,102 @@
+// Command ac is Aidants Connect: one binary serving the whole service.
+//
+//	ac              serve (default): run the web service
+//	ac migrate      apply database migrations and exit
+//	ac seed         insert the demo data (dev and sandbox) and exit
+//	ac journal verify   recompute the journal's hash chain
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aidantsconnect/ac/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "aidants connect:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	cfg, err := app.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, out)
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "serve", "migrate", "seed":
+	case "journal":
+		if len(args) < 2 || args[1] != "verify" {
+			return errors.New("usage: ac journal verify")
+		}
+	default:
+		return fmt.Errorf("unknown command %q (serve, migrate, seed, journal verify)", cmd)
+	}
+	if cmd != "serve" {
+		cfg.SkipSeed = cmd != "seed"
+	}
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := a.Close(); err != nil {
+			log.Error("close", "err", err)
+		}
+	}()
+	switch cmd {
+	case "migrate":
+		fmt.Fprintln(out, "migrations à jour")
+		return nil
+	case "seed":
+		if !cfg.Dev() {
+			return errors.New("seed refuses to insert demo data in production mode")
+		}
+		fmt.Fprintln(out, "données de démonstration en place")
+		return nil
+	case "journal":
+		rep, err := a.Store.VerifyJournal(ctx)
+		if err != nil {
+			return err
+		}
+		if rep.BrokenID != 0 {
+			return fmt.Errorf("journal altéré : entrée n° %d (%s) ; %d entrées vérifiées avant elle", rep.BrokenID, rep.BrokenWhy, rep.Checked)
+		}
+		fmt.Fprintf(out, "journal intact : %d entrées vérifiées\n", rep.Checked)
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if cfg.Dev() {
+		fmt.Fprintf(out, "Aidants Connect (%s) : ouvrez %s/accounts/login/ et connectez-vous avec %s et le code %s ; le lien de connexion arrive sur %s/dev/emails/\n",
+			cfg.Mode, cfg.BaseURL, app.DemoAidantEmail, app.DemoCode, cfg.BaseURL)
+	} else {
+		log.Info("listening", "addr", cfg.Addr, "base_url", cfg.BaseURL)
+	}
+	return a.Serve(ctx, ln)
+}
+
+func newLogger(cfg app.Config, out io.Writer) *slog.Logger {
+	if cfg.Mode == app.ModeProduction {
+		return slog.New(slog.NewJSONHandler(out, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}

@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// ErrLoginRefused is the one answer to every login failure: unknown email, inactive aidant,
+// no device, wrong or replayed code, throttled device. The caller cannot tell them apart.
+var ErrLoginRefused = errors.New("login refused")
+
+// MagicTokenTTL is how long a login link stays valid.
+const MagicTokenTTL = 5 * time.Minute
+
+// MagicToken is a single-use login link, stored as a hash.
+type MagicToken struct {
+	bun.BaseModel `bun:"table:magic_tokens"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	TokenHash []byte    `bun:"token_hash"`
+	AidantID  int64     `bun:"aidant_id"`
+	NextPath  string    `bun:"next_path"`
+	CreatedAt time.Time `bun:"created_at"`
+	ExpiresAt time.Time `bun:"expires_at"`
+}
+
+// Email is a message in the outbox.
+type Email struct {
+	bun.BaseModel `bun:"table:emails"`
+
+	ID        int64      `bun:"id,pk,autoincrement"`
+	To        string     `bun:"to_address"`
+	Subject   string     `bun:"subject"`
+	BodyText  string     `bun:"body_text"`
+	CreatedAt time.Time  `bun:"created_at"`
+	SentAt    *time.Time `bun:"sent_at"`
+}
+
+// LoginInput is what the login form submits, plus how to check codes and word the email.
+type LoginInput struct {
+	Email     string
+	Code      string
+	NextPath  string // already checked to be a local path
+	Verify    VerifyFunc
+	AllowDemo bool
+	// LinkEmail words the email that carries the login link for that token.
+	LinkEmail func(a *Aidant, token string) Email
+}
+
+// RequestLogin checks email and code; on success it stores a single-use link token and queues
+// the email carrying it, in one transaction. Device state (failures, backoff) is saved even
+// when the code is wrong.
+func (s *Store) RequestLogin(ctx context.Context, in LoginInput) error {
+	refused := false
+	err := s.InTx(ctx, func(tx *Store) error {
+		a := new(Aidant)
+		err := tx.db.NewSelect().Model(a).Where("email = ? AND is_active", NormaliseEmail(in.Email)).Scan(ctx)
+		if err != nil {
+			if notFound(err, "") == ErrNotFound {
+				refused = true
+				return nil
+			}
+			return fmt.Errorf("find aidant: %w", err)
+		}
+		ok, err := tx.checkCode(ctx, a, in.Code, in.Verify, in.AllowDemo)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			refused = true
+			return nil
+		}
+		token, err := NewToken()
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		mt := &MagicToken{TokenHash: HashToken(token), AidantID: a.ID, NextPath: in.NextPath, CreatedAt: now, ExpiresAt: now.Add(MagicTokenTTL)}
+		if _, err := tx.db.NewInsert().Model(mt).Exec(ctx); err != nil {
+			return fmt.Errorf("insert magic token: %w", err)
+		}
+		return tx.QueueEmail(ctx, in.LinkEmail(a, token))
+	})
+	if err != nil {
+		return err
+	}
+	if refused {
+		return ErrLoginRefused
+	}
+	return nil
+}
+
+// QueueEmail puts a message in the outbox.
+func (s *Store) QueueEmail(ctx context.Context, e Email) error {
+	e.CreatedAt = s.Now()
+	_, err := s.db.NewInsert().Model(&e).Exec(ctx)
+	return notFound(err, "queue email")
+}
+
+// ListEmails returns the newest outbox messages (the dev outbox page and tests).
+func (s *Store) ListEmails(ctx context.Context, limit int) ([]Email, error) {
+	var es []Email
+	err := s.db.NewSelect().Model(&es).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
+	return es, notFound(err, "list emails")
+}
+
+// Login consumes a link token: valid and unexpired → the aidant, the stored next path, every
+// other link of that aidant wiped, last login recorded, card tolerances narrowed, and
+// connect_aidant journaled. Expired or unknown → ErrNotFound (an expired token is deleted).
+func (s *Store) Login(ctx context.Context, token string) (*Aidant, string, error) {
+	var a *Aidant
+	var next string
+	expired := false
+	err := s.InTx(ctx, func(tx *Store) error {
+		mt := new(MagicToken)
+		if err := tx.db.NewSelect().Model(mt).Where("token_hash = ?", HashToken(token)).For("UPDATE").Scan(ctx); err != nil {
+			return notFound(err, "find magic token")
+		}
+		now := tx.Now()
+		if !now.Before(mt.ExpiresAt) {
+			expired = true
+			_, err := tx.db.NewDelete().Model(mt).WherePK().Exec(ctx)
+			return notFound(err, "delete expired token")
+		}
+		if _, err := tx.db.NewDelete().Model((*MagicToken)(nil)).Where("aidant_id = ?", mt.AidantID).Exec(ctx); err != nil {
+			return fmt.Errorf("wipe magic tokens: %w", err)
+		}
+		var err error
+		if a, err = tx.GetAidant(ctx, mt.AidantID); err != nil {
+			return err
+		}
+		next = mt.NextPath
+		if _, err := tx.db.NewUpdate().Model(a).Set("last_login_at = ?", now).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("record login: %w", err)
+		}
+		// A successful login proves the device's clock: narrow any widened tolerance back to 1.
+		if _, err := tx.db.NewUpdate().Model((*OTPDevice)(nil)).Set("tolerance = 1").
+			Where("aidant_id = ? AND confirmed AND tolerance > 1", a.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("narrow tolerance: %w", err)
+		}
+		return tx.appendJournal(ctx, &JournalEntry{Action: ActionConnectAidant, AidantID: &a.ID, OrganisationID: &a.CurrentOrganisationID})
+	})
+	if err == nil && expired {
+		err = ErrNotFound
+	}
+	return a, next, err
+}
+
+// Hit counts one event against key in a fixed window shared by every app instance, and
+// reports whether it is within limit.
+func (s *Store) Hit(ctx context.Context, key string, window time.Duration, limit int) (bool, error) {
+	now := s.Now()
+	var hits int
+	err := s.db.NewRaw(`
+		INSERT INTO rate_limits AS r (key, window_start, hits) VALUES (?, ?, 1)
+		ON CONFLICT (key) DO UPDATE SET
+			window_start = CASE WHEN r.window_start <= ? THEN EXCLUDED.window_start ELSE r.window_start END,
+			hits         = CASE WHEN r.window_start <= ? THEN 1 ELSE r.hits + 1 END
+		RETURNING hits`, key, now, now.Add(-window), now.Add(-window)).Scan(ctx, &hits)
+	if err != nil {
+		return false, fmt.Errorf("rate limit: %w", err)
+	}
+	return hits <= limit, nil
+}

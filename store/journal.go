@@ -1,0 +1,162 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Journal action kinds (PRODUCT.md §G).
+const (
+	ActionConnectAidant       = "connect_aidant"
+	ActionActivityCheck       = "activity_check_aidant"
+	ActionSwitchOrganisation  = "switch_organisation"
+	ActionCardAssociation     = "card_association"
+	ActionCardValidation      = "card_validation"
+	ActionCardDissociation    = "card_dissociation"
+	ActionFranceConnectUsager = "franceconnect_usager"
+	ActionUpdateEmailUsager   = "update_email_usager"
+	ActionCreateAttestation   = "create_attestation"
+	ActionCreateAutorisation  = "create_autorisation"
+	ActionUseAutorisation     = "use_autorisation"
+	ActionCancelAutorisation  = "cancel_autorisation"
+	ActionCancelMandat        = "cancel_mandat"
+	ActionInitRenewMandat     = "init_renew_mandat"
+	ActionImportTOTPCards     = "import_totp_cards"
+	ActionTransferMandat      = "transfer_mandat"
+)
+
+// journalLock serialises appends so that each row chains to the one committed before it.
+const journalLock = 727_011_002
+
+// JournalEntry is one row of the append-only, hash-chained journal.
+type JournalEntry struct {
+	bun.BaseModel `bun:"table:journal"`
+
+	ID              int64     `bun:"id,pk,autoincrement"`
+	CreatedAt       time.Time `bun:"created_at"`
+	Action          string    `bun:"action"`
+	AidantID        *int64    `bun:"aidant_id"`
+	OrganisationID  *int64    `bun:"organisation_id"`
+	UsagerID        *int64    `bun:"usager_id"`
+	MandatID        *int64    `bun:"mandat_id"`
+	AutorisationID  *int64    `bun:"autorisation_id"`
+	Demarche        string    `bun:"demarche"`
+	DureeDays       int       `bun:"duree_days"`
+	AttestationHash string    `bun:"attestation_hash"`
+	AccessTokenHash string    `bun:"access_token_hash"`
+	Info            string    `bun:"info"`
+	PrevHash        []byte    `bun:"prev_hash"`
+	Hash            []byte    `bun:"hash"`
+}
+
+// canonical is the exact content the hash covers: every column but the id and the hash.
+func (e *JournalEntry) canonical() []byte {
+	b, _ := json.Marshal(struct {
+		CreatedAt       string `json:"created_at"`
+		Action          string `json:"action"`
+		AidantID        *int64 `json:"aidant_id"`
+		OrganisationID  *int64 `json:"organisation_id"`
+		UsagerID        *int64 `json:"usager_id"`
+		MandatID        *int64 `json:"mandat_id"`
+		AutorisationID  *int64 `json:"autorisation_id"`
+		Demarche        string `json:"demarche"`
+		DureeDays       int    `json:"duree_days"`
+		AttestationHash string `json:"attestation_hash"`
+		AccessTokenHash string `json:"access_token_hash"`
+		Info            string `json:"info"`
+		PrevHash        string `json:"prev_hash"`
+	}{
+		e.CreatedAt.UTC().Format(time.RFC3339Nano), e.Action, e.AidantID, e.OrganisationID, e.UsagerID,
+		e.MandatID, e.AutorisationID, e.Demarche, e.DureeDays, e.AttestationHash, e.AccessTokenHash,
+		e.Info, hex.EncodeToString(e.PrevHash),
+	})
+	return b
+}
+
+func (e *JournalEntry) computeHash() []byte {
+	h := sha256.Sum256(e.canonical())
+	return h[:]
+}
+
+// genesis is the prev_hash of the first row.
+var genesis = make([]byte, sha256.Size)
+
+// appendJournal writes e at the end of the chain. It must run inside the transaction of the
+// action it records, so the entry exists if and only if the action happened.
+func (s *Store) appendJournal(ctx context.Context, e *JournalEntry) error {
+	if _, ok := s.db.(bun.Tx); !ok {
+		return s.InTx(ctx, func(tx *Store) error { return tx.appendJournal(ctx, e) })
+	}
+	if _, err := s.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", journalLock); err != nil {
+		return fmt.Errorf("journal lock: %w", err)
+	}
+	var prev []byte
+	err := s.db.NewSelect().Model((*JournalEntry)(nil)).Column("hash").OrderExpr("id DESC").Limit(1).Scan(ctx, &prev)
+	if err != nil && notFound(err, "") != ErrNotFound {
+		return fmt.Errorf("journal head: %w", err)
+	}
+	if prev == nil {
+		prev = genesis
+	}
+	e.ID = 0
+	e.CreatedAt = s.Now()
+	e.PrevHash = prev
+	e.Hash = e.computeHash()
+	if _, err := s.db.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("journal %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// JournalReport is the outcome of VerifyJournal.
+type JournalReport struct {
+	Checked   int
+	BrokenID  int64 // 0 when the chain is intact
+	BrokenWhy string
+}
+
+// VerifyJournal recomputes the whole chain in id order, in batches, and stops at the first
+// row whose content or link does not match.
+func (s *Store) VerifyJournal(ctx context.Context) (JournalReport, error) {
+	var rep JournalReport
+	prev := genesis
+	var after int64
+	for {
+		var rows []JournalEntry
+		err := s.db.NewSelect().Model(&rows).Where("id > ?", after).OrderExpr("id").Limit(5000).Scan(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("read journal: %w", err)
+		}
+		if len(rows) == 0 {
+			return rep, nil
+		}
+		for i := range rows {
+			e := &rows[i]
+			switch {
+			case !bytes.Equal(e.PrevHash, prev):
+				rep.BrokenID, rep.BrokenWhy = e.ID, "le lien avec l'entrée précédente est rompu"
+				return rep, nil
+			case !bytes.Equal(e.computeHash(), e.Hash):
+				rep.BrokenID, rep.BrokenWhy = e.ID, "le contenu de l'entrée a été modifié"
+				return rep, nil
+			}
+			prev = e.Hash
+			rep.Checked++
+		}
+		after = rows[len(rows)-1].ID
+	}
+}
+
+// ListJournal returns the last entries of an organisation, newest first (tests and the journal page).
+func (s *Store) ListJournal(ctx context.Context, organisationID int64, limit int) ([]JournalEntry, error) {
+	var rows []JournalEntry
+	err := s.db.NewSelect().Model(&rows).Where("organisation_id = ?", organisationID).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
+	return rows, notFound(err, "list journal")
+}

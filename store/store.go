@@ -1,0 +1,66 @@
+// Package store holds the bun models, the domain rules that live on them, and every query.
+// Each user action is one Store call, run in one transaction that also writes its journal entry.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// ErrNotFound covers both "does not exist" and "belongs to someone else": callers must not
+// be able to tell the two apart.
+var ErrNotFound = errors.New("introuvable ou inaccessible")
+
+// Store is the data layer. The zero value is not usable: build it with New.
+type Store struct {
+	db     bun.IDB
+	now    func() time.Time
+	sealer *Sealer
+}
+
+// New returns a Store over db. now is the clock (tests inject one); sealer encrypts secrets at rest.
+func New(db bun.IDB, now func() time.Time, sealer *Sealer) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, now: now, sealer: sealer}
+}
+
+// DB exposes the underlying handle for health checks and tests.
+func (s *Store) DB() bun.IDB { return s.db }
+
+// Now is the store's clock, truncated to what Postgres keeps (microseconds) so that values
+// read back compare equal to values written.
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// InTx runs fn in one transaction. Nested calls reuse the outer transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	if _, ok := s.db.(bun.Tx); ok {
+		return fn(s)
+	}
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(&Store{db: tx, now: s.now, sealer: s.sealer})
+	})
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound and wraps anything else with what was attempted.
+func notFound(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Ping checks the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.NewSelect().ColumnExpr("1").Scan(ctx, &one)
+}
