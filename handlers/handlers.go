@@ -13,6 +13,7 @@ type Handlers struct {
 	Store           *store.Store
 	Sessions        *store.SessionStore
 	Verify          store.VerifyFunc
+	FC              FranceConnect
 	Log             *slog.Logger
 	Mode            string // dev, sandbox or production
 	BaseURL         string

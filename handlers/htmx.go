@@ -22,3 +22,13 @@ func redirect(c *fiber.Ctx, path string) error {
 	}
 	return c.Redirect(path, fiber.StatusSeeOther)
 }
+
+// redirectAway leaves the application (FranceConnect): htmx must do a full browser navigation
+// (HX-Redirect), since an in-place request cannot follow another site's pages.
+func redirectAway(c *fiber.Ctx, path string) error {
+	if isHTMX(c) {
+		c.Set("HX-Redirect", path)
+		return c.SendStatus(fiber.StatusOK)
+	}
+	return c.Redirect(path, fiber.StatusSeeOther)
+}

@@ -20,6 +20,10 @@ var flashes = map[string]layout.Flash{
 	"link-invalid":   {Kind: "error", Text: "Ce lien de connexion ne fonctionne plus : il a expiré ou a déjà servi. Recommencez la connexion."},
 	"org-switched":   {Kind: "success", Text: "Vous travaillez maintenant pour cette organisation."},
 	"login-required": {Kind: "info", Text: "Connectez-vous pour accéder à cette page."},
+	"flow-expired":   {Kind: "error", Text: "La création du mandat a pris trop de temps ou a été interrompue. Rien n'a été enregistré : recommencez depuis le début."},
+	"fc-cancelled":   {Kind: "warning", Text: "L'usager a annulé la connexion FranceConnect. Rien n'a été enregistré : vous pouvez recommencer."},
+	"fc-failed":      {Kind: "error", Text: "La connexion avec FranceConnect n'a pas abouti. C'est probablement temporaire : rien n'a été enregistré, recommencez dans quelques instants."},
+	"fc-incomplete":  {Kind: "error", Text: "FranceConnect n'a pas transmis toutes les informations nécessaires sur l'usager (nom, date ou lieu de naissance…). Rien n'a été enregistré."},
 }
 
 // setFlash arranges for a message on the next page.

@@ -13,7 +13,10 @@ import (
 
 // Sealer encrypts secrets at rest (TOTP seeds, OIDC keys) with AES-256-GCM under a key
 // derived from the application's secret key.
-type Sealer struct{ aead cipher.AEAD }
+type Sealer struct {
+	aead   cipher.AEAD
+	secret []byte
+}
 
 // NewSealer derives the encryption key from secret with a purpose label, so the same secret
 // key can serve other uses (cookie signing) without key reuse.
@@ -30,7 +33,7 @@ func NewSealer(secret []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcm: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: aead, secret: secret}, nil
 }
 
 // DeriveKey returns a 32-byte key for one purpose (HMAC-SHA256 of the label under secret).
@@ -39,6 +42,9 @@ func DeriveKey(secret []byte, purpose string) []byte {
 	m.Write([]byte(purpose))
 	return m.Sum(nil)
 }
+
+// Key derives a key for one purpose from the application secret (salts, HMAC keys).
+func (s *Sealer) Key(purpose string) []byte { return DeriveKey(s.secret, "aidants-connect/"+purpose) }
 
 // Seal encrypts plaintext; the nonce is prepended to the result.
 func (s *Sealer) Seal(plaintext []byte) ([]byte, error) {

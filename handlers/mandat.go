@@ -1,0 +1,362 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/views/mandat"
+)
+
+// FranceConnect is the FS side of FranceConnect as the wizard needs it. The app adapts its
+// client to this, mapping failures onto the ErrFC* errors below.
+type FranceConnect interface {
+	AuthCodeURL(ctx context.Context, state, nonce string) (string, error)
+	CallbackError(q url.Values) error
+	Exchange(ctx context.Context, code, nonce string) (store.FCIdentity, string, error)
+	LogoutURL(ctx context.Context, idTokenHint, state string) (string, error)
+}
+
+// FranceConnect failures, each with its own message to the aidant.
+var (
+	ErrFCCancelled  = errors.New("franceconnect: cancelled by the usager")
+	ErrFCIncomplete = errors.New("franceconnect: identity incomplete")
+	ErrFCFailed     = errors.New("franceconnect: failed")
+)
+
+const sessMandatFlow = "mflow"
+
+const (
+	msgDemarcheRequired = "Sélectionnez au moins une démarche."
+	msgDemarcheRefused  = "Une des démarches choisies n'est pas proposée par votre organisation."
+	msgDureeRequired    = "Choisissez la durée du mandat."
+)
+
+// MandatNew shows step 1 and forgets any earlier unfinished run.
+func (h *Handlers) MandatNew(c *fiber.Ctx) error {
+	if err := h.dropFlow(c); err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Nouveau mandat"), h.newData(c, nil)))
+}
+
+func (h *Handlers) newData(c *fiber.Ctx, renewal *store.Usager) mandat.NewData {
+	cur := current(c)
+	return mandat.NewData{Organisation: cur.Organisation, MultiOrg: len(cur.Memberships) > 1, Renewal: renewal}
+}
+
+// readChoice validates step 1's démarches and duration against the organisation.
+func (h *Handlers) readChoice(c *fiber.Ctx, d *mandat.NewData) store.MandatChoice {
+	args := c.Request().PostArgs()
+	for _, v := range args.PeekMulti("demarche") {
+		d.Selected = append(d.Selected, string(v))
+	}
+	d.Duree = c.FormValue("duree")
+	switch {
+	case len(d.Selected) == 0:
+		d.Errors.Add("demarche", msgDemarcheRequired)
+	default:
+		for _, k := range d.Selected {
+			if !d.Organisation.Allows(k) {
+				d.Errors.Add("demarche", msgDemarcheRefused)
+				break
+			}
+		}
+	}
+	if _, ok := store.FindDuree(d.Duree); !ok {
+		d.Errors.Add("duree", msgDureeRequired)
+	}
+	return store.MandatChoice{Demarches: d.Selected, Duree: d.Duree}
+}
+
+// MandatCreate records step 1 and sends the browser to FranceConnect.
+func (h *Handlers) MandatCreate(c *fiber.Ctx) error {
+	d := h.newData(c, nil)
+	choice := h.readChoice(c, &d)
+	if d.Errors.Any() {
+		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Nouveau mandat"), d))
+	}
+	cur := current(c)
+	token, err := h.Store.StartMandatFlow(c.UserContext(), cur.Aidant.ID, cur.Organisation.ID, choice, nil)
+	if errors.Is(err, store.ErrDemarcheNotAllowed) {
+		d.Errors.Add("demarche", msgDemarcheRefused)
+		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Nouveau mandat"), d))
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.setFlow(c, token); err != nil {
+		return err
+	}
+	return redirectAway(c, "/fc_authorize/")
+}
+
+// FCAuthorize starts the FranceConnect round trip for the session's flow.
+func (h *Handlers) FCAuthorize(c *fiber.Ctx) error {
+	token, aidantID, err := h.flowToken(c)
+	if err != nil {
+		return h.backToStart(c, "flow-expired")
+	}
+	state, err := randomHex(32)
+	if err != nil {
+		return err
+	}
+	nonce := h.Store.FCNonce(state)
+	if err := h.Store.SetFCState(c.UserContext(), aidantID, token, state, nonce); err != nil {
+		if errors.Is(err, store.ErrFlowExpired) {
+			return h.backToStart(c, "flow-expired")
+		}
+		return err
+	}
+	u, err := h.FC.AuthCodeURL(c.UserContext(), state, nonce)
+	if err != nil {
+		h.Log.Error("franceconnect authorize", "err", err)
+		return h.backToStart(c, "fc-failed")
+	}
+	return c.Redirect(u, fiber.StatusSeeOther)
+}
+
+// FCCallback receives the usager back from FranceConnect.
+func (h *Handlers) FCCallback(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	token, aidantID, err := h.flowToken(c)
+	if err != nil {
+		return h.backToStart(c, "flow-expired")
+	}
+	q, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err := h.FC.CallbackError(q); err != nil {
+		if errors.Is(err, ErrFCCancelled) {
+			return h.backToStart(c, "fc-cancelled")
+		}
+		h.Log.Warn("franceconnect callback error", "err", err)
+		return h.backToStart(c, "fc-failed")
+	}
+	state, code := c.Query("state"), c.Query("code")
+	if state == "" || code == "" {
+		return h.backToStart(c, "fc-failed")
+	}
+	f, err := h.Store.FlowForCallback(ctx, aidantID, token, state)
+	if errors.Is(err, store.ErrNotFound) {
+		h.Log.Warn("franceconnect callback: unknown or replayed state")
+		return h.backToStart(c, "fc-failed")
+	}
+	if errors.Is(err, store.ErrFlowExpired) {
+		return h.backToStart(c, "flow-expired")
+	}
+	if err != nil {
+		return err
+	}
+	identity, idToken, err := h.FC.Exchange(ctx, code, h.Store.FCNonce(state))
+	switch {
+	case errors.Is(err, ErrFCIncomplete):
+		return h.backToStart(c, "fc-incomplete")
+	case err != nil:
+		h.Log.Warn("franceconnect exchange", "err", err)
+		return h.backToStart(c, "fc-failed")
+	}
+	if _, err := h.Store.IdentifyUsager(ctx, f, identity); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return h.backToStart(c, "fc-failed")
+		}
+		return err
+	}
+	// Log the usager out of FranceConnect so the next person at the counter starts afresh.
+	logoutState, err := randomHex(16)
+	if err != nil {
+		return err
+	}
+	out, err := h.FC.LogoutURL(ctx, idToken, logoutState)
+	if err != nil {
+		h.Log.Warn("franceconnect logout url", "err", err)
+		return c.Redirect(recapPath, fiber.StatusSeeOther)
+	}
+	return c.Redirect(out, fiber.StatusSeeOther)
+}
+
+const recapPath = "/espace-aidant/creation_mandat/recapitulatif/"
+
+// FCLogoutCallback is where FranceConnect returns after logging the usager out.
+func (h *Handlers) FCLogoutCallback(c *fiber.Ctx) error {
+	return c.Redirect(recapPath, fiber.StatusSeeOther)
+}
+
+// MandatRecap shows step 3.
+func (h *Handlers) MandatRecap(c *fiber.Ctx) error {
+	d, err := h.recapData(c)
+	if err != nil {
+		return h.backToStart(c, "flow-expired")
+	}
+	return render(c, fiber.StatusOK, mandat.Recap(h.shell(c, "Récapitulatif du mandat"), d))
+}
+
+func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
+	token, aidantID, err := h.flowToken(c)
+	if err != nil {
+		return mandat.RecapData{}, err
+	}
+	f, err := h.Store.GetMandatFlow(c.UserContext(), aidantID, token)
+	if err != nil {
+		return mandat.RecapData{}, err
+	}
+	if f.Usager == nil {
+		return mandat.RecapData{}, store.ErrFlowExpired
+	}
+	duree, _ := store.FindDuree(f.Duree)
+	var ds []store.Demarche
+	for _, k := range f.Demarches {
+		if dm, ok := store.FindDemarche(k); ok {
+			ds = append(ds, dm)
+		}
+	}
+	return mandat.RecapData{Usager: f.Usager, Organisation: f.Organisation, Demarches: ds, Duree: duree}, nil
+}
+
+// MandatSign creates the mandat from the recap.
+func (h *Handlers) MandatSign(c *fiber.Ctx) error {
+	d, err := h.recapData(c)
+	if err != nil {
+		return h.backToStart(c, "flow-expired")
+	}
+	d.Consent = c.FormValue("personal_data") == "on"
+	code := normaliseCode(c.FormValue("otp_token"))
+	if !d.Consent {
+		d.Errors.Add("personal_data", "Cochez cette case pour confirmer que l'usager a été informé et a donné son accord.")
+	}
+	if !validCode(code) {
+		d.Errors.Add("otp_token", "Saisissez le code à 6 chiffres, sans lettres.")
+	}
+	if d.Errors.Any() {
+		return render(c, fiber.StatusUnprocessableEntity, mandat.Recap(h.shell(c, "Récapitulatif du mandat"), d))
+	}
+	token, aidantID, _ := h.flowToken(c)
+	m, err := h.Store.CreateMandat(c.UserContext(), store.CreateMandatInput{AidantID: aidantID, FlowToken: token, Code: code, Verify: h.Verify, AllowDemo: h.Dev()})
+	switch {
+	case errors.Is(err, store.ErrCodeRefused):
+		d.Errors.Add("otp_token", "Ce code n'est pas valide. Attendez le code suivant et réessayez.")
+		return render(c, fiber.StatusUnprocessableEntity, mandat.Recap(h.shell(c, "Récapitulatif du mandat"), d))
+	case errors.Is(err, store.ErrFlowExpired), errors.Is(err, store.ErrNotFound):
+		return h.backToStart(c, "flow-expired")
+	case err != nil:
+		return err
+	}
+	if err := h.dropFlow(c); err != nil {
+		return err
+	}
+	return redirect(c, "/espace-aidant/mandats/"+strconv.FormatInt(m.ID, 10)+"/attestation/?cree=1")
+}
+
+// MandatRenewNew shows the renewal form for a usager with a renewable mandat.
+func (h *Handlers) MandatRenewNew(c *fiber.Ctx) error {
+	u, err := h.renewableUsager(c)
+	if err != nil {
+		return err
+	}
+	if err := h.dropFlow(c); err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Renouveler un mandat"), h.newData(c, u)))
+}
+
+// MandatRenewCreate records the renewal's choices and goes straight to the recap.
+func (h *Handlers) MandatRenewCreate(c *fiber.Ctx) error {
+	u, err := h.renewableUsager(c)
+	if err != nil {
+		return err
+	}
+	d := h.newData(c, u)
+	choice := h.readChoice(c, &d)
+	if d.Errors.Any() {
+		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Renouveler un mandat"), d))
+	}
+	cur := current(c)
+	token, err := h.Store.StartMandatFlow(c.UserContext(), cur.Aidant.ID, cur.Organisation.ID, choice, &u.ID)
+	switch {
+	case errors.Is(err, store.ErrDemarcheNotAllowed):
+		d.Errors.Add("demarche", msgDemarcheRefused)
+		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Renouveler un mandat"), d))
+	case errors.Is(err, store.ErrNotRenewable):
+		return h.notFound(c)
+	case err != nil:
+		return err
+	}
+	if err := h.setFlow(c, token); err != nil {
+		return err
+	}
+	return redirect(c, recapPath)
+}
+
+// renewableUsager resolves the :usager parameter within the current organisation; anything
+// else (foreign, unknown, nothing renewable) is "introuvable ou inaccessible".
+func (h *Handlers) renewableUsager(c *fiber.Ctx) (*store.Usager, error) {
+	id, err := strconv.ParseInt(c.Params("usager"), 10, 64)
+	if err != nil {
+		return nil, h.notFound(c)
+	}
+	cur := current(c)
+	u, err := h.Store.GetRenewableUsager(c.UserContext(), cur.Organisation.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, h.notFound(c)
+	}
+	return u, err
+}
+
+func (h *Handlers) notFound(c *fiber.Ctx) error { return fiber.ErrNotFound }
+
+func (h *Handlers) flowToken(c *fiber.Ctx) (string, int64, error) {
+	sess, err := h.Session(c)
+	if err != nil {
+		return "", 0, err
+	}
+	token, _ := sess.Values[sessMandatFlow].(string)
+	a := CurrentAidant(c)
+	if token == "" || a == nil {
+		return "", 0, store.ErrFlowExpired
+	}
+	return token, a.ID, nil
+}
+
+func (h *Handlers) setFlow(c *fiber.Ctx, token string) error {
+	sess, err := h.Session(c)
+	if err != nil {
+		return err
+	}
+	sess.Values[sessMandatFlow] = token
+	return h.SaveSession(c, sess)
+}
+
+// dropFlow forgets the session's unfinished flow, if any.
+func (h *Handlers) dropFlow(c *fiber.Ctx) error {
+	token, aidantID, err := h.flowToken(c)
+	if err != nil {
+		return nil
+	}
+	if err := h.Store.CancelMandatFlow(c.UserContext(), aidantID, token); err != nil {
+		return err
+	}
+	sess, _ := h.Session(c)
+	delete(sess.Values, sessMandatFlow)
+	return h.SaveSession(c, sess)
+}
+
+// backToStart returns the aidant to step 1 with a message; nothing of the run is kept.
+func (h *Handlers) backToStart(c *fiber.Ctx, flash string) error {
+	if err := h.dropFlow(c); err != nil {
+		return err
+	}
+	h.setFlash(c, flash)
+	return redirect(c, "/espace-aidant/creation_mandat/")
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}

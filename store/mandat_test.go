@@ -1,0 +1,255 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aidantsconnect/ac/app/dbtest"
+	"github.com/aidantsconnect/ac/store"
+)
+
+// world is two organisations with one demo aidant each (demo code allowed in these tests).
+type world struct {
+	st         *store.Store
+	clock      *time.Time
+	org, other *store.Organisation
+	aidant     *store.Aidant
+	colleague  *store.Aidant
+	foreigner  *store.Aidant
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	sealer, err := store.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	w := &world{clock: &now}
+	w.st = store.New(dbtest.New(t), func() time.Time { return *w.clock }, sealer)
+	w.org = &store.Organisation{Name: "MFS", AllowedDemarches: []string{"papiers", "famille", "argent", "social"}}
+	w.other = &store.Organisation{Name: "CCAS"}
+	for _, o := range []*store.Organisation{w.org, w.other} {
+		if err := w.st.CreateOrganisation(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk := func(email string, org *store.Organisation) *store.Aidant {
+		a := &store.Aidant{Email: email, FirstName: "A", LastName: "B", CurrentOrganisationID: org.ID, IsActive: true, IsDemo: true, CanCreateMandats: true}
+		if err := w.st.CreateAidant(ctx, a, false); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	w.aidant, w.colleague, w.foreigner = mk("a@x.fr", w.org), mk("b@x.fr", w.org), mk("c@x.fr", w.other)
+	return w
+}
+
+func identity(sub string) store.FCIdentity {
+	return store.FCIdentity{Sub: sub, GivenName: "Marie", FamilyName: "Dupont", Birthdate: "1950-03-02", Gender: "female", Birthplace: "75056", Birthcountry: "99100", Email: "marie@example.fr"}
+}
+
+// mandat runs the whole flow through the store for aidant and returns the mandat.
+func (w *world) mandat(t *testing.T, a *store.Aidant, sub string, duree string, demarches ...string) *store.Mandat {
+	t.Helper()
+	ctx := context.Background()
+	token, err := w.st.StartMandatFlow(ctx, a.ID, a.CurrentOrganisationID, store.MandatChoice{Demarches: demarches, Duree: duree}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := "state-" + sub + token[:8]
+	if err := w.st.SetFCState(ctx, a.ID, token, state, w.st.FCNonce(state)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := w.st.FlowForCallback(ctx, a.ID, token, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.IdentifyUsager(ctx, f, identity(sub)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := w.st.CreateMandat(ctx, store.CreateMandatInput{AidantID: a.ID, FlowToken: token, Code: "123456", AllowDemo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (w *world) get(t *testing.T, orgID, id int64) *store.Mandat {
+	t.Helper()
+	m, err := w.st.GetMandat(context.Background(), orgID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestDemarcheNotAllowedIsRefusedByTheStore(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, c := range []store.MandatChoice{
+		{Demarches: []string{"papiers", "justice"}, Duree: "SHORT"}, // justice not offered by this organisation
+		{Demarches: []string{"inconnue"}, Duree: "SHORT"},
+		{Demarches: nil, Duree: "SHORT"},
+		{Demarches: []string{"papiers"}, Duree: "FOREVER"},
+	} {
+		_, err := w.st.StartMandatFlow(context.Background(), w.aidant.ID, w.org.ID, c, nil)
+		if !errors.Is(err, store.ErrDemarcheNotAllowed) {
+			t.Errorf("%+v: err = %v", c, err)
+		}
+	}
+}
+
+func TestNewMandatRevokesOnlySameOrganisationActiveAutorisations(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	first := w.mandat(t, w.colleague, "sub-1", "LONG", "papiers", "famille")
+	foreign := w.mandat(t, w.foreigner, "sub-1", "LONG", "papiers")
+	expired := w.mandat(t, w.aidant, "sub-1", "SHORT", "social")
+	*w.clock = w.clock.Add(48 * time.Hour) // the SHORT mandat is now expired
+	second := w.mandat(t, w.aidant, "sub-1", "MONTH", "papiers", "social")
+
+	got := w.get(t, w.org.ID, first.ID)
+	state := map[string]bool{}
+	for _, a := range got.Autorisations {
+		state[a.Demarche] = a.RevokedAt != nil
+	}
+	if !state["papiers"] || state["famille"] {
+		t.Fatalf("first mandat revocations = %v, want papiers revoked only", state)
+	}
+	if m := w.get(t, w.other.ID, foreign.ID); m.Autorisations[0].RevokedAt != nil {
+		t.Fatal("another organisation's autorisation was revoked")
+	}
+	if m := w.get(t, w.org.ID, expired.ID); m.Autorisations[0].RevokedAt != nil {
+		t.Fatal("an expired mandat's autorisation was revoked")
+	}
+	if m := w.get(t, w.org.ID, second.ID); m.Status(*w.clock) != store.StatusActive || len(m.Autorisations) != 2 {
+		t.Fatalf("second mandat %+v", m)
+	}
+	js, _ := w.st.ListJournal(ctx, w.org.ID, 100)
+	count := map[string]int{}
+	for _, j := range js {
+		count[j.Action]++
+	}
+	want := map[string]int{"franceconnect_usager": 3, "create_attestation": 3, "create_autorisation": 5, "cancel_autorisation": 1}
+	for k, v := range want {
+		if count[k] != v {
+			t.Errorf("journal %s = %d, want %d (all: %v)", k, count[k], v, count)
+		}
+	}
+}
+
+func TestMandatCreationFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	// A real failure in the middle of the transaction: the second autorisation insert fails.
+	if _, err := w.st.DB().ExecContext(ctx, `
+		CREATE FUNCTION fail_famille() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.demarche = 'famille' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER fail_famille BEFORE INSERT ON autorisations FOR EACH ROW EXECUTE FUNCTION fail_famille();`); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := w.st.ListJournal(ctx, w.org.ID, 100)
+	token, err := w.st.StartMandatFlow(ctx, w.aidant.ID, w.org.ID, store.MandatChoice{Demarches: []string{"papiers", "famille"}, Duree: "LONG"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.SetFCState(ctx, w.aidant.ID, token, "s", w.st.FCNonce("s")); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := w.st.FlowForCallback(ctx, w.aidant.ID, token, "s")
+	if _, err := w.st.IdentifyUsager(ctx, f, identity("sub-x")); err != nil {
+		t.Fatal(err)
+	}
+	afterFC, _ := w.st.ListJournal(ctx, w.org.ID, 100)
+	_, err = w.st.CreateMandat(ctx, store.CreateMandatInput{AidantID: w.aidant.ID, FlowToken: token, Code: "123456", AllowDemo: true})
+	if err == nil {
+		t.Fatal("creation succeeded despite the failure")
+	}
+	for table, want := range map[string]int64{"mandats": 0, "autorisations": 0} {
+		n, err := w.st.DB().NewSelect().Table(table).Count(ctx)
+		if err != nil || n != want {
+			t.Errorf("%s rows = %d (%v), want %d", table, n, err, want)
+		}
+	}
+	after, _ := w.st.ListJournal(ctx, w.org.ID, 100)
+	if len(after) != len(afterFC) || len(afterFC) != len(before)+1 {
+		t.Fatalf("journal rows before %d, after FC %d, after failure %d", len(before), len(afterFC), len(after))
+	}
+	// The flow survives, so the aidant can retry once the problem is gone.
+	if _, err := w.st.GetMandatFlow(ctx, w.aidant.ID, token); err != nil {
+		t.Fatalf("flow lost: %v", err)
+	}
+}
+
+func TestForeignMandatIsNotFound(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	m := w.mandat(t, w.aidant, "sub-1", "LONG", "papiers")
+	if _, err := w.st.GetMandat(context.Background(), w.other.ID, m.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("foreign mandat: %v", err)
+	}
+	if _, err := w.st.GetRenewableUsager(context.Background(), w.other.ID, m.UsagerID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("foreign renewal: %v", err)
+	}
+}
+
+func TestMandatStatusAndVerification(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	m := w.mandat(t, w.aidant, "sub-1", "SHORT", "papiers")
+	token := w.st.VerifyToken(m.ID)
+	got, err := w.st.GetMandatByVerifyToken(ctx, token)
+	if err != nil || got.ID != m.ID || got.Status(*w.clock) != store.StatusActive {
+		t.Fatalf("verify: %+v %v", got, err)
+	}
+	if _, err := w.st.GetMandatByVerifyToken(ctx, token+"x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("wrong token: %v", err)
+	}
+	if s := got.Status(w.clock.Add(25 * time.Hour)); s != store.StatusExpired {
+		t.Fatalf("after a day: %s", s)
+	}
+	if !got.Renewable(w.clock.Add(25*time.Hour)) || got.Renewable(w.clock.Add(367*24*time.Hour)) {
+		t.Fatal("renewable rule")
+	}
+	// A new mandat for the same démarche revokes the first one entirely.
+	w.mandat(t, w.aidant, "sub-1", "LONG", "papiers")
+	got, _ = w.st.GetMandatByVerifyToken(ctx, token)
+	if got.Status(*w.clock) != store.StatusRevoked || got.Renewable(*w.clock) {
+		t.Fatalf("revoked mandat: status %s", got.Status(*w.clock))
+	}
+}
+
+func TestUsagerUpdatedNotDuplicated(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	w.mandat(t, w.aidant, "sub-1", "LONG", "papiers")
+	token, _ := w.st.StartMandatFlow(ctx, w.aidant.ID, w.org.ID, store.MandatChoice{Demarches: []string{"famille"}, Duree: "LONG"}, nil)
+	_ = w.st.SetFCState(ctx, w.aidant.ID, token, "s2", "n")
+	f, _ := w.st.FlowForCallback(ctx, w.aidant.ID, token, "s2")
+	id := identity("sub-1")
+	id.Email = "nouvelle@example.fr"
+	u, err := w.st.IdentifyUsager(ctx, f, id)
+	if err != nil || u.Email != "nouvelle@example.fr" {
+		t.Fatalf("update: %+v %v", u, err)
+	}
+	n, _ := w.st.DB().NewSelect().Table("usagers").Count(ctx)
+	if n != 1 {
+		t.Fatalf("usagers = %d", n)
+	}
+	js, _ := w.st.ListJournal(ctx, w.org.ID, 1)
+	if js[0].Action != store.ActionFranceConnectUsager {
+		t.Fatalf("last journal = %s", js[0].Action)
+	}
+	// Replaying the same callback state is refused.
+	if _, err := w.st.IdentifyUsager(ctx, f, id); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("replayed state: %v", err)
+	}
+}
