@@ -36,7 +36,7 @@ type requestSession struct {
 // headerWriter collects the Set-Cookie headers gorilla writes, to copy them into Fiber's response.
 type headerWriter struct{ h http.Header }
 
-func (w headerWriter) Header() http.Header       { return w.h }
+func (w headerWriter) Header() http.Header         { return w.h }
 func (w headerWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w headerWriter) WriteHeader(int)             {}
 

@@ -193,4 +193,3 @@ func DemarcheTitles(keys []string) []string {
 	}
 	return out
 }
-
