@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/aidantsconnect/ac/assets"
 )
@@ -18,7 +19,7 @@ func (a *App) routes() {
 	f.Get("/static/*", assets.Handler())
 
 	// Everything below is a page: CSRF on unsafe methods, session and current aidant loaded.
-	pages := f.Group("", a.csrf, a.loadCurrent)
+	pages := f.Group("", compress.New(compress.Config{Level: compress.LevelBestSpeed}), a.csrf, a.loadCurrent)
 
 	pages.Get("/", h.Home)
 	pages.Get("/accessibilite/", h.TextPage("Déclaration d'accessibilité",

@@ -33,7 +33,7 @@ const (
 )
 
 // journalLock serialises appends so that each row chains to the one committed before it.
-const journalLock = 727_011_002
+const journalLock = 727_011_010
 
 // JournalEntry is one row of the append-only, hash-chained journal.
 type JournalEntry struct {

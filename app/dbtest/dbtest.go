@@ -241,3 +241,6 @@ func randomSuffix() string {
 	rand.Read(b) // never fails (crypto/rand doc)
 	return hex.EncodeToString(b)
 }
+
+// Run is Main without the exit, for a TestMain that has more to tear down afterwards.
+func Run(m *testing.M) int { return run(m) }

@@ -8,13 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,30 +155,11 @@ func (s *Server) Stop() error {
 }
 
 func (s *Server) stop() error {
-	s.stopping.Store(true)
 	var errs []error
 	// SIGINT is exactly what `pg_ctl stop -m fast` sends; signalling our own
 	// child directly avoids pg_ctl's 100 ms polling and lets us reap it.
-	for _, step := range []struct {
-		sig     syscall.Signal
-		timeout time.Duration
-	}{{syscall.SIGINT, stopTimeout}, {syscall.SIGQUIT, 10 * time.Second}, {syscall.SIGKILL, 10 * time.Second}} {
-		if err := s.proc.Signal(step.sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			errs = append(errs, fmt.Errorf("pgembed: signal postgres: %w", err))
-		}
-		t := time.NewTimer(step.timeout)
-		select {
-		case <-s.exited:
-		case <-t.C:
-		}
-		t.Stop()
-		if isClosed(s.exited) {
-			break
-		}
-		s.log.Warn("postgres did not stop in time, escalating", "signal", step.sig.String())
-	}
-	if !isClosed(s.exited) {
-		errs = append(errs, fmt.Errorf("pgembed: postgres (PID %d) did not exit", s.proc.Pid))
+	if err := s.terminate(syscall.SIGINT, stopTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	s.removeSockDir()
 	if s.ephemeral && isClosed(s.exited) {
@@ -191,6 +169,36 @@ func (s *Server) stop() error {
 	}
 	s.log.Info("postgres stopped", "dir", s.dataDir)
 	return errors.Join(errs...)
+}
+
+// terminate sends sig and waits for the postmaster to exit, escalating to
+// immediate shutdown (SIGQUIT) and then SIGKILL when it takes too long.
+func (s *Server) terminate(sig syscall.Signal, timeout time.Duration) error {
+	s.stopping.Store(true)
+	steps := []struct {
+		sig     syscall.Signal
+		timeout time.Duration
+	}{{sig, timeout}, {syscall.SIGQUIT, 10 * time.Second}, {syscall.SIGKILL, 10 * time.Second}}
+	for i, step := range steps {
+		if i > 0 && step.sig == steps[i-1].sig {
+			continue
+		}
+		if i > 0 {
+			s.log.Warn("postgres did not stop in time, escalating", "signal", step.sig.String())
+		}
+		// ErrProcessDone only means it exited between our checks.
+		if err := s.proc.Signal(step.sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf("pgembed: signal postgres: %w", err)
+		}
+		t := time.NewTimer(step.timeout)
+		select {
+		case <-s.exited:
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+	return fmt.Errorf("pgembed: postgres (PID %d) did not exit", s.proc.Pid)
 }
 
 func isClosed(c <-chan struct{}) bool {
@@ -246,146 +254,6 @@ func plainPath(p string) bool {
 		}
 	}
 	return true
-}
-
-// spawn runs the postmaster as our own child rather than through pg_ctl, so
-// that it can be tied to this process's lifetime (see sysProcAttr) and its
-// exit observed directly.
-func (s *Server) spawn(ctx context.Context, bin string, acct account) error {
-	s.logPath = filepath.Join(s.dataDir, logName)
-	logFile, offset, err := openLog(s.logPath, acct)
-	if err != nil {
-		return err
-	}
-	s.logFile = logFile
-	args := []string{"-D", s.dataDir,
-		"-c", "listen_addresses=",
-		"-c", "unix_socket_directories=" + s.sockDir,
-		"-c", "port=" + strconv.Itoa(port),
-		"-c", "logging_collector=off", // the log must land in logFile for error reports
-	}
-	if s.ephemeral {
-		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-			// Parallel tests each hold a few connections; the default 100 is
-			// reachable on many-core machines.
-			"-c", "max_connections=300")
-	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
-	cmd.Dir = s.dataDir
-	cmd.Env = serverEnv()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = sysProcAttr(acct.cred)
-
-	started := make(chan error, 1)
-	go func() {
-		// Linux delivers the parent-death signal when the forking *thread*
-		// exits; pinning this goroutine to its thread for the server's whole
-		// life keeps that thread alive exactly as long as needed.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		s.waitErr = cmd.Wait()
-		logFile.Close()
-		close(s.exited)
-		if !s.stopping.Load() {
-			s.log.Error("postgres exited unexpectedly", "err", s.waitErr, "log", s.logPath)
-		}
-	}()
-	if err := <-started; err != nil {
-		logFile.Close()
-		return fmt.Errorf("pgembed: run postgres: %w", err)
-	}
-	s.proc = cmd.Process
-
-	if err := s.waitReady(ctx, offset); err != nil {
-		s.stopping.Store(true)
-		s.proc.Signal(syscall.SIGQUIT)
-		<-s.exited
-		return err
-	}
-	return nil
-}
-
-// waitReady polls postmaster.pid, the same signal `pg_ctl start -w` uses:
-// the postmaster writes "ready" there once it accepts connections.
-func (s *Server) waitReady(ctx context.Context, logOffset int64) error {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if pf, ok := readPIDFile(s.dataDir); ok && pf.pid == s.proc.Pid && pf.status == "ready" {
-			return nil
-		}
-		select {
-		case <-s.exited:
-			tail := logTail(s.logPath, logOffset)
-			if strings.Contains(tail, `lock file "postmaster.pid" already exists`) {
-				pf, _ := readPIDFile(s.dataDir)
-				return &inUseError{dir: s.dataDir, pid: pf.pid}
-			}
-			return fmt.Errorf("pgembed: postgres exited during startup (%v); end of %s:\n%s", s.waitErr, s.logPath, tail)
-		case <-ctx.Done():
-			return fmt.Errorf("pgembed: postgres not ready: %w; end of %s:\n%s", ctx.Err(), s.logPath, logTail(s.logPath, logOffset))
-		case <-tick.C:
-		}
-	}
-}
-
-// openLog opens the server log for appending and returns its current size,
-// so that an error report shows only this start's lines.
-func openLog(path string, acct account) (*os.File, int64, error) {
-	const maxLog = 16 << 20
-	if fi, err := os.Stat(path); err == nil && fi.Size() > maxLog {
-		os.Truncate(path, 0)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, 0, fmt.Errorf("pgembed: server log: %w", err)
-	}
-	if err := acct.own(path); err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("pgembed: server log: %w", err)
-	}
-	return f, fi.Size(), nil
-}
-
-// logTail returns the last lines written to the log after offset.
-func logTail(path string, offset int64) string {
-	const maxTail = 4 << 10
-	f, err := os.Open(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size()-offset > maxTail {
-		offset = fi.Size() - maxTail
-	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	b, _ := io.ReadAll(f)
-	return strings.TrimSpace(string(b))
-}
-
-// serverEnv drops the PG* variables that libpq-aware tools honour (PGDATA,
-// PGPORT, PGHOST…), so the user's shell settings cannot redirect our server.
-func serverEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PG") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 type inUseError struct {

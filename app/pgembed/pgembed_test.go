@@ -308,3 +308,26 @@ func processExists(pid int) bool {
 	}
 	return syscall.Kill(pid, 0) == nil
 }
+
+func TestFailedStartReportsServerLog(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(reachableTempDir(t), "data")
+	if err := start(t, Options{DataDir: dir}).Stop(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\nshared_buffers = 'lots'\n")
+	f.Close()
+	s, err := Start(t.Context(), Options{DataDir: dir})
+	if err == nil {
+		s.Stop()
+		t.Fatal("Start succeeded with an invalid postgresql.conf")
+	}
+	if !strings.Contains(err.Error(), `invalid value for parameter "shared_buffers"`) ||
+		!strings.Contains(err.Error(), filepath.Join(dir, logName)) {
+		t.Errorf("error does not quote the server log: %v", err)
+	}
+}

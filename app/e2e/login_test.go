@@ -1,0 +1,97 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aidantsconnect/ac/app"
+)
+
+// TestLoginJourney walks a demo aidant from the login page to the espace aidant, with and
+// without JavaScript, checking accessibility on every page.
+func TestLoginJourney(t *testing.T) {
+	for _, noJS := range []bool{false, true} {
+		name := "js"
+		if noJS {
+			name = "nojs"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := newBrowser(t, browserOpts{NoJS: noJS})
+			srv := startServer(t)
+
+			navigate(t, ctx, srv.URL+"/accounts/login/")
+			assertAxe(t, ctx, "connexion")
+
+			// A wrong code: the same generic message, in an error summary, on a 422.
+			typeInto(t, ctx, "#email", app.DemoAidantEmail)
+			typeInto(t, ctx, "#otp_token", "000000")
+			click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
+			waitVisible(t, ctx, ".fr-alert--error")
+			if got := textOf(t, ctx, ".fr-alert--error"); !strings.Contains(got, "Les informations saisies ne permettent pas de vous identifier.") {
+				t.Fatalf("error summary = %q", got)
+			}
+			assertAxe(t, ctx, "connexion en erreur")
+
+			typeInto(t, ctx, "#email", app.DemoAidantEmail)
+			typeInto(t, ctx, "#otp_token", app.DemoCode)
+			click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
+			waitVisible(t, ctx, ".fr-alert--success")
+			if h1 := textOf(t, ctx, "h1"); h1 != "Confirmation de connexion" {
+				t.Fatalf("after login form: h1 = %q", h1)
+			}
+			assertAxe(t, ctx, "confirmation")
+
+			navigate(t, ctx, srv.URL+"/dev/emails/")
+			assertAxe(t, ctx, "boîte d'envoi")
+			link := loginLink.FindString(textOf(t, ctx, ".ac-email-body"))
+			if link != srv.lastLoginLink(t) {
+				t.Fatalf("outbox page shows %q", link)
+			}
+
+			navigate(t, ctx, link)
+			if noJS {
+				// Without JavaScript the wait page stays until the aidant continues.
+				if h1 := textOf(t, ctx, "h1"); h1 != "Connexion en cours…" {
+					t.Fatalf("wait page h1 = %q", h1)
+				}
+				assertAxe(t, ctx, "attente")
+				click(t, ctx, "#magic-link-form button[type=submit]")
+			}
+			// With JavaScript the wait page continues by itself.
+			waitVisible(t, ctx, "h1.ac-welcome")
+			if h1 := textOf(t, ctx, "h1"); !strings.HasPrefix(h1, "Bienvenue, Jean") {
+				t.Fatalf("espace aidant h1 = %q", h1)
+			}
+			if u := currentURL(t, ctx); !strings.HasSuffix(u, "/espace-aidant/") {
+				t.Fatalf("landed on %s", u)
+			}
+			assertAxe(t, ctx, "espace aidant")
+		})
+	}
+}
+
+// TestLoginPageWeight measures the cold login page as transferred (compressed): HTML, CSS,
+// JS and the fonts the page actually uses. Budget: 100 KB.
+func TestLoginPageWeight(t *testing.T) {
+	ctx := newBrowser(t, browserOpts{})
+	srv := startServer(t)
+	bytes := trackBytes(t, ctx)
+	coldCache(t, ctx)
+	bytes.Reset()
+	navigate(t, ctx, srv.URL+"/accounts/login/")
+	if err := bytes.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for u, n := range bytes.ByURL() {
+		if strings.HasSuffix(u, "/favicon.ico") {
+			continue
+		}
+		t.Logf("%7d B  %s", n, u)
+		total += n
+	}
+	t.Logf("cold login page: %d B transferred", total)
+	if total > 100*1024 {
+		t.Fatalf("cold login page weighs %d B, budget 100 KB", total)
+	}
+}
