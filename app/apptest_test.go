@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/app/dbtest"
-	"github.com/aidantsconnect/ac/handlers"
 	"github.com/aidantsconnect/ac/app/otp"
+	"github.com/aidantsconnect/ac/handlers"
 	"github.com/aidantsconnect/ac/store"
 )
 

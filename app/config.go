@@ -33,12 +33,12 @@ type Config struct {
 	MailFrom    string // AC_MAIL_FROM
 	ProxyHeader string // AC_PROXY_HEADER: header carrying the client IP behind a trusted proxy (e.g. X-Forwarded-For)
 
-	SessionTTL       time.Duration
-	ActivityTimeout  time.Duration
-	LoginRateLimit   int           // login attempts per IP per window
-	LoginRateWindow  time.Duration
-	Now              func() time.Time // the clock; tests inject one
-	SkipSeed         bool             // AC_SEED=0: do not insert demo data in dev/sandbox
+	SessionTTL      time.Duration
+	ActivityTimeout time.Duration
+	LoginRateLimit  int // login attempts per IP per window
+	LoginRateWindow time.Duration
+	Now             func() time.Time // the clock; tests inject one
+	SkipSeed        bool             // AC_SEED=0: do not insert demo data in dev/sandbox
 }
 
 // Load reads the configuration from getenv, with dev defaults, and refuses unsafe production settings.
