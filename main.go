@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // French dates on documents must not depend on the host having zoneinfo
 
 	"github.com/aidantsconnect/ac/app"
 )
@@ -35,6 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	log := newLogger(cfg, out)
+	slog.SetDefault(log) // zitadel's OpenID provider logs through the default logger
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]

@@ -20,6 +20,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/aidantsconnect/ac/app/fcsim"
 	"github.com/aidantsconnect/ac/app/otp"
 	"github.com/aidantsconnect/ac/app/pgembed"
 	"github.com/aidantsconnect/ac/handlers"
@@ -37,7 +38,8 @@ type App struct {
 	Handlers *handlers.Handlers
 	Fiber    *fiber.App
 
-	pg *pgembed.Server
+	pg    *pgembed.Server
+	fcsim *fcsim.Simulator // dev and sandbox only
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -95,7 +97,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
+	fcClient, sim, err := franceConnect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.fcsim = sim
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		return nil, fmt.Errorf("time zone: %w", err)
+	}
 	a.Handlers = &handlers.Handlers{
+		Loc: paris, FC: fcAdapter{fcClient},
 		Store: a.Store, Sessions: a.Sessions, Verify: otp.StoreVerify, Log: log,
 		Mode: string(cfg.Mode), BaseURL: cfg.BaseURL, ActivityTimeout: cfg.ActivityTimeout,
 		LoginRateLimit: cfg.LoginRateLimit, LoginRateWindow: cfg.LoginRateWindow, SecureCookies: cfg.Secure(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,11 +46,12 @@ type env struct {
 	t     *testing.T
 	app   *App
 	clock *clock
+	base  string // the server's URL: FranceConnect calls go over real HTTP
 }
 
 func testConfig(t *testing.T, clk *clock) Config {
 	return Config{
-		Mode: ModeDev, Addr: "127.0.0.1:0", BaseURL: "http://ac.test", DatabaseURL: dbtest.NewDSN(t),
+		Mode: ModeDev, Addr: "127.0.0.1:0", DatabaseURL: dbtest.NewDSN(t),
 		SecretKey: []byte("test-secret-key-0123456789abcdef-0123456789"), SessionTTL: 24 * time.Hour,
 		ActivityTimeout: 15 * time.Minute, LoginRateLimit: 1000, LoginRateWindow: 10 * time.Minute,
 		Now: clk.Now, SkipSeed: true,
@@ -59,7 +61,12 @@ func testConfig(t *testing.T, clk *clock) Config {
 func newEnv(t *testing.T, tweak ...func(*Config)) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := testConfig(t, clk)
+	cfg.BaseURL = "http://" + ln.Addr().String()
 	for _, f := range tweak {
 		f(&cfg)
 	}
@@ -67,8 +74,15 @@ func newEnv(t *testing.T, tweak ...func(*Config)) *env {
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
-	t.Cleanup(func() { a.Close() })
-	return &env{t: t, app: a, clock: clk}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		a.Close()
+	})
+	return &env{t: t, app: a, clock: clk, base: cfg.BaseURL}
 }
 
 // person is an aidant created for a test, with an authenticator app whose secret we know.
@@ -183,7 +197,7 @@ func (b *browser) do(req *http.Request) page {
 }
 
 func (b *browser) get(path string) page {
-	return b.do(httptest.NewRequest(http.MethodGet, "http://ac.test"+path, nil))
+	return b.do(httptest.NewRequest(http.MethodGet, b.e.base+strings.TrimPrefix(path, b.e.base), nil))
 }
 
 var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -204,12 +218,12 @@ func (b *browser) post(path string, form url.Values) page {
 }
 
 func (b *browser) postRaw(path string, form url.Values) page {
-	req := httptest.NewRequest(http.MethodPost, "http://ac.test"+path, strings.NewReader(form.Encode()))
+	req := httptest.NewRequest(http.MethodPost, b.e.base+strings.TrimPrefix(path, b.e.base), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return b.do(req)
 }
 
-var linkRe = regexp.MustCompile(`http://ac\.test(/chargement/code/[A-Za-z0-9_-]+/)`)
+var linkRe = regexp.MustCompile(`http://[0-9.:]+(/chargement/code/[A-Za-z0-9_-]+/)`)
 
 // lastLink returns the path of the newest emailed login link.
 func (e *env) lastLink() string {

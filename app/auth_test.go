@@ -228,13 +228,13 @@ func TestCSRFRequired(t *testing.T) {
 		t.Fatalf("a CSRF-less POST sent %d emails", n)
 	}
 	// A token sent in the htmx header is accepted.
-	req := httptestPost("/accounts/login/", url.Values{"email": {p.aidant.Email}, "otp_token": {e.code(p)}})
+	req := e.httptestPost("/accounts/login/", url.Values{"email": {p.aidant.Email}, "otp_token": {e.code(p)}})
 	req.Header.Set("X-CSRF-Token", b.jar[csrfCookie])
 	if r := b.do(req); r.status != http.StatusSeeOther {
 		t.Fatalf("header token: %d", r.status)
 	}
 	// A cross-site Origin is refused even with the right token.
-	req = httptestPost("/accounts/login/", url.Values{"email": {p.aidant.Email}, "otp_token": {e.code(p)}, "csrf_token": {b.jar[csrfCookie]}})
+	req = e.httptestPost("/accounts/login/", url.Values{"email": {p.aidant.Email}, "otp_token": {e.code(p)}, "csrf_token": {b.jar[csrfCookie]}})
 	req.Header.Set("Origin", "https://evil.example")
 	if r := b.do(req); r.status != http.StatusForbidden {
 		t.Fatalf("cross-site origin: %d", r.status)
@@ -410,8 +410,8 @@ func TestSecurityHeadersAndHealth(t *testing.T) {
 
 func itoa(n int64) string { return strconvFormat(n) }
 
-func httptestPost(path string, form url.Values) *http.Request {
-	req, _ := http.NewRequest(http.MethodPost, "http://ac.test"+path, strings.NewReader(form.Encode()))
+func (e *env) httptestPost(path string, form url.Values) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, e.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
 }

@@ -33,6 +33,12 @@ type Config struct {
 	MailFrom    string // AC_MAIL_FROM
 	ProxyHeader string // AC_PROXY_HEADER: header carrying the client IP behind a trusted proxy (e.g. X-Forwarded-For)
 
+	// FranceConnect, where the usager identifies when a mandat is created (we are FS).
+	// In dev and sandbox they default to the built-in simulator.
+	FCIssuer       string // AC_FC_ISSUER
+	FCClientID     string // AC_FC_CLIENT_ID
+	FCClientSecret string // AC_FC_CLIENT_SECRET
+
 	SessionTTL      time.Duration
 	ActivityTimeout time.Duration
 	LoginRateLimit  int // login attempts per IP per window
@@ -63,6 +69,9 @@ func Load(getenv func(string) string) (Config, error) {
 		LoginRateWindow: 10 * time.Minute,
 		SkipSeed:        get("AC_SEED", "1") == "0",
 	}
+	c.FCIssuer = strings.TrimRight(get("AC_FC_ISSUER", ""), "/")
+	c.FCClientID = get("AC_FC_CLIENT_ID", "")
+	c.FCClientSecret = get("AC_FC_CLIENT_SECRET", "")
 	switch c.Mode {
 	case ModeDev, ModeSandbox, ModeProduction:
 	default:
@@ -95,6 +104,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.SMTPURL == "" {
 			missing = append(missing, "AC_SMTP_URL")
 		}
+		if c.FCIssuer == "" || c.FCClientID == "" || c.FCClientSecret == "" {
+			missing = append(missing, "AC_FC_ISSUER, AC_FC_CLIENT_ID, AC_FC_CLIENT_SECRET")
+		}
 		if len(missing) > 0 {
 			return c, errors.New("production mode refuses to start without: " + strings.Join(missing, ", "))
 		}
@@ -104,6 +116,9 @@ func Load(getenv func(string) string) (Config, error) {
 
 // Dev reports whether demo conveniences (demo codes, outbox page, simulator) are on.
 func (c Config) Dev() bool { return c.Mode != ModeProduction }
+
+// SimulatesFC reports whether the FranceConnect simulator stands in for FranceConnect.
+func (c Config) SimulatesFC() bool { return c.Dev() && c.FCIssuer == "" }
 
 // Secure reports whether cookies must be Secure (anything served over https).
 func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }

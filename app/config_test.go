@@ -25,17 +25,17 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal("unknown mode accepted")
 	}
 	_, err = Load(env("AC_MODE", "production"))
-	for _, want := range []string{"DATABASE_URL", "AC_BASE_URL", "AC_SECRET_KEY", "AC_SMTP_URL"} {
+	for _, want := range []string{"DATABASE_URL", "AC_BASE_URL", "AC_SECRET_KEY", "AC_SMTP_URL", "AC_FC_ISSUER"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("production without %s: %v", want, err)
 		}
 	}
-	_, err = Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example", "AC_SECRET_KEY", devSecret, "AC_SMTP_URL", "smtp://x"))
+	_, err = Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example", "AC_SECRET_KEY", devSecret, "AC_SMTP_URL", "smtp://x", "AC_FC_ISSUER", "https://fc", "AC_FC_CLIENT_ID", "x", "AC_FC_CLIENT_SECRET", "y"))
 	if err == nil || !strings.Contains(err.Error(), "AC_SECRET_KEY") {
 		t.Fatalf("production with the dev secret: %v", err)
 	}
-	c, err = Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example/", "AC_SECRET_KEY", strings.Repeat("ab", 32), "AC_SMTP_URL", "smtp://x"))
-	if err != nil || c.BaseURL != "https://ac.example" || len(c.SecretKey) != 32 || !c.Secure() || c.Dev() {
+	c, err = Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example/", "AC_SECRET_KEY", strings.Repeat("ab", 32), "AC_SMTP_URL", "smtp://x", "AC_FC_ISSUER", "https://fc/", "AC_FC_CLIENT_ID", "x", "AC_FC_CLIENT_SECRET", "y"))
+	if err != nil || c.BaseURL != "https://ac.example" || len(c.SecretKey) != 32 || !c.Secure() || c.Dev() || c.FCIssuer != "https://fc" || c.SimulatesFC() {
 		t.Fatalf("production: %+v %v", c, err)
 	}
 }
@@ -43,7 +43,12 @@ func TestLoadConfig(t *testing.T) {
 func TestDemoCodeOnlyOutsideProduction(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []Mode{ModeDev, ModeProduction} {
-		e := newEnv(t, func(c *Config) { c.Mode = mode })
+		e := newEnv(t, func(c *Config) {
+			c.Mode = mode
+			if mode == ModeProduction {
+				c.FCIssuer, c.FCClientID, c.FCClientSecret = "https://franceconnect.invalid/api/v2", "id", "secret"
+			}
+		})
 		if err := SeedDemo(context.Background(), e.app.Store); err != nil {
 			t.Fatal(err)
 		}

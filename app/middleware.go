@@ -154,6 +154,14 @@ func (a *App) requireAidant(c *fiber.Ctx) error {
 	return redirectTo(c, "/accounts/login/"+next)
 }
 
+// requireMandatCreator lets only aidants who may create mandats through.
+func (a *App) requireMandatCreator(c *fiber.Ctx) error {
+	if ad := handlers.CurrentAidant(c); ad != nil && ad.CanCreateMandats {
+		return c.Next()
+	}
+	return fiber.ErrForbidden
+}
+
 // requireActivity asks for a code again after ActivityTimeout without activity, then returns
 // to the page the aidant asked for (for a POST, the page it came from).
 func (a *App) requireActivity(c *fiber.Ctx) error {

@@ -17,6 +17,10 @@ func (a *App) routes() {
 	f.Get("/healthz", a.healthz)
 	f.Get("/readyz", a.readyz)
 	f.Get("/static/*", assets.Handler())
+	if a.fcsim != nil {
+		// The simulator is its own OpenID provider: its forms and token endpoint are not ours to CSRF-check.
+		mountHTTP(f, fcSimPrefix, a.fcsim.Handler())
+	}
 
 	// Everything below is a page: CSRF on unsafe methods, session and current aidant loaded.
 	pages := f.Group("", compress.New(compress.Config{Level: compress.LevelBestSpeed}), a.csrf, a.loadCurrent)
@@ -48,6 +52,24 @@ func (a *App) routes() {
 	espace := pages.Group("/espace-aidant", a.requireAidant, a.requireActivity)
 	espace.Get("/", h.EspaceHome)
 	espace.Post("/organisations/switch_main", h.OrganisationSwitch)
+
+	// Mandat creation and renewal: aidants who can create mandats.
+	mandats := espace.Group("", a.requireMandatCreator)
+	mandats.Get("/creation_mandat/", h.MandatNew)
+	mandats.Post("/creation_mandat/", h.MandatCreate)
+	mandats.Get("/creation_mandat/recapitulatif/", h.MandatRecap)
+	mandats.Post("/creation_mandat/recapitulatif/", h.MandatSign)
+	mandats.Get("/renew_mandat/:usager", h.MandatRenewNew)
+	mandats.Post("/renew_mandat/:usager", h.MandatRenewCreate)
+	espace.Get("/mandats/:mandat/attestation/", h.MandatAttestation)
+	espace.Get("/mandats/:mandat/attestation.pdf", h.MandatAttestationPDF)
+	// The FranceConnect round trip (no activity check: FranceConnect may take the usager a while).
+	pages.Get("/fc_authorize/", a.requireAidant, a.requireMandatCreator, h.FCAuthorize)
+	pages.Get("/callbackv2/", a.requireAidant, a.requireMandatCreator, h.FCCallback)
+	pages.Get("/logout-callback/", a.requireAidant, a.requireMandatCreator, h.FCLogoutCallback)
+
+	// Public verification of a mandat, reached from the QR code.
+	pages.Get("/mandats/verifier/:token", h.MandatVerify)
 
 	if a.Cfg.Dev() {
 		pages.Get("/dev/emails/", h.DevEmails)

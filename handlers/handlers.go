@@ -21,6 +21,7 @@ type Handlers struct {
 	LoginRateLimit  int
 	LoginRateWindow time.Duration
 	SecureCookies   bool
+	Loc             *time.Location // Europe/Paris: dates on documents are French dates
 }
 
 // Dev reports whether demo conveniences are on (dev and sandbox).

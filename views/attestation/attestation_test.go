@@ -351,12 +351,12 @@ func TestVerifyPage(t *testing.T) {
 				t.Errorf("badge = %q %v, want %q .%s", text(b), b.AttrOr("class", ""), tc.badge, tc.badgeClass)
 			}
 			main := text(doc.Find("main"))
-			for _, want := range []string{tc.sentence, "M. D.", "France Services de Beaugency", "Créé le mardi 24 novembre 2026", "Date de fin : mercredi 24 novembre 2027"} {
+			for _, want := range []string{tc.sentence, "M. D.", "France Services de Beaugency", "Date de création : mardi 24 novembre 2026", "Date de fin : mercredi 24 novembre 2027"} {
 				if !strings.Contains(main, want) {
 					t.Errorf("page lacks %q", want)
 				}
 			}
-			if got := strings.Contains(main, "Révoqué le mardi 5 janvier 2027"); got != (tc.revokedAt != nil) {
+			if got := strings.Contains(main, "Date de révocation : mardi 5 janvier 2027"); got != (tc.revokedAt != nil) {
 				t.Errorf("revocation date shown = %v", got)
 			}
 			// Whoever holds the paper may scan it: nothing but initials about the person.

@@ -51,6 +51,7 @@ func PDF(d Data) ([]byte, error) {
 	}
 
 	w.Ln(3)
+	p.keep(pdfLine + pdfSigHeight + 10) // the date stays with the signatures
 	p.para(signedAt(d.OrganisationCity, d.CreatedAt))
 	p.signatures(box{"Le mandataire", d.mandataire()}, box{"Le mandant", d.UsagerName})
 
@@ -100,12 +101,14 @@ func newPDF(title string, date time.Time) *doc {
 }
 
 // tr prepares text for a core font: cp1252 bytes, with what cp1252 lacks replaced by its
-// closest form ("Nguyễn" → "Nguyen") rather than fpdf's "." placeholder.
+// closest form ("Nguyễn" → "Nguyên") rather than fpdf's "." placeholder.
 func (p *doc) tr(s string) string {
 	return p.cp(cp1252Safe(s))
 }
 
+// heading starts a section, on the next page if its first lines would not fit under it.
 func (p *doc) heading(s string) {
+	p.keep(8 + 3*pdfLine)
 	p.pdf.Ln(2)
 	p.pdf.SetFont(pdfFont, "B", 11)
 	p.pdf.MultiCell(0, 6, p.tr(s), "", "L", false)
@@ -180,7 +183,7 @@ func (p *doc) signatures(boxes ...box) {
 func (p *doc) verification(url, hash string) error {
 	w := p.pdf
 	left, _, _, _ := w.GetMargins()
-	p.keep(pdfQRSize + 10)
+	p.keep(pdfQRSize + 12) // the heading stays with the code
 	p.heading("Vérification")
 	y := w.GetY()
 	textX := left

@@ -164,7 +164,7 @@ func readPDF(t *testing.T, pdf []byte) pdfContent {
 func shownStrings(content []byte) []string {
 	var out []string
 	y := ""
-	for _, m := range shown.FindAllSubmatch(content, -1) {
+	for _, m := range tjString.FindAllSubmatch(content, -1) {
 		s := fromCP1252(unescape(m[2]))
 		if len(out) > 0 && string(m[1]) == y {
 			out[len(out)-1] += s
@@ -176,8 +176,8 @@ func shownStrings(content []byte) []string {
 	return out
 }
 
-// shown matches what fpdf writes for one string: "BT x y Td (…)Tj ET".
-var shown = regexp.MustCompile(`BT [\d.]+ ([\d.]+) Td \(((?:\\.|[^\\)])*)\) ?Tj ET`)
+// tjString matches what fpdf writes for one string: "BT x y Td (…)Tj ET".
+var tjString = regexp.MustCompile(`BT [\d.]+ ([\d.]+) Td \(((?:\\.|[^\\)])*)\) ?Tj ET`)
 
 // unescape undoes fpdf's escaping of a PDF literal string: \\, \(, \) and \r.
 func unescape(b []byte) []byte {
