@@ -11,7 +11,8 @@ import (
 // button for Identities()[n] has the id "identity-<n>". Each call returns a fresh slice.
 //
 // They cover the cases the mandat flow must handle: a usage name, several first names, accents
-// and a hyphen in the birth name, a man, someone born abroad (birthplace "").
+// and a hyphen in the birth name, a man, someone born abroad (birthplace ""), and one
+// incomplete identity that must be refused.
 func Identities() []fc.Identity {
 	return []fc.Identity{
 		{
@@ -38,6 +39,13 @@ func Identities() []fc.Identity {
 			Sub: "914e3cfa77aa4557a9dbd69ecc73b2cd37c598c545a868a3b6d001f7e531b5d7", GivenName: "Jean-Pierre",
 			FamilyName: "Bernard", Birthdate: "1955-04-09", Gender: "male",
 			Birthplace: "59350", Birthcountry: fc.CountryFrance, Email: "jean-pierre.bernard@example.com",
+		},
+		{
+			// Not a person FranceConnect would send: born in France without a birthplace. It lets
+			// trainees and tests see how an incomplete identity is refused.
+			Sub: "0c7d3bdbf3f44a2b8c7f1e6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c", GivenName: "Profil",
+			FamilyName: "Incomplet (erreur attendue)", Birthdate: "1970-01-01", Gender: "female",
+			Birthplace: "", Birthcountry: fc.CountryFrance, Email: "profil.incomplet@example.com",
 		},
 	}
 }
@@ -83,6 +91,8 @@ func placeOf(code string) string {
 		return "à Lille"
 	case "99134":
 		return "en Espagne"
+	case fc.CountryFrance:
+		return "en France"
 	default:
 		return "à " + code
 	}

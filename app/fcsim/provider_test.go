@@ -52,6 +52,7 @@ func TestLoginPage(t *testing.T) {
 		"Léa Lefèvre-Nguyen — née le 30 juin 1991 à Marseille (13055)",
 		"Carlos García López — né le 17 janvier 1979 en Espagne (99134)",
 		"Jean-Pierre Bernard — né le 9 avril 1955 à Lille (59350)",
+		"Profil Incomplet (erreur attendue) — née le 1er janvier 1970 en France (99100)",
 	}
 	for n := range people {
 		id := fmt.Sprintf("identity-%d", n)
