@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -68,6 +69,21 @@ func TestLoginJourney(t *testing.T) {
 			assertAxe(t, ctx, "espace aidant")
 		})
 	}
+}
+
+// loginDemo logs the demo aidant in through the real pages (email, demo code, outbox link).
+func loginDemo(t *testing.T, ctx context.Context, srv *server, noJS bool) {
+	t.Helper()
+	navigate(t, ctx, srv.URL+"/accounts/login/")
+	typeInto(t, ctx, "#email", app.DemoAidantEmail)
+	typeInto(t, ctx, "#otp_token", app.DemoCode)
+	click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
+	waitVisible(t, ctx, ".fr-alert--success")
+	navigate(t, ctx, srv.lastLoginLink(t))
+	if noJS {
+		click(t, ctx, "#magic-link-form button[type=submit]")
+	}
+	waitVisible(t, ctx, "h1.ac-welcome")
 }
 
 // TestLoginPageWeight measures the cold login page as transferred (compressed): HTML, CSS,
