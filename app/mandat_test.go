@@ -117,7 +117,7 @@ func TestMandatWizard(t *testing.T) {
 	if att.status != http.StatusOK || !strings.Contains(att.body, "Fait le") || !strings.Contains(att.body, `role="img"`) || !strings.Contains(att.body, "Le mandat a été créé") {
 		t.Fatalf("attestation: %d %s", att.status, att.body)
 	}
-	verify := regexp.MustCompile(`/mandats/verifier/[A-Za-z0-9_-]{32}`).FindString(att.body)
+	verify := regexp.MustCompile(`/mandats/verifier/[A-Za-z0-9_-]{22}`).FindString(att.body)
 	pdf := b.get(strings.TrimSuffix(strings.SplitN(r.location, "?", 2)[0], "attestation/") + "attestation.pdf")
 	if pdf.status != http.StatusOK || !strings.HasPrefix(pdf.body, "%PDF-") || pdf.header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("pdf: %d %q", pdf.status, pdf.header.Get("Content-Type"))

@@ -23,7 +23,7 @@ func (a *App) routes() {
 	}
 
 	// Everything below is a page: CSRF on unsafe methods, session and current aidant loaded.
-	pages := f.Group("", compress.New(compress.Config{Level: compress.LevelBestSpeed}), a.csrf, a.loadCurrent)
+	pages := f.Group("", compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, a.loadCurrent)
 
 	pages.Get("/", h.Home)
 	pages.Get("/accessibilite/", h.TextPage("Déclaration d'accessibilité",

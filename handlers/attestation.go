@@ -73,7 +73,7 @@ func (h *Handlers) MandatAttestationPDF(c *fiber.Ctx) error {
 // MandatVerify is the public page behind the QR code: status, organisation, dates, initials.
 func (h *Handlers) MandatVerify(c *fiber.Ctx) error {
 	token := c.Params("token")
-	if len(token) != 32 {
+	if len(token) != 22 {
 		return fiber.ErrNotFound
 	}
 	m, err := h.Store.GetMandatByVerifyToken(c.UserContext(), token)

@@ -161,7 +161,7 @@ func AttestationHash(salt []byte, aidantID, orgID int64, usagerSub string, demar
 func (s *Store) VerifyToken(mandatID int64) string {
 	m := hmac.New(sha256.New, s.sealer.Key("mandat-verify"))
 	m.Write([]byte(strconv.FormatInt(mandatID, 10)))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16]) // 128 bits: unguessable, and a smaller QR code
 }
 
 // GetMandat returns a mandat of the organisation with its usager, autorisations, organisation

@@ -20,7 +20,9 @@ type world struct {
 	foreigner  *store.Aidant
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldB(t) }
+
+func newWorldB(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	sealer, err := store.NewSealer([]byte("0123456789abcdef0123456789abcdef"))

@@ -1,0 +1,312 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/uptrace/bun"
+)
+
+// UsagerTab is one tab of the usagers list: the organisation's mandats of one status.
+type UsagerTab string
+
+const (
+	TabActifs   UsagerTab = "actifs"
+	TabExpires  UsagerTab = "expires"
+	TabRevoques UsagerTab = "revoques"
+)
+
+// UsagerTabs lists the tabs in display order.
+func UsagerTabs() []UsagerTab { return []UsagerTab{TabActifs, TabExpires, TabRevoques} }
+
+// ParseUsagerTab reads a tab name; anything else is the first tab.
+func ParseUsagerTab(s string) UsagerTab {
+	for _, t := range UsagerTabs() {
+		if string(t) == s {
+			return t
+		}
+	}
+	return TabActifs
+}
+
+// TabOf is the tab a mandat of that status is listed in.
+func TabOf(st MandatStatus) UsagerTab {
+	switch st {
+	case StatusRevoked:
+		return TabRevoques
+	case StatusExpired:
+		return TabExpires
+	}
+	return TabActifs
+}
+
+const (
+	// UsagersPerPage is the size of one page of the usagers list.
+	UsagersPerPage = 20
+	// MaxSearchLen bounds the search box (runes): longer is a form error.
+	MaxSearchLen = 100
+	// ExpiresSoonWithin is when an active mandat gets the "expire bientôt" badge.
+	ExpiresSoonWithin = 30 * 24 * time.Hour
+)
+
+// UsagerSearch is what the usagers list is asked for.
+type UsagerSearch struct {
+	Query string
+	Tab   UsagerTab
+	Page  int // from 1
+}
+
+// UsagerCounts is how many visible mandats each tab holds (for the search, if any).
+type UsagerCounts struct {
+	Actifs   int `bun:"actifs"`
+	Expires  int `bun:"expires"`
+	Revoques int `bun:"revoques"`
+}
+
+// Of is the count of one tab.
+func (c UsagerCounts) Of(t UsagerTab) int {
+	switch t {
+	case TabExpires:
+		return c.Expires
+	case TabRevoques:
+		return c.Revoques
+	}
+	return c.Actifs
+}
+
+// Total is the count of the three tabs.
+func (c UsagerCounts) Total() int { return c.Actifs + c.Expires + c.Revoques }
+
+// UsagerRow is one line of the list: a mandat and its usager.
+type UsagerRow struct {
+	MandatID          int64      `bun:"mandat_id"`
+	UsagerID          int64      `bun:"usager_id"`
+	GivenName         string     `bun:"given_name"`
+	FamilyName        string     `bun:"family_name"`
+	PreferredUsername string     `bun:"preferred_username"`
+	Gender            string     `bun:"gender"`
+	Birthdate         time.Time  `bun:"birthdate,type:date"`
+	CreatedAt         time.Time  `bun:"created_at"`
+	ExpiresAt         time.Time  `bun:"expires_at"`
+	RevokedAt         *time.Time `bun:"revoked_at"` // when every autorisation is revoked
+	// Demarches are the keys shown as tags, in catalogue order: the autorisations still in
+	// force for an active mandat, all of them otherwise.
+	Demarches []string `bun:"-"`
+}
+
+// Usager is the row's person, for names.
+func (r UsagerRow) Usager() *Usager {
+	return &Usager{ID: r.UsagerID, GivenName: r.GivenName, FamilyName: r.FamilyName, PreferredUsername: r.PreferredUsername,
+		Gender: r.Gender, Birthdate: r.Birthdate}
+}
+
+// Status is the row's mandat status at now (the rule of (*Mandat).Status).
+func (r UsagerRow) Status(now time.Time) MandatStatus {
+	switch {
+	case r.RevokedAt != nil:
+		return StatusRevoked
+	case !now.Before(r.ExpiresAt):
+		return StatusExpired
+	}
+	return StatusActive
+}
+
+// ExpiresSoon is an active mandat ending within ExpiresSoonWithin.
+func (r UsagerRow) ExpiresSoon(now time.Time) bool {
+	return r.Status(now) == StatusActive && r.ExpiresAt.Sub(now) <= ExpiresSoonWithin
+}
+
+// Renewable mirrors (*Mandat).Renewable for a listed (never outdated) row.
+func (r UsagerRow) Renewable(now time.Time) bool { return r.Status(now) != StatusRevoked }
+
+// UsagerList is one page of one tab, with the counts of every tab.
+type UsagerList struct {
+	Search UsagerSearch // as served: the page clamped to the pages there are
+	Words  []string     // the query's words, each of which matched
+	Counts UsagerCounts
+	Rows   []UsagerRow
+	Pages  int // at least 1
+}
+
+// SearchWords splits a query into the words that must each match: spaces and punctuation
+// separate words, hyphens and apostrophes do not ("Jean-François", "N'Diaye" stay whole, and
+// the database drops them on both sides).
+func SearchWords(q string) []string {
+	words := strings.FieldsFunc(q, func(r rune) bool {
+		if isJoiner(r) {
+			return false
+		}
+		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r)
+	})
+	out := words[:0]
+	for _, w := range words {
+		if strings.IndexFunc(w, func(r rune) bool { return !isJoiner(r) }) >= 0 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func isJoiner(r rune) bool { return strings.ContainsRune("-'’ʼ‘`´‐‑", r) }
+
+// usagerFilter is the WHERE clause of the list: the organisation, not outdated, and every
+// word of the query a substring of the usager's normalised names. Each pattern is an
+// immutable expression of a constant, so the planner folds it to '%word%' and can use the
+// trigram index on usagers.search_name.
+func usagerFilter(orgID int64, now time.Time, words []string) (string, []any) {
+	where := "m.organisation_id = ? AND least(m.expires_at, coalesce(m.revoked_at, 'infinity')) >= ?"
+	args := []any{orgID, now.Add(-outdatedAfter)}
+	for _, w := range words {
+		where += " AND u.search_name LIKE '%' || public.f_search_text(?) || '%'"
+		args = append(args, w)
+	}
+	return where, args
+}
+
+// tabFilter selects one tab's mandats: the SQL form of UsagerRow.Status.
+func tabFilter(t UsagerTab, now time.Time) (string, []any) {
+	switch t {
+	case TabExpires:
+		return "m.revoked_at IS NULL AND m.expires_at <= ?", []any{now}
+	case TabRevoques:
+		return "m.revoked_at IS NOT NULL", nil
+	}
+	return "m.revoked_at IS NULL AND m.expires_at > ?", []any{now}
+}
+
+// ListUsagers returns one page of the organisation's mandats in one tab, by usager name,
+// with the count of each tab. A query narrows the three tabs alike. Only the page's rows
+// are read, whatever the number of usagers.
+func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*UsagerList, error) {
+	now := s.Now()
+	l := &UsagerList{Search: q, Words: SearchWords(q.Query)}
+	l.Search.Tab = ParseUsagerTab(string(q.Tab))
+	where, args := usagerFilter(orgID, now, l.Words)
+	join := ""
+	if len(l.Words) > 0 {
+		join = "JOIN usagers AS u ON u.id = m.usager_id"
+	}
+	err := s.db.NewRaw(`SELECT count(*) FILTER (WHERE m.revoked_at IS NULL AND m.expires_at > ?) AS actifs,
+		count(*) FILTER (WHERE m.revoked_at IS NULL AND m.expires_at <= ?) AS expires,
+		count(*) FILTER (WHERE m.revoked_at IS NOT NULL) AS revoques
+		FROM mandats AS m `+join+` WHERE `+where, append([]any{now, now}, args...)...).Scan(ctx, &l.Counts)
+	if err != nil {
+		return nil, fmt.Errorf("count usagers: %w", err)
+	}
+	n := l.Counts.Of(l.Search.Tab)
+	l.Pages = max(1, (n+UsagersPerPage-1)/UsagersPerPage)
+	l.Search.Page = min(max(1, q.Page), l.Pages)
+	if n == 0 {
+		return l, nil
+	}
+	tab, tabArgs := tabFilter(l.Search.Tab, now)
+	args = append(append(args, tabArgs...), UsagersPerPage, (l.Search.Page-1)*UsagersPerPage)
+	err = s.db.NewRaw(`SELECT m.id AS mandat_id, m.usager_id, m.created_at, m.expires_at, m.revoked_at,
+		u.given_name, u.family_name, u.preferred_username, u.gender, u.birthdate
+		FROM mandats AS m JOIN usagers AS u ON u.id = m.usager_id
+		WHERE `+where+` AND `+tab+`
+		ORDER BY u.sort_name, u.id, m.expires_at DESC, m.id
+		LIMIT ? OFFSET ?`, args...).Scan(ctx, &l.Rows)
+	if err != nil {
+		return nil, fmt.Errorf("list usagers: %w", err)
+	}
+	return l, s.fillDemarches(ctx, now, l.Rows)
+}
+
+// fillDemarches reads the autorisations of the page's mandats only.
+func (s *Store) fillDemarches(ctx context.Context, now time.Time, rows []UsagerRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.MandatID
+	}
+	var auts []Autorisation
+	if err := s.db.NewSelect().Model(&auts).Column("mandat_id", "demarche", "revoked_at").
+		Where("mandat_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return fmt.Errorf("list autorisations: %w", err)
+	}
+	byMandat := map[int64][]Autorisation{}
+	for _, a := range auts {
+		byMandat[a.MandatID] = append(byMandat[a.MandatID], a)
+	}
+	for i := range rows {
+		m := Mandat{Autorisations: byMandat[rows[i].MandatID]}
+		if rows[i].Status(now) == StatusActive {
+			m.Autorisations = activeOnly(m.Autorisations)
+		}
+		rows[i].Demarches = m.Demarches()
+	}
+	return nil
+}
+
+func activeOnly(as []Autorisation) []Autorisation {
+	var out []Autorisation
+	for _, a := range as {
+		if a.RevokedAt == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// UsagerFile is a usager as one organisation sees them: identity and visible mandats.
+type UsagerFile struct {
+	Usager  *Usager
+	Mandats []Mandat // not outdated, newest first, with autorisations (by id) and creator
+	// CancelledMandats are the mandats whose revocation was asked as a whole (cancel_mandat
+	// journaled): those have a mandat revocation attestation.
+	CancelledMandats map[int64]bool
+}
+
+// GetUsagerFile returns the usager and their visible mandats with the organisation. A usager
+// with none (another organisation's, unknown, or only outdated mandats) is ErrNotFound.
+func (s *Store) GetUsagerFile(ctx context.Context, orgID, usagerID int64) (*UsagerFile, error) {
+	now := s.Now()
+	var ms []Mandat
+	err := s.db.NewSelect().Model(&ms).Relation("Usager").Relation("CreatedBy").
+		Relation("Autorisations", func(q *bun.SelectQuery) *bun.SelectQuery { return q.OrderExpr("id") }).
+		Where("mandat.organisation_id = ? AND mandat.usager_id = ?", orgID, usagerID).
+		Where("least(mandat.expires_at, coalesce(mandat.revoked_at, 'infinity')) >= ?", now.Add(-outdatedAfter)).
+		OrderExpr("mandat.created_at DESC, mandat.id DESC").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("usager mandats: %w", err)
+	}
+	if len(ms) == 0 {
+		return nil, ErrNotFound
+	}
+	f := &UsagerFile{Usager: ms[0].Usager, Mandats: ms}
+	if f.CancelledMandats, err = s.cancelledMandats(ctx, orgID, ms); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// cancelledMandats says which of these (revoked) mandats were revoked as a whole.
+func (s *Store) cancelledMandats(ctx context.Context, orgID int64, ms []Mandat) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	var ids []int64
+	now := s.Now()
+	for i := range ms {
+		if ms[i].Status(now) == StatusRevoked {
+			ids = append(ids, ms[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var found []int64
+	err := s.db.NewSelect().Model((*JournalEntry)(nil)).Column("mandat_id").
+		Where("mandat_id IN (?) AND organisation_id = ? AND action = ?", bun.In(ids), orgID, ActionCancelMandat).Scan(ctx, &found)
+	if err != nil {
+		return nil, fmt.Errorf("cancelled mandats: %w", err)
+	}
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
