@@ -316,6 +316,25 @@ func TestServedCSSReferencesAreHashed(t *testing.T) {
 	}
 }
 
+// scripts/assets.mjs prunes the DSFR custom properties that nothing reads, app.css
+// included: a property app.css starts using after the last `task assets` would be unset.
+func TestAppCSSCustomPropertiesAreDeclared(t *testing.T) {
+	declared := map[string]bool{}
+	for _, name := range []string{dsfrCSS, appCSS} {
+		for _, m := range regexp.MustCompile(`[{;]\s*(--[\w-]+)\s*:`).FindAllStringSubmatch(string(mustRead(t, name)), -1) {
+			declared[m[1]] = true
+		}
+	}
+	if !declared["--text-default-grey"] {
+		t.Fatal("the declaration pattern finds nothing: --text-default-grey not seen in the DSFR bundle")
+	}
+	for _, m := range regexp.MustCompile(`var\(\s*(--[\w-]+)\s*\)`).FindAllStringSubmatch(string(mustRead(t, appCSS)), -1) {
+		if !declared[m[1]] {
+			t.Errorf("app.css reads %s, which the DSFR bundle does not declare: run `task assets`", m[1])
+		}
+	}
+}
+
 func TestCatalogRewritesAndReportsProblems(t *testing.T) {
 	fsys := fstest.MapFS{
 		"root/css/a.css":  {Data: []byte(`.a{background:url(../img/x.svg)}.b{mask:url("../img/x.svg?v=1#frag")}.c{filter:url(#f)}`)},

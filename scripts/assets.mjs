@@ -34,7 +34,7 @@ const CSS_OUT = path.join(DSFR_OUT, 'dsfr.min.css');
 const COMPONENTS = [
   'header', 'footer', 'skiplink', 'logo', 'button', 'link', 'input', 'form', 'alert',
   'notice', 'badge', 'tag', 'tile', 'card', 'table', 'tab', 'radio', 'checkbox',
-  'breadcrumb', 'stepper', 'callout', 'highlight', 'modal', 'segmented', 'connect',
+  'breadcrumb', 'stepper', 'callout', 'highlight', 'modal', 'segmented', 'connect', 'select',
 ];
 
 // Icon classes (fr-icon-<name>) the views may use. Icons that the components' own
@@ -203,11 +203,26 @@ function isStyleRule(n) {
   return !n.prelude.startsWith('@');
 }
 
+// The selector without its parenthesised parts: `.a:not([class^=fr-fi-])` is alive,
+// it is `.a[class^=fr-fi-]` that can never match.
+function outsideParens(sel) {
+  let out = '', depth = 0;
+  for (let i = 0; i < sel.length;) {
+    const j = skipQuoted(sel, i);
+    if (j !== i) { if (depth === 0) out += sel.slice(i, j); i = j; continue; }
+    const c = sel[i++];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0) out += c;
+  }
+  return out;
+}
+
 function dropDeadSelectors(nodes) {
   return mapLeaves(nodes, n => {
     if (n.prelude.startsWith('@font-face')) return null; // ours replace DSFR's
     if (!isStyleRule(n)) return n;
-    const kept = splitTop(n.prelude, ',').filter(sel => !DEAD_SELECTORS.some(re => re.test(sel)));
+    const kept = splitTop(n.prelude, ',').filter(sel => !DEAD_SELECTORS.some(re => re.test(outsideParens(sel))));
     return kept.length ? { ...n, prelude: kept.join(',') } : null;
   });
 }
@@ -237,6 +252,7 @@ function pruneCustomProperties(nodes, extraCSS) {
 const URL_RE = /url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)/g;
 
 const copied = new Map(); // output path relative to DSFR_OUT -> source path or content hash
+const dataFiles = new Map(); // SHA-256 of a data: URI's content -> output path
 
 function writeOnce(rel, data, origin) {
   const prev = copied.get(rel);
@@ -274,8 +290,14 @@ function vendorDataURI(ref, fromFile) {
   } catch (e) {
     fail(`${rel(fromFile)}: cannot decode data URI ${ref.slice(0, 60)}: ${e.message}`);
   }
-  const hash = crypto.createHash('sha256').update(data).digest('hex').slice(0, 12);
-  return writeOnce(`img/${hash}.${ext}`, data, `data:${hash}`);
+  const hash = crypto.createHash('sha256').update(data).digest('hex');
+  if (!dataFiles.has(hash)) {
+    // Named after the DSFR module that inlined it: logo-1.svg, checkbox-3.svg…
+    const module = path.basename(fromFile).split('.')[0];
+    const n = [...dataFiles.values()].filter(f => f.startsWith(`img/${module}-`)).length + 1;
+    dataFiles.set(hash, writeOnce(`img/${module}-${n}.${ext}`, data, `data:${hash}`));
+  }
+  return dataFiles.get(hash);
 }
 
 function rewriteURLs(nodes, fromFile) {

@@ -7,15 +7,18 @@
 
   var htmx = window.htmx;
 
-  if (htmx) {
+  // Applied now, before htmx processes the page (it reads includeIndicatorStyles then),
+  // and again once htmx has merged any <meta name="htmx-config">, so this file is the
+  // one place where the configuration lives.
+  function configure() {
     Object.assign(htmx.config, {
       responseHandling: [
         { code: '204', swap: false },
         { code: '[23]..', swap: true },
         // Validation failure: the re-rendered form, swapped like a success.
         { code: '422', swap: true },
-        // Other errors: the server's error fragment, into the layout's #ac-error.
-        { code: '[45]..', swap: true, error: true, target: '#ac-error', swapOverride: 'innerHTML', select: 'unset' }
+        // Other errors: the server's error fragment (retargeted below).
+        { code: '[45]..', swap: true, error: true }
       ],
       // No page snapshots in sessionStorage (they would hold personal data), and Back
       // reloads the real page instead of showing a half-restored one.
@@ -28,16 +31,26 @@
       allowScriptTags: false,
       selfRequestsOnly: true
     });
+  }
 
-    // A boosted navigation or form that fails gets the server's full error page, like
-    // without JavaScript (htmx pushes its URL anyway), not a fragment in #ac-error.
+  if (htmx) {
+    configure();
+    document.addEventListener('DOMContentLoaded', configure);
+
+    // An error fragment goes into the layout's #ac-error region, unless the server chose
+    // a target (HX-Retarget). A boosted navigation or form that fails keeps its target,
+    // the body, and shows the server's full error page, as without JavaScript (htmx has
+    // pushed its URL anyway). This is not a responseHandling `target`: htmx throws when
+    // that element is missing, and it cannot spare boosted requests.
     document.addEventListener('htmx:beforeSwap', function (event) {
       var detail = event.detail;
-      if (detail.boosted && detail.xhr.status >= 400 && detail.xhr.status !== 422) {
-        detail.target = detail.requestConfig.target;
-        detail.swapOverride = undefined;
-        detail.selectOverride = undefined;
-      }
+      var status = detail.xhr.status;
+      if (status < 400 || status === 422 || detail.boosted || detail.xhr.getResponseHeader('HX-Retarget')) return;
+      var region = document.getElementById('ac-error');
+      if (!region) return;
+      detail.target = region;
+      detail.swapOverride = 'innerHTML';
+      detail.selectOverride = 'unset';
     });
 
     // No answer at all (offline, dropped link): show the layout's prepared message.
