@@ -21,6 +21,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/aidantsconnect/ac/app/fcsim"
+	"github.com/aidantsconnect/ac/app/mail"
 	"github.com/aidantsconnect/ac/app/otp"
 	"github.com/aidantsconnect/ac/app/pgembed"
 	"github.com/aidantsconnect/ac/handlers"
@@ -38,8 +39,9 @@ type App struct {
 	Handlers *handlers.Handlers
 	Fiber    *fiber.App
 
-	pg    *pgembed.Server
-	fcsim *fcsim.Simulator // dev and sandbox only
+	pg     *pgembed.Server
+	mailer *mail.Sender     // production only: dev and sandbox keep mail in the outbox
+	fcsim  *fcsim.Simulator // dev and sandbox only
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -102,6 +104,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.fcsim = sim
+	if !cfg.Dev() {
+		if a.mailer, err = mail.New(cfg.SMTPURL, cfg.MailFrom, a.Store, log); err != nil {
+			return nil, err
+		}
+	}
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		return nil, fmt.Errorf("time zone: %w", err)
@@ -140,8 +147,10 @@ func openDB(dsn string) (*bun.DB, error) {
 	return bun.NewDB(sqldb, pgdialect.New()), nil
 }
 
-// Serve accepts connections on ln until ctx is cancelled, then shuts down gracefully.
+// Serve accepts connections on ln until ctx is cancelled, then shuts down gracefully. The
+// background work (mail delivery in production, purges) runs alongside.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	go a.background(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- a.Fiber.Listener(ln) }()
 	select {
@@ -165,4 +174,24 @@ func (a *App) Close() error {
 		errs = append(errs, a.pg.Stop())
 	}
 	return errors.Join(errs...)
+}
+
+// background runs the periodic work: delivering the outbox over SMTP (production), and purging
+// what has expired (sessions, login links, wizard runs holding personal data).
+func (a *App) background(ctx context.Context) {
+	if a.mailer != nil {
+		go a.mailer.Run(ctx)
+	}
+	tick := time.NewTicker(5 * time.Minute)
+	defer tick.Stop()
+	for {
+		if err := a.Store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("purge", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -47,6 +47,7 @@ func TestDemoCodeOnlyOutsideProduction(t *testing.T) {
 			c.Mode = mode
 			if mode == ModeProduction {
 				c.FCIssuer, c.FCClientID, c.FCClientSecret = "https://franceconnect.invalid/api/v2", "id", "secret"
+				c.SMTPURL, c.MailFrom = "smtp://127.0.0.1:9", "a@example.fr" // nothing listens: mail stays queued
 			}
 		})
 		if err := SeedDemo(context.Background(), e.app.Store); err != nil {

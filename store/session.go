@@ -138,13 +138,15 @@ func (s *Store) CountAidantSessions(ctx context.Context, aidantID int64) (int, e
 	return int(n), notFound(err, "count sessions")
 }
 
-// PurgeExpired removes expired sessions, login links and rate-limit windows.
+// PurgeExpired removes expired sessions, login links, rate-limit windows and wizard runs.
 func (s *Store) PurgeExpired(ctx context.Context) error {
 	now := s.Now()
 	for _, q := range []*bun.DeleteQuery{
 		s.db.NewDelete().Model((*sessionRow)(nil)).Where("expires_at <= ?", now),
 		s.db.NewDelete().Model((*MagicToken)(nil)).Where("expires_at <= ?", now),
 		s.db.NewDelete().TableExpr("rate_limits").Where("window_start <= ?", now.Add(-24*time.Hour)),
+		// Wizard runs hold personal data: they go as soon as they expire.
+		s.db.NewDelete().Model((*MandatFlow)(nil)).Where("expires_at <= ?", now),
 	} {
 		if _, err := q.Exec(ctx); err != nil {
 			return fmt.Errorf("purge: %w", err)

@@ -1,0 +1,152 @@
+package mail
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aidantsconnect/ac/app/dbtest"
+	"github.com/aidantsconnect/ac/store"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// smtpSink is a minimal SMTP server that records what it receives (outgoing mail is one of
+// the things tests may fake).
+type smtpSink struct {
+	mu       sync.Mutex
+	messages []string
+	rcpts    []string
+	refuse   bool
+}
+
+func (s *smtpSink) serve(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.session(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func (s *smtpSink) session(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	say := func(line string) { io.WriteString(c, line+"\r\n") }
+	say("220 sink")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			say("250 sink")
+		case strings.HasPrefix(cmd, "MAIL FROM"):
+			say("250 ok")
+		case strings.HasPrefix(cmd, "RCPT TO"):
+			s.mu.Lock()
+			refuse := s.refuse
+			if !refuse {
+				s.rcpts = append(s.rcpts, strings.TrimSpace(line[8:]))
+			}
+			s.mu.Unlock()
+			if refuse {
+				say("550 no")
+			} else {
+				say("250 ok")
+			}
+		case cmd == "DATA":
+			say("354 go")
+			var msg strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil || l == ".\r\n" {
+					break
+				}
+				msg.WriteString(l)
+			}
+			s.mu.Lock()
+			s.messages = append(s.messages, msg.String())
+			s.mu.Unlock()
+			say("250 queued")
+		case cmd == "QUIT":
+			say("221 bye")
+			return
+		default:
+			say("250 ok")
+		}
+	}
+}
+
+func TestSendPendingDeliversOnceAndRetriesFailures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sealer, _ := store.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	st := store.New(dbtest.New(t), func() time.Time { return time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) }, sealer)
+	sink := &smtpSink{refuse: true}
+	addr := sink.serve(t)
+	s, err := New("smtp://"+addr, "Aidants Connect <nepasrepondre@example.fr>", st, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.QueueEmail(ctx, store.Email{To: "jean@example.fr", Subject: "Votre lien de connexion à Aidants Connect", BodyText: "Bonjour Jean,\nvoici le lien."}); err != nil {
+		t.Fatal(err)
+	}
+	// The server refuses: nothing is marked sent, the message waits for the next round.
+	if err := s.SendPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := st.ListEmails(ctx, 10); es[0].SentAt != nil {
+		t.Fatal("a refused message was marked sent")
+	}
+	sink.mu.Lock()
+	sink.refuse = false
+	sink.mu.Unlock()
+	if err := s.SendPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendPending(ctx); err != nil { // nothing left: no second delivery
+		t.Fatal(err)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.messages) != 1 || len(sink.rcpts) != 1 || !strings.Contains(sink.rcpts[0], "jean@example.fr") {
+		t.Fatalf("delivered %d messages to %v", len(sink.messages), sink.rcpts)
+	}
+	msg := sink.messages[0]
+	for _, want := range []string{"Subject: =?utf-8?q?Votre_lien_de_connexion_=C3=A0_Aidants_Connect?=", "Bonjour Jean,\r\nvoici le lien.", "Content-Type: text/plain; charset=utf-8", "From: \"Aidants Connect\" <nepasrepondre@example.fr>"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	if es, _ := st.ListEmails(ctx, 10); es[0].SentAt == nil {
+		t.Fatal("delivered message not marked sent")
+	}
+}
+
+func TestNewRejectsBadURL(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"", "http://x", "smtp://"} {
+		if _, err := New(u, "a@b.fr", nil, nil); err == nil {
+			t.Errorf("%q accepted", u)
+		}
+	}
+}
