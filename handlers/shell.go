@@ -13,17 +13,28 @@ const CSRFTokenLocal = "csrf_token"
 
 const flashCookie = "ac_flash"
 
-// flashes are the one-time messages a redirect can carry. The cookie holds only a key, so
-// nothing a third party writes into it can reach the page.
-var flashes = map[string]layout.Flash{
-	"logged-out":     {Kind: "success", Text: "Vous avez été déconnecté."},
-	"link-invalid":   {Kind: "error", Text: "Ce lien de connexion ne fonctionne plus : il a expiré ou a déjà servi. Recommencez la connexion."},
-	"org-switched":   {Kind: "success", Text: "Vous travaillez maintenant pour cette organisation."},
-	"login-required": {Kind: "info", Text: "Connectez-vous pour accéder à cette page."},
-	"flow-expired":   {Kind: "error", Text: "La création du mandat a pris trop de temps ou a été interrompue. Rien n'a été enregistré : recommencez depuis le début."},
-	"fc-cancelled":   {Kind: "warning", Text: "L'usager a annulé la connexion FranceConnect. Rien n'a été enregistré : vous pouvez recommencer."},
-	"fc-failed":      {Kind: "error", Text: "La connexion avec FranceConnect n'a pas abouti. C'est probablement temporaire : rien n'a été enregistré, recommencez dans quelques instants."},
-	"fc-incomplete":  {Kind: "error", Text: "FranceConnect n'a pas transmis toutes les informations nécessaires sur l'usager (nom, date ou lieu de naissance…). Rien n'a été enregistré."},
+// flashFor maps the key a redirect carries to its one-time message. The cookie holds only a
+// key, so nothing a third party writes into it can reach the page.
+func flashFor(key string) (layout.Flash, bool) {
+	switch key {
+	case "logged-out":
+		return layout.Flash{Kind: "success", Text: "Vous avez été déconnecté."}, true
+	case "link-invalid":
+		return layout.Flash{Kind: "error", Text: "Ce lien de connexion ne fonctionne plus : il a expiré ou a déjà servi. Recommencez la connexion."}, true
+	case "org-switched":
+		return layout.Flash{Kind: "success", Text: "Vous travaillez maintenant pour cette organisation."}, true
+	case "login-required":
+		return layout.Flash{Kind: "info", Text: "Connectez-vous pour accéder à cette page."}, true
+	case "flow-expired":
+		return layout.Flash{Kind: "error", Text: "La création du mandat a pris trop de temps ou a été interrompue. Rien n'a été enregistré : recommencez depuis le début."}, true
+	case "fc-cancelled":
+		return layout.Flash{Kind: "warning", Text: "L'usager a annulé la connexion FranceConnect. Rien n'a été enregistré : vous pouvez recommencer."}, true
+	case "fc-failed":
+		return layout.Flash{Kind: "error", Text: "La connexion avec FranceConnect n'a pas abouti. C'est probablement temporaire : rien n'a été enregistré, recommencez dans quelques instants."}, true
+	case "fc-incomplete":
+		return layout.Flash{Kind: "error", Text: "FranceConnect n'a pas transmis toutes les informations nécessaires sur l'usager (nom, date ou lieu de naissance…). Rien n'a été enregistré."}, true
+	}
+	return layout.Flash{}, false
 }
 
 // setFlash arranges for a message on the next page.
@@ -47,7 +58,7 @@ func (h *Handlers) shell(c *fiber.Ctx, title string) layout.Shell {
 		s.Mode = h.Mode
 	}
 	if key := c.Cookies(flashCookie); key != "" {
-		if f, ok := flashes[key]; ok {
+		if f, ok := flashFor(key); ok {
 			s.Flashes = append(s.Flashes, f)
 		}
 		c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, Secure: h.SecureCookies, SameSite: "Lax", Expires: time.Unix(1, 0), MaxAge: -1})
