@@ -314,3 +314,31 @@ func mustInt(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+func TestVerificationPageOfRevokedMandat(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	org := e.org("MFS")
+	p := e.aidant("jean@example.fr", org, true)
+	b := e.login(p)
+	sign := func() string {
+		auth := b.startMandat(t, mandatForm("LONG", "papiers"))
+		b.callback(t, b.franceConnect(t, auth, "login", 0))
+		e.clock.Advance(30 * time.Second)
+		r := b.post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.code(p)}})
+		att := b.get(r.location)
+		return regexp.MustCompile(`/mandats/verifier/[A-Za-z0-9_-]{22}`).FindString(att.body)
+	}
+	first := sign()
+	if v := e.browser().get(first); !strings.Contains(v.body, "Mandat valide") {
+		t.Fatal("first mandat should be valid")
+	}
+	sign() // same usager, same démarche: the first mandat's only autorisation is revoked
+	v := e.browser().get(first)
+	if v.status != http.StatusOK || !strings.Contains(v.body, "Mandat révoqué") || strings.Contains(v.body, "Mandat valide") {
+		t.Fatalf("revoked mandat's verification page: %d", v.status)
+	}
+	if r := e.browser().get("/mandats/verifier/AAAAAAAAAAAAAAAAAAAAAA"); r.status != http.StatusNotFound {
+		t.Fatalf("unknown token: %d", r.status)
+	}
+}

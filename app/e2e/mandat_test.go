@@ -73,6 +73,20 @@ func TestMandatJourney(t *testing.T) {
 				}
 			}
 			assertAxe(t, ctx, "attestation")
+			if !noJS {
+				// Back after in-place navigations: a whole page, never a fragment.
+				if _, err := chromedp.Run(ctx, chromedp.NavigateBack()); err != nil {
+					t.Fatal(err)
+				}
+				waitVisible(t, ctx, "main h1")
+				if n := evalJS[int](t, ctx, `document.querySelectorAll("header.fr-header").length + document.querySelectorAll("footer.fr-footer").length`); n != 2 {
+					t.Fatalf("page after Back has %d header/footer, want a whole page", n)
+				}
+				if _, err := chromedp.Run(ctx, chromedp.NavigateForward()); err != nil {
+					t.Fatal(err)
+				}
+				waitVisible(t, ctx, ".ac-attestation-print")
+			}
 
 			// The PDF download, with the browser's own session cookie.
 			href := attr(t, ctx, "a.fr-link--download", "href")
