@@ -3,12 +3,15 @@
 //	ac              serve (default): run the web service
 //	ac migrate      apply database migrations and exit
 //	ac seed         insert the demo data (dev and sandbox) and exit
+//	ac seed --scale N   also add N synthetic usagers (~3 mandats each) over N/200 organisations
 //	ac journal verify   recompute the journal's hash chain
+//	ac client add|list|rotate-secret   FranceConnect-facing OpenID clients (`ac client` prints the usage)
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,9 +19,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // French dates on documents must not depend on the host having zoneinfo
 
 	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/idp"
+	"github.com/aidantsconnect/ac/store"
 )
 
 func main() {
@@ -41,14 +47,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if len(args) > 0 {
 		cmd = args[0]
 	}
+	scale := 0
 	switch cmd {
-	case "serve", "migrate", "seed":
+	case "serve", "migrate":
+	case "seed":
+		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+		fs.SetOutput(out)
+		fs.IntVar(&scale, "scale", 0, "add this many synthetic usagers (load tests, benchmarks)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("usage: ac seed [--scale N]: %w", err)
+		}
+		if scale < 0 {
+			return errors.New("usage: ac seed [--scale N], N > 0")
+		}
+	case "client": // issue 4: checked by idp.ClientCommand
 	case "journal":
 		if len(args) < 2 || args[1] != "verify" {
 			return errors.New("usage: ac journal verify")
 		}
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, seed, journal verify)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, seed, journal verify, client)", cmd)
 	}
 	if cmd != "serve" {
 		cfg.SkipSeed = cmd != "seed"
@@ -71,7 +89,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			return errors.New("seed refuses to insert demo data in production mode")
 		}
 		fmt.Fprintln(out, "données de démonstration en place")
+		if scale > 0 {
+			rep, err := a.Store.SeedScale(ctx, store.ScaleOptions{Usagers: scale, Progress: out})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "données de volume ajoutées en %s : %d organisations, %d usagers, %d mandats, %d autorisations (hors journal) ; "+
+				"aidant de la plus grande organisation : %s (code %s)\n", rep.Elapsed.Truncate(time.Second), rep.Organisations, rep.Usagers,
+				rep.Mandats, rep.Autorisations, rep.SampleAidantEmail, app.DemoCode)
+		}
 		return nil
+	case "client": // issue 4
+		return idp.ClientCommand(ctx, a.Store, args[1:], os.Stdin, out)
 	case "journal":
 		rep, err := a.Store.VerifyJournal(ctx)
 		if err != nil {

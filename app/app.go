@@ -21,6 +21,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/aidantsconnect/ac/app/fcsim"
+	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/app/mail"
 	"github.com/aidantsconnect/ac/app/otp"
 	"github.com/aidantsconnect/ac/app/pgembed"
@@ -42,6 +43,9 @@ type App struct {
 	pg     *pgembed.Server
 	mailer *mail.Sender     // production only: dev and sandbox keep mail in the outbox
 	fcsim  *fcsim.Simulator // dev and sandbox only
+
+	idp      *idp.Provider // FranceConnect identity provider (issue 4)
+	idpPages *handlers.IdP // its aidant pages (issue 4)
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -119,6 +123,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Mode: string(cfg.Mode), BaseURL: cfg.BaseURL, ActivityTimeout: cfg.ActivityTimeout,
 		LoginRateLimit: cfg.LoginRateLimit, LoginRateWindow: cfg.LoginRateWindow, SecureCookies: cfg.Secure(),
 	}
+	// ---- FranceConnect identity provider (issue 4) ----
+	if a.idp, err = idp.New(ctx, idp.Config{Issuer: cfg.BaseURL, Store: a.Store, Clients: cfg.IdPClients}); err != nil {
+		return nil, err
+	}
+	a.idpPages = &handlers.IdP{Handlers: a.Handlers, Provider: a.idp}
+	// ---- end of issue 4 ----
 	a.Fiber = fiber.New(fiber.Config{
 		AppName:               "Aidants Connect",
 		Immutable:             true, // fasthttp reuses buffers: values must outlive the handler safely

@@ -39,6 +39,9 @@ type Config struct {
 	FCClientID     string // AC_FC_CLIENT_ID
 	FCClientSecret string // AC_FC_CLIENT_SECRET
 
+	// FranceConnect identity provider (issue 4): clients registered at start (see idp.ClientSpec).
+	IdPClients string // AC_IDP_CLIENTS, JSON list
+
 	SessionTTL      time.Duration
 	ActivityTimeout time.Duration
 	LoginRateLimit  int // login attempts per IP per window
@@ -72,6 +75,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.FCIssuer = strings.TrimRight(get("AC_FC_ISSUER", ""), "/")
 	c.FCClientID = get("AC_FC_CLIENT_ID", "")
 	c.FCClientSecret = get("AC_FC_CLIENT_SECRET", "")
+	c.IdPClients = get("AC_IDP_CLIENTS", "") // issue 4
 	switch c.Mode {
 	case ModeDev, ModeSandbox, ModeProduction:
 	default:

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
+	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/assets"
 )
 
@@ -21,6 +22,14 @@ func (a *App) routes() {
 		// The simulator is its own OpenID provider: its forms and token endpoint are not ours to CSRF-check.
 		mountHTTP(f, fcSimPrefix, a.fcsim.Handler())
 	}
+
+	// ---- FranceConnect identity provider (issue 4): the relying parties' back channel ----
+	// /token, /userinfo (with or without a trailing slash), discovery and JWKS answer in OIDC's
+	// JSON: no session, no CSRF check.
+	for _, path := range idp.BackChannelPaths() {
+		mountHTTP(f, path, a.idp.Handler())
+	}
+	// ---- end of issue 4 ----
 
 	// Everything below is a page: CSRF on unsafe methods, session and current aidant loaded.
 	pages := f.Group("", compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, a.loadCurrent)
@@ -70,6 +79,40 @@ func (a *App) routes() {
 
 	// Public verification of a mandat, reached from the QR code.
 	pages.Get("/mandats/verifier/:token", h.MandatVerify)
+
+	// ---- FranceConnect identity provider (issue 4): the aidant's pages ----
+	// /authorize (and /authorize/): the guard answers a bad client or redirect URI with a page,
+	// sends the aidant to log in or to the activity check and back, then the provider checks
+	// the rest (errors go back to the client) and leads to step 1.
+	ip := a.idpPages
+	mountHTTP(pages.Group(idp.PathAuthorize, ip.AuthorizeGuard), "", a.idp.Handler())
+	fi := []fiber.Handler{a.requireAidant, a.requireActivity, a.requireMandatCreator}
+	pages.Get("/select_usager/", append(fi, ip.UsagerChoice)...)
+	pages.Get("/select_usager/resultats/", append(fi, ip.UsagerResults)...) // the search's fragment
+	pages.Post("/select_usager/", append(fi, ip.UsagerChoose)...)
+	pages.Get("/select_demarche/", append(fi, ip.DemarcheChoice)...)
+	pages.Post("/select_demarche/", append(fi, ip.DemarcheChoose)...)
+	pages.Post("/annuler_connexion/", append(fi, ip.Cancel)...)
+	pages.Get(idp.PathLogout, ip.Logout) // end_session, with or without a trailing slash
+	// ---- end of issue 4 ----
+
+	// ---- Espace aidant: usagers, search, revocation (issue 5) ----
+	// For aidants who may create mandats (the home shows these tiles to them only). Note that
+	// `mandats` is espace.Group("", …): Fiber mounts its guard on the whole /espace-aidant
+	// prefix, so every /espace-aidant route registered after it is guarded anyway; saying
+	// `mandats` here keeps the table honest. Every id is resolved within the current
+	// organisation (404 "introuvable ou inaccessible" otherwise).
+	mandats.Get("/usagers/", h.UsagersIndex) // full page, or the results fragment for the live search
+	mandats.Get("/usagers/:usager/", h.UsagerShow)
+	mandats.Get("/mandats/:mandat/revoquer/", h.MandatRevokeNew)
+	mandats.Post("/mandats/:mandat/revoquer/", h.MandatRevokeCreate)
+	mandats.Get("/mandats/:mandat/revoquer/succes/", h.MandatRevokeDone)
+	mandats.Get("/mandats/:mandat/revocation/", h.MandatRevocation)
+	mandats.Get("/mandats/:mandat/autorisations/:autorisation/revoquer/", h.AutorisationRevokeNew)
+	mandats.Post("/mandats/:mandat/autorisations/:autorisation/revoquer/", h.AutorisationRevokeCreate)
+	mandats.Get("/mandats/:mandat/autorisations/:autorisation/revoquer/succes/", h.AutorisationRevokeDone)
+	mandats.Get("/mandats/:mandat/autorisations/:autorisation/revocation/", h.AutorisationRevocation)
+	// ---- end of issue 5 routes ----
 
 	if a.Cfg.Dev() {
 		pages.Get("/dev/emails/", h.DevEmails)

@@ -94,6 +94,7 @@ type scaleGen struct {
 	aidantOf map[int64]int64 // organisation → its aidant
 	cumul    []float64       // cumulative organisation weights
 	attKey   []byte
+	started  time.Time
 }
 
 func newScaleGen(opt ScaleOptions, st *Store) *scaleGen {
@@ -103,7 +104,7 @@ func newScaleGen(opt ScaleOptions, st *Store) *scaleGen {
 	}
 	h := sha256.Sum256([]byte(strconv.FormatUint(seed, 10) + time.Now().String()))
 	return &scaleGen{opt: opt, st: st, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: st.Now(),
-		tag: hex.EncodeToString(h[:4]), aidantOf: map[int64]int64{}, attKey: st.sealer.Key("attestation")}
+		tag: hex.EncodeToString(h[:4]), aidantOf: map[int64]int64{}, attKey: st.sealer.Key("attestation"), started: time.Now()}
 }
 
 func (g *scaleGen) run(ctx context.Context, c *pgx.Conn, rep *ScaleReport) error {
@@ -119,11 +120,11 @@ func (g *scaleGen) run(ctx context.Context, c *pgx.Conn, rep *ScaleReport) error
 		}
 		done += n
 		fmt.Fprintf(g.opt.Progress, "usagers %d/%d (%d %%) · mandats %d · autorisations %d · %s\n",
-			done, g.opt.Usagers, done*100/g.opt.Usagers, rep.Mandats, rep.Autorisations, time.Since(g.now.Local()).Truncate(time.Second))
+			done, g.opt.Usagers, done*100/g.opt.Usagers, rep.Mandats, rep.Autorisations, time.Since(g.started).Truncate(time.Second))
 	}
-	fmt.Fprintln(g.opt.Progress, "statistiques du planificateur (ANALYZE)…")
-	if _, err := c.Exec(ctx, "ANALYZE organisations, aidants, usagers, mandats, autorisations"); err != nil {
-		return fmt.Errorf("analyze: %w", err)
+	fmt.Fprintln(g.opt.Progress, "statistiques et carte de visibilité (VACUUM ANALYZE)…")
+	if _, err := c.Exec(ctx, "VACUUM (ANALYZE) organisations, aidants, aidant_organisations, usagers, mandats, autorisations"); err != nil {
+		return fmt.Errorf("vacuum analyze: %w", err)
 	}
 	return nil
 }
@@ -336,7 +337,15 @@ func (g *scaleGen) mandats() []scaleMandat {
 	n := []int{1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5}[g.rnd.IntN(20)]
 	home := g.pickOrg()
 	ms := make([]scaleMandat, 0, n)
-	at := g.now.Add(-time.Duration(g.rnd.Int64N(int64(3 * 365 * 24 * time.Hour))))
+	// The gaps between one usager's mandats come first, so that all n fit before now.
+	gaps := make([]time.Duration, n)
+	var span time.Duration
+	for i := 1; i < n; i++ {
+		gaps[i] = time.Duration(1+g.rnd.IntN(240)) * 24 * time.Hour
+		span += gaps[i]
+	}
+	history := 3 * 365 * 24 * time.Hour
+	at := g.now.Add(-span - time.Hour - time.Duration(g.rnd.Int64N(int64(max(24*time.Hour, history-span)))))
 	for i := range n {
 		org := home
 		if g.rnd.IntN(20) == 0 {
@@ -359,11 +368,7 @@ func (g *scaleGen) mandats() []scaleMandat {
 		}
 		ms = append(ms, m)
 		if i < n-1 {
-			next := at.Add(time.Duration(1+g.rnd.IntN(240)) * 24 * time.Hour)
-			if !next.Before(g.now) {
-				break
-			}
-			at = next
+			at = at.Add(gaps[i+1])
 		}
 	}
 	for i := range ms {
@@ -379,10 +384,11 @@ func (g *scaleGen) revoke(m *scaleMandat) {
 	if end.After(g.now) {
 		end = g.now
 	}
-	if !end.After(m.created) {
+	span := end.Sub(m.created) - time.Second
+	if span <= 0 {
 		return
 	}
-	when := m.created.Add(time.Duration(g.rnd.Int64N(int64(end.Sub(m.created))))).Truncate(time.Second).Add(time.Second)
+	when := m.created.Add(time.Second + time.Duration(g.rnd.Int64N(int64(span)))).Truncate(time.Second)
 	switch r := g.rnd.IntN(100); {
 	case r < 11:
 		for k := range m.revoked {
@@ -483,7 +489,7 @@ var scaleFamily = []string{
 	"Diallo", "Traoré", "Diop", "Cissé", "Koné", "Camara", "Sy", "Keïta", "Bâ", "Touré",
 	"Ben Ali", "Benali", "Haddad", "Belkacem", "Mansouri", "Boumediene", "El Amrani", "Aït Ali", "Saïdi", "Chérif",
 	"Çelik", "Yılmaz", "Öztürk", "Şahin", "Nguyễn", "Trần", "Lê", "Phạm", "Kowalski", "Wiśniewski",
-	"Œuvrard", "Lœillet", "Cœurdacier", "Sœur", "Bœuf", "Lætitia", "Æbischer", "Hervé", "Noël-Martin", "Saint-Jean",
+	"Œuvrard", "Lœillet", "Cœurdacier", "Sœur", "Bœuf", "Cœuret", "Æbischer", "Hervé", "Noël-Martin", "Saint-Jean",
 	"de La Fontaine", "de Gaulle", "du Pont", "de l'Isle", "Lefèvre-Utile", "Jean-Baptiste", "Pérez", "Gonçalves", "Françon", "Besançon",
 	"Thévenin", "Ménard", "Bérard", "Régnier", "Lévêque", "Pâris", "Côté", "Gâteau", "Crêpin", "Brûlé",
 }

@@ -94,7 +94,7 @@ type UsagerRow struct {
 	RevokedAt         *time.Time `bun:"revoked_at"` // when every autorisation is revoked
 	// Demarches are the keys shown as tags, in catalogue order: the autorisations still in
 	// force for an active mandat, all of them otherwise.
-	Demarches []string `bun:"-"`
+	Demarches []string `bun:"demarches,array"`
 }
 
 // Usager is the row's person, for names.
@@ -153,14 +153,15 @@ func SearchWords(q string) []string {
 func isJoiner(r rune) bool { return strings.ContainsRune("-'’ʼ‘`´‐‑", r) }
 
 // usagerFilter is the WHERE clause of the list: the organisation, not outdated, and every
-// word of the query a substring of the usager's normalised names. Each pattern is an
-// immutable expression of a constant, so the planner folds it to '%word%' and can use the
-// trigram index on usagers.search_name.
+// word of the query a substring of the usager's normalised names (the mandat's copy of
+// usagers.search_name). Each pattern is an immutable expression of a constant, so the
+// planner folds it to '%word%': it can then use the trigram index, or filter the entries of
+// the organisation's list index.
 func usagerFilter(orgID int64, now time.Time, words []string) (string, []any) {
 	where := "m.organisation_id = ? AND least(m.expires_at, coalesce(m.revoked_at, 'infinity')) >= ?"
 	args := []any{orgID, now.Add(-outdatedAfter)}
 	for _, w := range words {
-		where += " AND u.search_name LIKE '%' || public.f_search_text(?) || '%'"
+		where += " AND m.usager_search LIKE '%' || public.f_search_text(?) || '%'"
 		args = append(args, w)
 	}
 	return where, args
@@ -178,21 +179,18 @@ func tabFilter(t UsagerTab, now time.Time) (string, []any) {
 }
 
 // ListUsagers returns one page of the organisation's mandats in one tab, by usager name,
-// with the count of each tab. A query narrows the three tabs alike. Only the page's rows
-// are read, whatever the number of usagers.
+// with the count of each tab. A query narrows the three tabs alike. The organisation's list
+// index is read in order (see the migration): the counts read its entries, the page stops
+// at its last row; only the page's usagers and autorisations are read.
 func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*UsagerList, error) {
 	now := s.Now()
 	l := &UsagerList{Search: q, Words: SearchWords(q.Query)}
 	l.Search.Tab = ParseUsagerTab(string(q.Tab))
 	where, args := usagerFilter(orgID, now, l.Words)
-	join := ""
-	if len(l.Words) > 0 {
-		join = "JOIN usagers AS u ON u.id = m.usager_id"
-	}
 	err := s.db.NewRaw(`SELECT count(*) FILTER (WHERE m.revoked_at IS NULL AND m.expires_at > ?) AS actifs,
 		count(*) FILTER (WHERE m.revoked_at IS NULL AND m.expires_at <= ?) AS expires,
 		count(*) FILTER (WHERE m.revoked_at IS NOT NULL) AS revoques
-		FROM mandats AS m `+join+` WHERE `+where, append([]any{now, now}, args...)...).Scan(ctx, &l.Counts)
+		FROM mandats AS m WHERE `+where, append([]any{now, now}, args...)...).Scan(ctx, &l.Counts)
 	if err != nil {
 		return nil, fmt.Errorf("count usagers: %w", err)
 	}
@@ -203,55 +201,23 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 		return l, nil
 	}
 	tab, tabArgs := tabFilter(l.Search.Tab, now)
-	args = append(append(args, tabArgs...), UsagersPerPage, (l.Search.Page-1)*UsagersPerPage)
+	args = append(append(append([]any{now}, args...), tabArgs...), UsagersPerPage, (l.Search.Page-1)*UsagersPerPage)
+	// The démarches subquery runs for the page's rows only (after the limit).
 	err = s.db.NewRaw(`SELECT m.id AS mandat_id, m.usager_id, m.created_at, m.expires_at, m.revoked_at,
-		u.given_name, u.family_name, u.preferred_username, u.gender, u.birthdate
+		u.given_name, u.family_name, u.preferred_username, u.gender, u.birthdate,
+		ARRAY(SELECT a.demarche FROM autorisations AS a WHERE a.mandat_id = m.id
+		      AND (a.revoked_at IS NULL OR m.revoked_at IS NOT NULL OR m.expires_at <= ?)) AS demarches
 		FROM mandats AS m JOIN usagers AS u ON u.id = m.usager_id
 		WHERE `+where+` AND `+tab+`
-		ORDER BY u.sort_name, u.id, m.expires_at DESC, m.id
+		ORDER BY m.usager_sort, m.usager_id, m.expires_at DESC, m.id
 		LIMIT ? OFFSET ?`, args...).Scan(ctx, &l.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("list usagers: %w", err)
 	}
-	return l, s.fillDemarches(ctx, now, l.Rows)
-}
-
-// fillDemarches reads the autorisations of the page's mandats only.
-func (s *Store) fillDemarches(ctx context.Context, now time.Time, rows []UsagerRow) error {
-	if len(rows) == 0 {
-		return nil
+	for i := range l.Rows {
+		l.Rows[i].Demarches = orderedDemarches(l.Rows[i].Demarches)
 	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.MandatID
-	}
-	var auts []Autorisation
-	if err := s.db.NewSelect().Model(&auts).Column("mandat_id", "demarche", "revoked_at").
-		Where("mandat_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return fmt.Errorf("list autorisations: %w", err)
-	}
-	byMandat := map[int64][]Autorisation{}
-	for _, a := range auts {
-		byMandat[a.MandatID] = append(byMandat[a.MandatID], a)
-	}
-	for i := range rows {
-		m := Mandat{Autorisations: byMandat[rows[i].MandatID]}
-		if rows[i].Status(now) == StatusActive {
-			m.Autorisations = activeOnly(m.Autorisations)
-		}
-		rows[i].Demarches = m.Demarches()
-	}
-	return nil
-}
-
-func activeOnly(as []Autorisation) []Autorisation {
-	var out []Autorisation
-	for _, a := range as {
-		if a.RevokedAt == nil {
-			out = append(out, a)
-		}
-	}
-	return out
+	return l, nil
 }
 
 // UsagerFile is a usager as one organisation sees them: identity and visible mandats.

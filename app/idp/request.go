@@ -1,0 +1,129 @@
+package idp
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/aidantsconnect/ac/store"
+)
+
+// acr is the only eIDAS level we vouch for: FranceConnect's "low" platform.
+const acr = "eidas1"
+
+// opaqueValue is what a state or nonce may be: URL-safe characters (RFC 3986 unreserved),
+// enough of them to be unguessable. FranceConnect sends 64 hexadecimal digits.
+var opaqueValue = regexp.MustCompile(`^[A-Za-z0-9._~-]{16,512}$`)
+
+// checkAuthorize applies what FranceConnect's FI rules add to OpenID Connect, once zitadel
+// has checked the client, the redirect URI, the response type and the scopes. It returns the
+// flow to record, or the error to send back to the client. Descriptions are ASCII English, as
+// RFC 6749 §4.1.2.1 wants.
+//
+// Parameters nobody knows are ignored (RFC 6749 §3.1 says they must be); a parameter given
+// twice is refused (same section).
+func checkAuthorize(form url.Values, d *oidc.AuthRequest, c *store.IdPClient) (store.IdPFlowInput, *oidc.Error) {
+	var in store.IdPFlowInput
+	for _, k := range sortedKeys(form) {
+		if len(form[k]) > 1 {
+			return in, oidc.ErrInvalidRequest().WithDescription("parameter %s must not be repeated", url.QueryEscape(k))
+		}
+	}
+	switch {
+	case form.Has("request"):
+		return in, oidc.ErrRequestNotSupported()
+	case form.Has("request_uri"):
+		return in, oidc.ErrInvalidRequest().WithDescription("request_uri is not supported")
+	case d.ResponseType != oidc.ResponseTypeCode:
+		return in, &oidc.Error{ErrorType: "unsupported_response_type", Description: "only response_type=code is supported"}
+	case d.ResponseMode != "" && d.ResponseMode != oidc.ResponseModeQuery:
+		return in, oidc.ErrInvalidRequest().WithDescription("only response_mode=query is supported")
+	case !slices.Contains(d.Scopes, oidc.ScopeOpenID):
+		return in, oidc.ErrInvalidScope().WithDescription("scope must include openid")
+	case d.State == "":
+		return in, oidc.ErrInvalidRequest().WithDescription("state is required")
+	case !opaqueValue.MatchString(d.State):
+		return in, oidc.ErrInvalidRequest().WithDescription("state must be 16 to 512 URL-safe characters")
+	case d.Nonce == "":
+		return in, oidc.ErrInvalidRequest().WithDescription("nonce is required")
+	case !opaqueValue.MatchString(d.Nonce):
+		return in, oidc.ErrInvalidRequest().WithDescription("nonce must be 16 to 512 URL-safe characters")
+	case !slices.Contains(d.ACRValues, acr):
+		return in, oidc.ErrInvalidRequest().WithDescription("acr_values must include " + acr)
+	case slices.Contains(d.Prompt, oidc.PromptNone):
+		// The aidant always has to choose the usager and the démarche.
+		return in, oidc.ErrInteractionRequired().WithDescription("an aidant must choose the usager and the demarche")
+	case d.CodeChallenge != "" && d.CodeChallengeMethod != "" && d.CodeChallengeMethod != oidc.CodeChallengeMethodS256 &&
+		d.CodeChallengeMethod != oidc.CodeChallengeMethodPlain:
+		return in, oidc.ErrInvalidRequest().WithDescription("unsupported code_challenge_method")
+	}
+	requested, keys, err := parseRepScope(form.Get("claims"), c)
+	if err != nil {
+		return in, err
+	}
+	return store.IdPFlowInput{
+		ClientID: c.ID, RedirectURI: d.RedirectURI, State: d.State, Nonce: d.Nonce, Scopes: d.Scopes,
+		RepScopeRequested: requested, RepScope: keys,
+		CodeChallenge: d.CodeChallenge, CodeChallengeMethod: string(d.CodeChallengeMethod),
+	}, nil
+}
+
+func sortedKeys(v url.Values) []string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// parseRepScope reads the claims parameter's id_token.rep_scope member
+// ({"id_token":{"rep_scope":{"essential":true,"values":[…]}}}): whether it was requested,
+// and the démarches its values name in the client's vocabulary. A value the vocabulary does
+// not know is an error; so is a malformed parameter.
+func parseRepScope(claims string, c *store.IdPClient) (bool, []string, *oidc.Error) {
+	if claims == "" {
+		return false, nil, nil
+	}
+	var p struct {
+		IDToken map[string]json.RawMessage `json:"id_token"`
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(claims)))
+	if err := dec.Decode(&p); err != nil || dec.More() {
+		return false, nil, oidc.ErrInvalidRequest().WithDescription("claims is not a JSON object")
+	}
+	raw, ok := p.IDToken["rep_scope"]
+	if !ok {
+		return false, nil, nil
+	}
+	var req struct {
+		Essential *bool    `json:"essential"`
+		Value     *string  `json:"value"`
+		Values    []string `json:"values"`
+	}
+	if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return false, nil, oidc.ErrInvalidRequest().WithDescription("claims.id_token.rep_scope must be null or an object")
+		}
+	}
+	values := req.Values
+	if req.Value != nil {
+		values = append(values, *req.Value)
+	}
+	keys := []string{}
+	for _, v := range values {
+		k, ok := c.DemarcheFor(v)
+		if !ok {
+			return false, nil, oidc.ErrInvalidRequest().WithDescription("unknown rep_scope value %s", url.QueryEscape(v))
+		}
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return true, keys, nil
+}

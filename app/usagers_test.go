@@ -1,0 +1,745 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/uptrace/bun"
+	"golang.org/x/net/html"
+
+	"github.com/aidantsconnect/ac/store"
+)
+
+// creator is a demo aidant of org who creates mandats through the store (demo code), so that
+// tests get named usagers without playing FranceConnect each time.
+func (e *env) creator(email string, org *store.Organisation) *store.Aidant {
+	e.t.Helper()
+	a := &store.Aidant{Email: email, FirstName: "Créa", LastName: "Teur", CurrentOrganisationID: org.ID, CanCreateMandats: true, IsActive: true, IsDemo: true}
+	if err := e.app.Store.CreateAidant(context.Background(), a, false); err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+func fcPerson(sub, given, family, usage, gender, birth string) store.FCIdentity {
+	return store.FCIdentity{Sub: sub, GivenName: given, FamilyName: family, PreferredUsername: usage, Birthdate: birth,
+		Gender: gender, Birthplace: "75056", Birthcountry: "99100"}
+}
+
+// mandatFor creates a mandat through the store's wizard API, at the env's clock.
+func (e *env) mandatFor(a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) *store.Mandat {
+	e.t.Helper()
+	ctx, st := context.Background(), e.app.Store
+	token, err := st.StartMandatFlow(ctx, a.ID, a.CurrentOrganisationID, store.MandatChoice{Demarches: demarches, Duree: duree}, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	state := "state-" + token[:12]
+	if err := st.SetFCState(ctx, a.ID, token, state, st.FCNonce(state)); err != nil {
+		e.t.Fatal(err)
+	}
+	f, err := st.FlowForCallback(ctx, a.ID, token, state)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := st.IdentifyUsager(ctx, f, id); err != nil {
+		e.t.Fatal(err)
+	}
+	m, err := st.CreateMandat(ctx, store.CreateMandatInput{AidantID: a.ID, FlowToken: token, Code: DemoCode, AllowDemo: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// at moves the clock to start+d (mandats created in the past, before anyone logs in).
+func (e *env) at(start time.Time, d time.Duration) {
+	e.clock.mu.Lock()
+	defer e.clock.mu.Unlock()
+	e.clock.t = start.Add(d)
+}
+
+func parseHTML(t *testing.T, body string) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// words is the selection's text with element boundaries as spaces (tags in a list, links in
+// a cell are separate words), squashed.
+func words(s *goquery.Selection) string {
+	var b strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && c.Data != "span" {
+				b.WriteString(" ")
+			}
+			walk(c)
+			if c.Type == html.ElementNode && c.Data != "span" {
+				b.WriteString(" ")
+			}
+		}
+	}
+	for _, n := range s.Nodes {
+		walk(n)
+	}
+	return squash(b.String())
+}
+
+// cells returns each row of the table's body as its cells' text, and the links of its last cell.
+func cells(d *goquery.Document, sel string) (rows [][]string, links [][]string) {
+	d.Find(sel + " tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		var row []string
+		tr.Find("th, td").Each(func(_ int, c *goquery.Selection) { row = append(row, words(c)) })
+		var ls []string
+		tr.Find("td").Last().Find("a").Each(func(_ int, a *goquery.Selection) { ls = append(ls, a.AttrOr("href", "")) })
+		rows, links = append(rows, row), append(links, ls)
+	})
+	return rows, links
+}
+
+// usagersWorld is one organisation with mandats in every state, and another organisation.
+type usagersWorld struct {
+	e                              *env
+	org, other                     *store.Organisation
+	me                             *person
+	active, soon, expired, revoked *store.Mandat
+	foreign                        *store.Mandat
+	creator, foreignCreator        *store.Aidant
+	start                          time.Time
+}
+
+func newUsagersWorld(t *testing.T) *usagersWorld {
+	e := newEnv(t)
+	w := &usagersWorld{e: e, org: e.org("MFS Beaugency"), other: e.org("CCAS Autreville"), start: e.clock.Now()}
+	w.creator, w.foreignCreator = e.creator("createur@example.fr", w.org), e.creator("createur@autre.fr", w.other)
+	day := 24 * time.Hour
+	e.at(w.start, -10*day)
+	w.soon = e.mandatFor(w.creator, fcPerson("2", "Bruno", "Bientôt", "", "male", "1960-02-03"), "MONTH", "argent")
+	e.at(w.start, -3*day)
+	w.expired = e.mandatFor(w.creator, fcPerson("3", "Chloé", "Expirée", "Épouse", "female", "1970-03-04"), "SHORT", "famille")
+	e.at(w.start, -2*day)
+	w.revoked = e.mandatFor(w.creator, fcPerson("4", "Emma", "Révoquée", "", "female", "1990-05-06"), "LONG", "famille", "social")
+	if _, err := e.app.Store.RevokeMandat(context.Background(), w.org.ID, w.creator.ID, w.revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.at(w.start, 0)
+	w.active = e.mandatFor(w.creator, fcPerson("1", "Joséphine", "Dupont", "", "female", "1950-03-02"), "LONG", "social", "papiers")
+	w.foreign = e.mandatFor(w.foreignCreator, fcPerson("9", "Jean", "Dupont", "", "male", "1944-09-09"), "LONG", "social")
+	w.me = e.aidant("jean@example.fr", w.org, true)
+	return w
+}
+
+func TestUsagersListTabsSearchAndFragment(t *testing.T) {
+	t.Parallel()
+	w := newUsagersWorld(t)
+	b := w.e.login(w.me)
+
+	home := parseHTML(t, b.get("/espace-aidant/").body)
+	if home.Find(`.fr-tile a[href="/espace-aidant/creation_mandat/"]`).Text() != "Créer un mandat" ||
+		home.Find(`.fr-tile a[href="/espace-aidant/usagers/"]`).Text() != "Mes usagers" || !strings.Contains(home.Text(), "MFS Beaugency") {
+		t.Fatal("home lacks its tiles or the organisation name")
+	}
+
+	r := b.get("/espace-aidant/usagers/")
+	if r.status != http.StatusOK || !strings.Contains(r.header.Get("Vary"), "HX-Request") {
+		t.Fatalf("list: %d, Vary %q", r.status, r.header.Get("Vary"))
+	}
+	d := parseHTML(t, r.body)
+	var tabs []string
+	d.Find(`[role="tab"]`).Each(func(_ int, s *goquery.Selection) {
+		tabs = append(tabs, s.AttrOr("aria-selected", "")+" "+s.AttrOr("aria-current", "-")+" "+s.Text()+" "+s.AttrOr("href", ""))
+	})
+	wantTabs := []string{
+		"true page Mandats actifs (2) /espace-aidant/usagers/?onglet=actifs",
+		"false - Mandats expirés (1) /espace-aidant/usagers/?onglet=expires",
+		"false - Mandats révoqués (1) /espace-aidant/usagers/?onglet=revoques",
+	}
+	if !reflect.DeepEqual(tabs, wantTabs) {
+		t.Fatalf("tabs:\n%q\nwant\n%q", tabs, wantTabs)
+	}
+	if got := squash(d.Find("#usagers-status").Text()); got != "4 mandats : 2 actifs, 1 expiré, 1 révoqué." || d.Find("#usagers-status").AttrOr("role", "") != "status" {
+		t.Errorf("status = %q", got)
+	}
+	rows, links := cells(d, "#usagers-panel")
+	wantRows := [][]string{
+		{"Bruno BIENTÔT", "03/02/1960", "Du 14/11/2026 au 15/12/2026 Expire bientôt", "Argent", "Renouveler le mandat de Bruno BIENTÔT Voir les mandats de Bruno BIENTÔT"},
+		{"Joséphine DUPONT", "02/03/1950", "Du 24/11/2026 au 24/11/2027", "Papiers Social", "Renouveler le mandat de Joséphine DUPONT Voir les mandats de Joséphine DUPONT"},
+	}
+	wantLinks := [][]string{
+		{"/espace-aidant/renew_mandat/" + itoa(w.soon.UsagerID), "/espace-aidant/usagers/" + itoa(w.soon.UsagerID) + "/"},
+		{"/espace-aidant/renew_mandat/" + itoa(w.active.UsagerID), "/espace-aidant/usagers/" + itoa(w.active.UsagerID) + "/"},
+	}
+	if !reflect.DeepEqual(rows, wantRows) || !reflect.DeepEqual(links, wantLinks) {
+		t.Fatalf("active rows:\n%q\n%q\nwant\n%q\n%q", rows, links, wantRows, wantLinks)
+	}
+	var heads []string
+	d.Find("#usagers-panel thead th").Each(func(_ int, s *goquery.Selection) { heads = append(heads, s.Text()) })
+	if !reflect.DeepEqual(heads, []string{"Usager", "Date de naissance", "Mandat", "Démarches", "Actions"}) {
+		t.Errorf("headers %q", heads)
+	}
+
+	// The other tabs: expired mandats can be renewed, revoked ones cannot.
+	d = parseHTML(t, b.get("/espace-aidant/usagers/?onglet=expires").body)
+	rows, links = cells(d, "#usagers-panel")
+	if !reflect.DeepEqual(rows, [][]string{{"Chloé ÉPOUSE (née EXPIRÉE)", "04/03/1970", "Du 21/11/2026 au 22/11/2026", "Famille",
+		"Renouveler le mandat de Chloé ÉPOUSE (née EXPIRÉE) Voir les mandats de Chloé ÉPOUSE (née EXPIRÉE)"}}) || len(links[0]) != 2 ||
+		d.Find(`#usagers-tab-expires`).AttrOr("aria-selected", "") != "true" || d.Find(`input[name="onglet"]`).AttrOr("value", "") != "expires" {
+		t.Fatalf("expired tab: %q %q", rows, links)
+	}
+	d = parseHTML(t, b.get("/espace-aidant/usagers/?onglet=revoques").body)
+	rows, links = cells(d, "#usagers-panel")
+	if !reflect.DeepEqual(rows, [][]string{{"Emma RÉVOQUÉE", "06/05/1990", "Du 22/11/2026, révoqué le 22/11/2026", "Famille Social",
+		"Voir les mandats de Emma RÉVOQUÉE"}}) || !reflect.DeepEqual(links[0], []string{"/espace-aidant/usagers/" + itoa(w.revoked.UsagerID) + "/"}) {
+		t.Fatalf("revoked tab: %q %q", rows, links)
+	}
+
+	// Search: the whole page without JavaScript, the results region for htmx.
+	r = b.get("/espace-aidant/usagers/?onglet=actifs&q=DUPONT+jose")
+	d = parseHTML(t, r.body)
+	rows, _ = cells(d, "#usagers-panel")
+	if r.status != http.StatusOK || len(rows) != 1 || rows[0][0] != "Joséphine DUPONT" || d.Find("#usagers-q").AttrOr("value", "") != "DUPONT jose" ||
+		squash(d.Find("#usagers-status").Text()) != "1 mandat trouvé pour « DUPONT jose » : 1 actif, 0 expiré, 0 révoqué." ||
+		d.Find(`#usagers-tab-expires`).AttrOr("href", "") != "/espace-aidant/usagers/?onglet=expires&q=DUPONT+jose" {
+		t.Fatalf("search page: %d %q", r.status, rows)
+	}
+	in := d.Find("#usagers-q")
+	for attr, want := range map[string]string{"hx-get": "/espace-aidant/usagers/", "hx-trigger": "input changed delay:300ms, search",
+		"hx-target": "#usagers-results", "hx-push-url": "true", "hx-include": "closest form", "type": "search"} {
+		if got := in.AttrOr(attr, ""); got != want {
+			t.Errorf("search box %s = %q, want %q", attr, got, want)
+		}
+	}
+	if f := d.Find(`form[role="search"]`); f.AttrOr("method", "") != "get" || f.AttrOr("action", "") != "/espace-aidant/usagers/" || d.Find(`label[for="usagers-q"]`).Length() != 1 {
+		t.Error("the search is not a labelled GET form")
+	}
+	req := httptest.NewRequest(http.MethodGet, w.e.base+"/espace-aidant/usagers/?onglet=actifs&q=dupont", nil)
+	req.Header.Set("HX-Request", "true")
+	frag := b.do(req)
+	if frag.status != http.StatusOK || !strings.HasPrefix(frag.body, `<div id="usagers-results">`) || strings.Contains(frag.body, "<html") ||
+		!strings.Contains(frag.body, `<p id="usagers-status" hx-swap-oob="innerHTML">1 mandat trouvé pour « dupont »`) ||
+		!strings.Contains(frag.header.Get("Vary"), "HX-Request") || strings.Contains(frag.body, "1944") {
+		t.Fatalf("fragment: %d %s", frag.status, frag.body)
+	}
+	b.htmx = true // boosted navigation and history restore get the whole page
+	if r := b.get("/espace-aidant/usagers/?q=dupont"); !strings.Contains(r.body, "<html") {
+		t.Fatal("a boosted request got a fragment")
+	}
+	b.htmx = false
+
+	// Too long: 422, the message next to the box, nothing listed.
+	r = b.get("/espace-aidant/usagers/?q=" + strings.Repeat("é", 101))
+	d = parseHTML(t, r.body)
+	if r.status != http.StatusUnprocessableEntity || d.Find("#usagers-q-error").Text() == "" || d.Find("#usagers-q").AttrOr("aria-invalid", "") != "true" ||
+		d.Find("#usagers-panel").Length() != 0 || !strings.Contains(d.Find("#usagers-q").AttrOr("aria-describedby", ""), "usagers-q-error") {
+		t.Fatalf("too long a search: %d", r.status)
+	}
+}
+
+func TestUsagersNeverShowAnotherOrganisation(t *testing.T) {
+	t.Parallel()
+	w := newUsagersWorld(t)
+	stranger := w.e.aidant("autre@example.fr", w.other, true)
+	b := w.e.login(stranger)
+	leaks := []string{"Joséphine", "Bruno", "Chloé", "Emma", "1950", "Beaugency"}
+	noLeak := func(where, body string) {
+		t.Helper()
+		for _, l := range leaks {
+			if strings.Contains(body, l) {
+				t.Errorf("%s shows %q", where, l)
+			}
+		}
+	}
+	for _, path := range []string{"/espace-aidant/usagers/", "/espace-aidant/usagers/?q=dupont", "/espace-aidant/usagers/?q=jos",
+		"/espace-aidant/usagers/?onglet=revoques", "/espace-aidant/usagers/?onglet=expires&q=e"} {
+		r := b.get(path)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d", path, r.status)
+		}
+		noLeak(path, r.body)
+	}
+	if rows, _ := cells(parseHTML(t, b.get("/espace-aidant/usagers/?q=dupont").body), "#usagers-panel"); len(rows) != 1 || rows[0][0] != "Jean DUPONT" {
+		t.Fatalf("the stranger's own Dupont: %q", rows)
+	}
+	snapshot := func() string {
+		var s []string
+		if err := w.e.app.DB.NewRaw("SELECT concat_ws('|', a.id, a.revoked_at, a.revoked_by_aidant_id, m.revoked_at) FROM autorisations a JOIN mandats m ON m.id = a.mandat_id ORDER BY a.id").
+			Scan(context.Background(), &s); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(s, ";") + "/" + itoa(int64(w.e.count("journal")))
+	}
+	before := snapshot()
+	a := w.active.Autorisations[0].ID
+	for _, path := range []string{
+		"/espace-aidant/usagers/" + itoa(w.active.UsagerID) + "/",
+		"/espace-aidant/usagers/" + itoa(w.revoked.UsagerID) + "/",
+		"/espace-aidant/usagers/999999/",
+		"/espace-aidant/usagers/abc/",
+		"/espace-aidant/mandats/" + itoa(w.active.ID) + "/revoquer/",
+		"/espace-aidant/mandats/" + itoa(w.active.ID) + "/autorisations/" + itoa(a) + "/revoquer/",
+		"/espace-aidant/mandats/" + itoa(w.revoked.ID) + "/revoquer/succes/",
+		"/espace-aidant/mandats/" + itoa(w.revoked.ID) + "/revocation/",
+		"/espace-aidant/mandats/" + itoa(w.revoked.ID) + "/autorisations/" + itoa(w.revoked.Autorisations[0].ID) + "/revocation/",
+		"/espace-aidant/mandats/" + itoa(w.foreign.ID) + "/autorisations/" + itoa(a) + "/revoquer/", // own mandat, foreign autorisation
+	} {
+		r := b.get(path)
+		if r.status != http.StatusNotFound || !strings.Contains(r.body, "introuvable ou inaccessible") {
+			t.Errorf("GET %s: %d", path, r.status)
+		}
+		noLeak(path, r.body)
+	}
+	for _, path := range []string{
+		"/espace-aidant/mandats/" + itoa(w.active.ID) + "/revoquer/",
+		"/espace-aidant/mandats/" + itoa(w.active.ID) + "/autorisations/" + itoa(a) + "/revoquer/",
+		"/espace-aidant/mandats/" + itoa(w.foreign.ID) + "/autorisations/" + itoa(a) + "/revoquer/",
+	} {
+		if r := b.post(path, nil); r.status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", path, r.status)
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Fatalf("foreign revocation attempts changed the database:\n%s\n%s", before, after)
+	}
+
+	// An aidant of both organisations sees only the current one's usagers.
+	both := w.e.aidant("deux@example.fr", w.other, true)
+	if err := w.e.app.Store.AddMembership(context.Background(), both.aidant.ID, w.org.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	b2 := w.e.login(both)
+	noLeak("two organisations, current CCAS", b2.get("/espace-aidant/usagers/?q=e").body)
+	if r := b2.post("/espace-aidant/organisations/switch_main", url.Values{"organisation": {itoa(w.org.ID)}, "next": {"/espace-aidant/usagers/"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("switch: %d", r.status)
+	}
+	r := b2.get("/espace-aidant/usagers/?q=dupont")
+	if rows, _ := cells(parseHTML(t, r.body), "#usagers-panel"); len(rows) != 1 || rows[0][0] != "Joséphine DUPONT" {
+		t.Fatalf("after the switch: %q", rows)
+	}
+	if r := b2.get("/espace-aidant/usagers/" + itoa(w.foreign.UsagerID) + "/"); r.status != http.StatusNotFound {
+		t.Fatalf("the CCAS usager after switching to MFS: %d", r.status)
+	}
+}
+
+func TestRevocationPages(t *testing.T) {
+	t.Parallel()
+	w := newUsagersWorld(t)
+	b := w.e.login(w.me)
+	e, m := w.e, w.active
+	usagerPath := "/espace-aidant/usagers/" + itoa(m.UsagerID) + "/"
+
+	d := parseHTML(t, b.get(usagerPath).body)
+	if d.Find("h1").Text() != "Joséphine DUPONT" || !strings.Contains(d.Find(".fr-tag").First().Text(), "02/03/1950") {
+		t.Fatal("usager page identity")
+	}
+	var groups []string
+	d.Find("section h2").Each(func(_ int, s *goquery.Selection) { groups = append(groups, s.Text()) })
+	if !reflect.DeepEqual(groups, []string{"Mandats actifs (1)", "Mandats expirés (0)", "Mandats révoqués (0)"}) {
+		t.Fatalf("groups %q", groups)
+	}
+	rows, links := cells(d, "article")
+	papiers := m.Autorisations[1] // autorisations in catalogue order: papiers, social
+	social := m.Autorisations[0]
+	if papiers.Demarche != "papiers" {
+		papiers, social = social, papiers
+	}
+	revokeSocial := "/espace-aidant/mandats/" + itoa(m.ID) + "/autorisations/" + itoa(social.ID) + "/revoquer/"
+	if !reflect.DeepEqual(rows, [][]string{
+		{"Papiers - Citoyenneté - Élections", "En cours", "Révoquer la démarche Papiers - Citoyenneté - Élections"},
+		{"Social - Santé", "En cours", "Révoquer la démarche Social - Santé"},
+	}) || links[1][0] != revokeSocial {
+		t.Fatalf("autorisations %q %q", rows, links)
+	}
+	for _, href := range []string{"/espace-aidant/mandats/" + itoa(m.ID) + "/attestation/", "/espace-aidant/renew_mandat/" + itoa(m.UsagerID),
+		"/espace-aidant/mandats/" + itoa(m.ID) + "/revoquer/"} {
+		if d.Find(`article a[href="`+href+`"]`).Length() != 1 {
+			t.Errorf("no action %s", href)
+		}
+	}
+
+	// One autorisation: confirmation, CSRF, POST, success, attestation.
+	conf := parseHTML(t, b.get(revokeSocial).body)
+	if conf.Find("h1").Text() != "Révoquer une démarche" || words(conf.Find("#demarches-concernees")) != "Social - Santé" ||
+		conf.Find(`form[action="`+revokeSocial+`"] input[name="csrf_token"]`).Length() != 1 {
+		t.Fatalf("confirmation page: %s", conf.Find("main").Text())
+	}
+	if r := b.postRaw(revokeSocial, url.Values{}); r.status != http.StatusForbidden {
+		t.Fatalf("POST without CSRF: %d", r.status)
+	}
+	e.clock.Advance(time.Minute)
+	r := b.post(revokeSocial, nil)
+	if r.status != http.StatusSeeOther || r.location != revokeSocial+"succes/" {
+		t.Fatalf("revoke autorisation: %d %q", r.status, r.location)
+	}
+	done := parseHTML(t, b.get(r.location).body)
+	attAut := "/espace-aidant/mandats/" + itoa(m.ID) + "/autorisations/" + itoa(social.ID) + "/revocation/"
+	if !strings.Contains(done.Find(".fr-alert--success").Text(), "La démarche « Social - Santé » est révoquée.") ||
+		!strings.Contains(done.Find(".fr-alert--success").Text(), "reste valable") || done.Find(`a[href="`+attAut+`"]`).Length() != 1 {
+		t.Fatalf("success page: %s", done.Find("main").Text())
+	}
+	att := parseHTML(t, b.get(attAut).body)
+	text := squash(att.Find(".ac-attestation-document").Text())
+	for _, want := range []string{"Révocation d'une autorisation", "Joséphine DUPONT", "révoque l'autorisation donnée à MFS Beaugency",
+		"le mardi 24 novembre 2026 à 10h00", "Social - Santé", "Fait le mardi 24 novembre 2026", "Le mandant"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("autorisation attestation lacks %q: %s", want, text)
+		}
+	}
+	if r := b.post(revokeSocial, nil); r.status != http.StatusNotFound {
+		t.Fatalf("revoking it again: %d", r.status)
+	}
+
+	// The whole mandat, through htmx this time: HX-Location on a 200.
+	d = parseHTML(t, b.get(usagerPath).body)
+	if got := words(d.Find(`tr[data-autorisation="` + itoa(social.ID) + `"]`)); got != "Social - Santé Révoquée le 24/11/2026 Voir la révocation de la démarche Social - Santé" {
+		t.Fatalf("revoked autorisation row: %q", got)
+	}
+	revokeMandat := "/espace-aidant/mandats/" + itoa(m.ID) + "/revoquer/"
+	conf = parseHTML(t, b.get(revokeMandat).body)
+	if words(conf.Find("#demarches-concernees")) != "Papiers - Citoyenneté - Élections" {
+		t.Fatalf("mandat confirmation lists %q", conf.Find("main ul li").Text())
+	}
+	e.clock.Advance(time.Minute)
+	b.htmx = true
+	r = b.post(revokeMandat, nil)
+	b.htmx = false
+	if r.status != http.StatusOK || r.header.Get("HX-Location") != revokeMandat+"succes/" {
+		t.Fatalf("revoke mandat (htmx): %d %q", r.status, r.header.Get("HX-Location"))
+	}
+	done = parseHTML(t, b.get(revokeMandat+"succes/").body)
+	attMandat := "/espace-aidant/mandats/" + itoa(m.ID) + "/revocation/"
+	if !strings.Contains(done.Text(), "Le mandat de Joséphine DUPONT est révoqué.") || done.Find(`a[href="`+attMandat+`"]`).Length() != 1 {
+		t.Fatalf("mandat success page: %s", done.Find("main").Text())
+	}
+	text = squash(parseHTML(t, b.get(attMandat).body).Find(".ac-attestation-document").Text())
+	for _, want := range []string{"Révocation d'un mandat", "révoque le mandat donné à MFS Beaugency", "Papiers - Citoyenneté - Élections", "Le mandant"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("mandat attestation lacks %q: %s", want, text)
+		}
+	}
+	if strings.Contains(text, "Social - Santé") {
+		t.Error("the mandat attestation lists the démarche revoked earlier on its own")
+	}
+	if r := b.post(revokeMandat, nil); r.status != http.StatusNotFound {
+		t.Fatalf("revoking the mandat again: %d", r.status)
+	}
+	if r := b.get(revokeMandat); r.status != http.StatusNotFound {
+		t.Fatalf("confirming a revoked mandat: %d", r.status)
+	}
+	d = parseHTML(t, b.get(usagerPath).body)
+	groups = nil
+	d.Find("section h2").Each(func(_ int, s *goquery.Selection) { groups = append(groups, s.Text()) })
+	if !reflect.DeepEqual(groups, []string{"Mandats actifs (0)", "Mandats expirés (0)", "Mandats révoqués (1)"}) ||
+		d.Find(`a[href="`+attMandat+`"]`).Length() != 1 || d.Find(`a[href="`+revokeMandat+`"]`).Length() != 0 {
+		t.Fatalf("after revocation: %q", groups)
+	}
+	js := e.journal(w.org.ID)
+	var actions []string
+	for _, j := range js[:3] {
+		actions = append(actions, j.Action+" "+j.Demarche)
+	}
+	if !reflect.DeepEqual(actions, []string{"cancel_mandat papiers", "cancel_autorisation papiers", "cancel_autorisation social"}) || *js[2].AidantID != w.me.aidant.ID {
+		t.Fatalf("journal %q", actions)
+	}
+	// The expired mandat cannot be revoked.
+	if r := b.get("/espace-aidant/mandats/" + itoa(w.expired.ID) + "/revoquer/"); r.status != http.StatusNotFound {
+		t.Fatalf("expired mandat confirmation: %d", r.status)
+	}
+}
+
+func TestUsagersForAidantsWhoCannotCreateMandats(t *testing.T) {
+	t.Parallel()
+	w := newUsagersWorld(t)
+	reader := w.e.aidant("lecteur@example.fr", w.org, true)
+	if _, err := w.e.app.DB.NewUpdate().Model((*store.Aidant)(nil)).Set("can_create_mandats = false").Where("id = ?", reader.aidant.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := w.e.login(reader)
+	if home := parseHTML(t, b.get("/espace-aidant/").body); home.Find(".fr-tile").Length() != 0 || !strings.Contains(home.Text(), "ne permet pas de créer de mandats") {
+		t.Fatal("home shows tiles to an aidant who cannot create mandats")
+	}
+	usager := itoa(w.active.UsagerID)
+	for _, path := range []string{"/espace-aidant/usagers/", "/espace-aidant/usagers/?q=dupont", "/espace-aidant/usagers/" + usager + "/",
+		"/espace-aidant/mandats/" + itoa(w.active.ID) + "/revoquer/", "/espace-aidant/mandats/" + itoa(w.revoked.ID) + "/revocation/"} {
+		if r := b.get(path); r.status != http.StatusForbidden || strings.Contains(r.body, "Joséphine") || strings.Contains(r.body, "Emma") {
+			t.Errorf("GET %s: %d", path, r.status)
+		}
+	}
+	before := w.e.count("journal")
+	if r := b.post("/espace-aidant/mandats/"+itoa(w.active.ID)+"/revoquer/", nil); r.status != http.StatusForbidden || w.e.count("journal") != before {
+		t.Fatalf("revocation POST: %d", r.status)
+	}
+	if m, _ := w.e.app.Store.GetMandat(context.Background(), w.org.ID, w.active.ID); m.Status(w.e.clock.Now()) != store.StatusActive {
+		t.Fatal("a refused revocation changed the mandat")
+	}
+}
+
+// TestUsagersSearchScale measures the usagers search on a database filled by
+// `ac seed --scale N` (see BENCHMARKS.md): the live-search request through the whole HTTP
+// stack (loopback TCP, middleware, session, store, templ, compression) against the bare SQL
+// statements of the same searches, in the same run, with the EXPLAIN plans and the bytes of
+// each answer. It only runs when AC_BENCH_DATABASE_URL names such a database; it reports and
+// asserts no timing.
+//
+//	AC_BENCH_DATABASE_URL=postgres://… go test ./app -run TestUsagersSearchScale -count=1 -v
+func TestUsagersSearchScale(t *testing.T) {
+	dsn := os.Getenv("AC_BENCH_DATABASE_URL")
+	if dsn == "" {
+		t.Skip("AC_BENCH_DATABASE_URL not set: no seeded database to measure")
+	}
+	// The seeded database keeps secrets sealed with the key `ac seed` ran with (AC_SECRET_KEY,
+	// or the dev default): use the same.
+	seeded, err := Load(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config) { c.DatabaseURL, c.SecretKey = dsn, seeded.SecretKey })
+	ctx := context.Background()
+	db := e.app.DB
+
+	// Organisations drawn in proportion to their mandats (a larger structure has more aidants
+	// searching), plus the largest and a median one, each with a logged-in aidant.
+	type orgSize struct {
+		ID int64 `bun:"organisation_id"`
+		N  int   `bun:"n"`
+	}
+	var sizes []orgSize
+	if err := db.NewRaw("SELECT organisation_id, count(*) AS n FROM mandats GROUP BY 1 ORDER BY 2 DESC").Scan(ctx, &sizes); err != nil {
+		t.Fatal(err)
+	}
+	var usagers, mandats int
+	_ = db.NewRaw("SELECT (SELECT count(*) FROM usagers), (SELECT count(*) FROM mandats)").Scan(ctx, &usagers, &mandats)
+	t.Logf("database: %d usagers, %d mandats, %d organisations; largest %d mandats, median %d", usagers, mandats, len(sizes), sizes[0].N, sizes[len(sizes)/2].N)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	total := 0
+	for _, s := range sizes {
+		total += s.N
+	}
+	picked := []orgSize{sizes[0], sizes[len(sizes)/2]}
+	for len(picked) < 20 {
+		x := rnd.IntN(total)
+		for _, s := range sizes {
+			if x -= s.N; x < 0 {
+				picked = append(picked, s)
+				break
+			}
+		}
+	}
+	type client struct {
+		org     orgSize
+		cookies string
+	}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	var clients []client
+	for i, o := range picked {
+		org := &store.Organisation{ID: o.ID}
+		if err := db.NewSelect().Model(org).WherePK().Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b := e.login(e.aidant(fmt.Sprintf("bench%d.%s@example.fr", i, run), org, true))
+		var cs []string
+		for k, v := range b.jar {
+			cs = append(cs, k+"="+v)
+		}
+		clients = append(clients, client{o, strings.Join(cs, "; ")})
+	}
+
+	// What an aidant types, keystroke by keystroke, and a few whole queries.
+	var queries []string
+	for _, word := range []string{"dupont jean", "martin", "n'diaye", "lefèvre", "josé", "le gall", "çelik", "œuvrard", "marie-claire"} {
+		for i := range utf8.RuneCountInString(word) {
+			queries = append(queries, string([]rune(word)[:i+1]))
+		}
+	}
+	queries = append(queries, "", "thomas marie", "moreau michel", "diallo", "traoré fatoumata", "nguyen", "saint-jean")
+
+	// The bare SQL: the statements ListUsagers sends, captured once, replayed as is.
+	hook := &captureHook{}
+	db.AddQueryHook(hook)
+	statements := func(orgID int64, q string) []string {
+		hook.start()
+		if _, err := e.app.Store.ListUsagers(context.WithValue(ctx, captureKey{}, true), orgID, store.UsagerSearch{Query: q, Tab: store.TabActifs}); err != nil {
+			t.Fatal(err)
+		}
+		return hook.stop()
+	}
+	bare := func(sqls []string) time.Duration {
+		start := time.Now()
+		for _, s := range sqls {
+			rows, err := db.QueryContext(ctx, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	httpc := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}}
+	get := func(c client, q string, fragment bool) (time.Duration, int) {
+		u := e.base + "/espace-aidant/usagers/?" + url.Values{"onglet": {"actifs"}, "q": {q}}.Encode()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Cookie", c.cookies)
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+		if fragment {
+			req.Header.Set("HX-Request", "true")
+		}
+		start := time.Now()
+		resp, err := httpc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d := time.Since(start)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", u, resp.StatusCode, err)
+		}
+		return d, len(body)
+	}
+
+	type sample struct {
+		q               string
+		http, sql, page time.Duration
+	}
+	var samples []sample
+	var fragBytes []int
+	byOrg := map[string][]sample{}
+	for round := range 3 {
+		for _, c := range clients {
+			for _, q := range queries {
+				sqls := statements(c.org.ID, q)
+				s := sample{q: q}
+				if round%2 == 0 { // alternate which goes first, so neither always finds a warmer cache
+					s.sql = bare(sqls)
+					s.http, _ = get(c, q, true)
+				} else {
+					var n int
+					s.http, n = get(c, q, true)
+					s.sql = bare(sqls)
+					fragBytes = append(fragBytes, n)
+				}
+				if q == "" || q == "dupont jean" {
+					s.page, _ = get(c, q, false)
+				}
+				samples = append(samples, s)
+				class := "tirées au sort"
+				switch c.org {
+				case picked[0]:
+					class = "la plus grande"
+				case picked[1]:
+					class = "médiane"
+				}
+				byOrg[class] = append(byOrg[class], s)
+			}
+		}
+	}
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		slices.Sort(ds)
+		return ds[min(len(ds)-1, int(float64(len(ds))*p))]
+	}
+	report := func(name string, ss []sample) {
+		var h, s, pg []time.Duration
+		for _, x := range ss {
+			h, s = append(h, x.http), append(s, x.sql)
+			if x.page > 0 {
+				pg = append(pg, x.page)
+			}
+		}
+		t.Logf("%-22s n=%4d  HTTP fragment p50 %6.2f ms p95 %6.2f ms p99 %6.2f ms | bare SQL p50 %6.2f ms p95 %6.2f ms | ratio p95 %.1f× | full page p50 %6.2f ms p95 %6.2f ms",
+			name, len(ss), ms(pct(h, .5)), ms(pct(h, .95)), ms(pct(h, .99)), ms(pct(s, .5)), ms(pct(s, .95)),
+			float64(pct(h, .95))/float64(pct(s, .95)), ms(pct(pg, .5)), ms(pct(pg, .95)))
+	}
+	report("toutes", samples)
+	for _, k := range []string{"la plus grande", "médiane", "tirées au sort"} {
+		report("organisation "+k, byOrg[k])
+	}
+	slowest := slices.Clone(byOrg["la plus grande"])
+	slices.SortFunc(slowest, func(a, b sample) int { return int(b.http - a.http) })
+	for _, s := range slowest[:min(10, len(slowest))] {
+		t.Logf("slowest in the largest organisation: q=%-16q HTTP %6.2f ms, bare SQL %6.2f ms", s.q, ms(s.http), ms(s.sql))
+	}
+	slices.Sort(fragBytes)
+	t.Logf("bytes per keystroke (compressed fragment): p50 %d B, p95 %d B, max %d B", fragBytes[len(fragBytes)/2], fragBytes[len(fragBytes)*95/100], fragBytes[len(fragBytes)-1])
+
+	for _, tc := range []struct {
+		org orgSize
+		q   string
+	}{{picked[0], "dupont jean"}, {picked[0], "du"}, {picked[0], ""}, {picked[1], "martin"}} {
+		for _, s := range statements(tc.org.ID, tc.q) {
+			var plan []string
+			if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+s).Scan(ctx, &plan); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("EXPLAIN (ANALYZE, BUFFERS), organisation of %d mandats, q=%q:\n%s\n%s", tc.org.N, tc.q, s, strings.Join(plan, "\n"))
+		}
+	}
+	// Across organisations (the shape of the FI's usager search): the trigram index on usagers.
+	var plan []string
+	global := "SELECT u.id, u.given_name, u.family_name FROM usagers AS u WHERE u.search_name LIKE '%' || public.f_search_text('dupont') || '%' " +
+		"AND u.search_name LIKE '%' || public.f_search_text('jean') || '%' ORDER BY u.sort_name, u.id LIMIT 20"
+	if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+global).Scan(ctx, &plan); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("EXPLAIN (ANALYZE, BUFFERS), all usagers:\n%s\n%s", global, strings.Join(plan, "\n"))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+type captureKey struct{}
+
+// captureHook records the SQL of the queries run with captureKey in their context.
+type captureHook struct {
+	mu   sync.Mutex
+	on   bool
+	sqls []string
+}
+
+func (h *captureHook) start() { h.mu.Lock(); h.on, h.sqls = true, nil; h.mu.Unlock() }
+
+func (h *captureHook) stop() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.on = false
+	return h.sqls
+}
+
+func (h *captureHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (h *captureHook) AfterQuery(ctx context.Context, ev *bun.QueryEvent) {
+	if ctx.Value(captureKey{}) == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.on {
+		h.sqls = append(h.sqls, ev.Query)
+	}
+}

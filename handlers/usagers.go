@@ -1,0 +1,205 @@
+package handlers
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/views/attestation"
+	"github.com/aidantsconnect/ac/views/usagers"
+)
+
+// UsagersIndex lists the current organisation's mandats by tab, narrowed by the search box.
+// The same URL serves the whole page, or only the results for the live search (htmx).
+func (h *Handlers) UsagersIndex(c *fiber.Ctx) error {
+	cur := current(c)
+	d := usagers.IndexData{Query: strings.TrimSpace(c.Query("q")), Tab: store.ParseUsagerTab(c.Query("onglet")),
+		Now: h.now(), Loc: h.Loc, CanCreate: cur.Aidant.CanCreateMandats}
+	status := fiber.StatusOK
+	if utf8.RuneCountInString(d.Query) > store.MaxSearchLen {
+		d.Error = "Saisissez au plus " + strconv.Itoa(store.MaxSearchLen) + " caractères : un prénom, un nom, ou les deux."
+		status = fiber.StatusUnprocessableEntity
+	} else {
+		page, _ := strconv.Atoi(c.Query("page"))
+		l, err := h.Store.ListUsagers(c.UserContext(), cur.Organisation.ID, store.UsagerSearch{Query: d.Query, Tab: d.Tab, Page: page})
+		if err != nil {
+			return err
+		}
+		d.List = l
+	}
+	if wantsFragment(c) {
+		return render(c, status, usagers.Fragment(d))
+	}
+	return render(c, status, usagers.Index(h.shell(c, "Mes usagers"), d))
+}
+
+// UsagerShow is one usager's mandats with the current organisation.
+func (h *Handlers) UsagerShow(c *fiber.Ctx) error {
+	id, err := idParam(c, "usager")
+	if err != nil {
+		return err
+	}
+	cur := current(c)
+	f, err := h.Store.GetUsagerFile(c.UserContext(), cur.Organisation.ID, id)
+	if err != nil {
+		return notFoundOr(err)
+	}
+	d := usagers.ShowData{File: f, Now: h.now(), Loc: h.Loc, CanCreate: cur.Aidant.CanCreateMandats}
+	return render(c, fiber.StatusOK, usagers.Show(h.shell(c, f.Usager.FullName()), d))
+}
+
+// MandatRevokeNew asks to confirm the revocation of a whole active mandat.
+func (h *Handlers) MandatRevokeNew(c *fiber.Ctx) error {
+	id, err := idParam(c, "mandat")
+	if err != nil {
+		return err
+	}
+	m, err := h.Store.GetRevocableMandat(c.UserContext(), current(c).Organisation.ID, id)
+	if err != nil {
+		return notFoundOr(err)
+	}
+	return render(c, fiber.StatusOK, usagers.RevokeConfirm(h.shell(c, "Révoquer le mandat"), h.revokeData(m, nil)))
+}
+
+// MandatRevokeCreate revokes the mandat (every autorisation still in force), journaled.
+func (h *Handlers) MandatRevokeCreate(c *fiber.Ctx) error {
+	id, err := idParam(c, "mandat")
+	if err != nil {
+		return err
+	}
+	cur := current(c)
+	if _, err := h.Store.RevokeMandat(c.UserContext(), cur.Organisation.ID, cur.Aidant.ID, id); err != nil {
+		return notFoundOr(err)
+	}
+	return redirect(c, usagers.MandatRevokeDonePath(id))
+}
+
+// MandatRevokeDone confirms a whole-mandat revocation.
+func (h *Handlers) MandatRevokeDone(c *fiber.Ctx) error {
+	m, err := h.mandatRevocation(c)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, usagers.RevokeDone(h.shell(c, "Mandat révoqué"), h.revokeData(m, nil)))
+}
+
+// MandatRevocation is the printable attestation of a whole-mandat revocation.
+func (h *Handlers) MandatRevocation(c *fiber.Ctx) error {
+	m, err := h.mandatRevocation(c)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, attestation.RevocationPage(h.shell(c, "Attestation de révocation"),
+		h.revocationData(m, m.RevokedTogether(), true)))
+}
+
+// AutorisationRevokeNew asks to confirm the revocation of one autorisation.
+func (h *Handlers) AutorisationRevokeNew(c *fiber.Ctx) error {
+	mid, aid, err := autorisationParams(c)
+	if err != nil {
+		return err
+	}
+	m, a, err := h.Store.GetRevocableAutorisation(c.UserContext(), current(c).Organisation.ID, mid, aid)
+	if err != nil {
+		return notFoundOr(err)
+	}
+	return render(c, fiber.StatusOK, usagers.RevokeConfirm(h.shell(c, "Révoquer une démarche"), h.revokeData(m, a)))
+}
+
+// AutorisationRevokeCreate revokes one autorisation, journaled.
+func (h *Handlers) AutorisationRevokeCreate(c *fiber.Ctx) error {
+	mid, aid, err := autorisationParams(c)
+	if err != nil {
+		return err
+	}
+	cur := current(c)
+	if _, _, err := h.Store.RevokeAutorisation(c.UserContext(), cur.Organisation.ID, cur.Aidant.ID, mid, aid); err != nil {
+		return notFoundOr(err)
+	}
+	return redirect(c, usagers.AutorisationRevokeDonePath(mid, aid))
+}
+
+// AutorisationRevokeDone confirms the revocation of one autorisation.
+func (h *Handlers) AutorisationRevokeDone(c *fiber.Ctx) error {
+	m, a, err := h.autorisationRevocation(c)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, usagers.RevokeDone(h.shell(c, "Démarche révoquée"), h.revokeData(m, a)))
+}
+
+// AutorisationRevocation is the printable attestation of one autorisation's revocation.
+func (h *Handlers) AutorisationRevocation(c *fiber.Ctx) error {
+	m, a, err := h.autorisationRevocation(c)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, attestation.RevocationPage(h.shell(c, "Attestation de révocation"),
+		h.revocationData(m, []store.Autorisation{*a}, false)))
+}
+
+func (h *Handlers) mandatRevocation(c *fiber.Ctx) (*store.Mandat, error) {
+	id, err := idParam(c, "mandat")
+	if err != nil {
+		return nil, err
+	}
+	m, err := h.Store.GetMandatRevocation(c.UserContext(), current(c).Organisation.ID, id)
+	return m, notFoundOr(err)
+}
+
+func (h *Handlers) autorisationRevocation(c *fiber.Ctx) (*store.Mandat, *store.Autorisation, error) {
+	mid, aid, err := autorisationParams(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, a, err := h.Store.GetAutorisationRevocation(c.UserContext(), current(c).Organisation.ID, mid, aid)
+	return m, a, notFoundOr(err)
+}
+
+func (h *Handlers) revokeData(m *store.Mandat, a *store.Autorisation) usagers.RevokeData {
+	return usagers.RevokeData{Mandat: m, Autorisation: a, Now: h.now(), Loc: h.Loc}
+}
+
+// revocationData fills the revocation attestation, dated by the latest of the revocations.
+func (h *Handlers) revocationData(m *store.Mandat, revoked []store.Autorisation, whole bool) attestation.RevocationData {
+	d := attestation.RevocationData{UsagerName: m.Usager.FullName(), OrganisationName: m.Organisation.Name,
+		OrganisationCity: m.Organisation.City, MandatCreatedAt: m.CreatedAt.In(h.Loc),
+		Demarches: store.DemarchesOf(revoked), WholeMandat: whole}
+	for _, a := range revoked {
+		if a.RevokedAt != nil && a.RevokedAt.After(d.RevokedAt) {
+			d.RevokedAt = *a.RevokedAt
+		}
+	}
+	d.RevokedAt = d.RevokedAt.In(h.Loc)
+	return d
+}
+
+// idParam reads a numeric route parameter; anything else is a 404.
+func idParam(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+func autorisationParams(c *fiber.Ctx) (int64, int64, error) {
+	mid, err := idParam(c, "mandat")
+	if err != nil {
+		return 0, 0, err
+	}
+	aid, err := idParam(c, "autorisation")
+	return mid, aid, err
+}
+
+// notFoundOr turns the store's "introuvable ou inaccessible" into a 404 page.
+func notFoundOr(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fiber.ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,15 @@
+DROP INDEX IF EXISTS mandats_usagers_list_idx;
+DROP TRIGGER IF EXISTS usagers_names_to_mandats ON usagers;
+DROP FUNCTION IF EXISTS usagers_copy_names_to_mandats();
+DROP TRIGGER IF EXISTS mandats_usager_names ON mandats;
+DROP FUNCTION IF EXISTS mandats_copy_usager_names();
+ALTER TABLE mandats DROP COLUMN IF EXISTS usager_sort, DROP COLUMN IF EXISTS usager_search;
+DROP TRIGGER IF EXISTS autorisations_sync_mandat_insert ON autorisations;
+DROP TRIGGER IF EXISTS autorisations_sync_mandat_update ON autorisations;
+DROP TRIGGER IF EXISTS autorisations_sync_mandat_delete ON autorisations;
+DROP FUNCTION IF EXISTS mandats_sync_revoked_at();
+ALTER TABLE mandats DROP COLUMN IF EXISTS revoked_at;
+DROP INDEX IF EXISTS usagers_search_name_trgm_idx;
+ALTER TABLE usagers DROP COLUMN IF EXISTS search_name, DROP COLUMN IF EXISTS sort_name;
+DROP FUNCTION IF EXISTS public.f_search_text(text);
+DROP FUNCTION IF EXISTS public.f_unaccent(text);

@@ -1,0 +1,257 @@
+// Package usagers renders the espace aidant's usagers: the list with its search, one
+// usager's mandats, and the revocation pages.
+package usagers
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/aidantsconnect/ac/store"
+)
+
+// Element ids the htmx attributes and the tests refer to.
+const (
+	ResultsID = "usagers-results" // the region the search swaps: tabs, table, pagination
+	StatusID  = "usagers-status"  // the live region announcing the counts
+	SearchID  = "usagers-q"       // the search box
+	PanelID   = "usagers-panel"   // the selected tab's panel
+	// IndexPath is the list's URL, the search form's action and the live search's source.
+	IndexPath = "/espace-aidant/usagers/"
+)
+
+// TabID is the id of a tab's link.
+func TabID(t store.UsagerTab) string { return "usagers-tab-" + string(t) }
+
+// IndexData is the usagers list page (and its search fragment).
+type IndexData struct {
+	Query     string          // the search as typed (trimmed)
+	Tab       store.UsagerTab // the selected tab
+	Error     string          // the search box's error; List is nil then
+	List      *store.UsagerList
+	Now       time.Time
+	Loc       *time.Location // dates are shown in the service's time zone
+	CanCreate bool           // the aidant may renew mandats
+}
+
+// URL is the list's address for a tab and page, keeping the search.
+func (d IndexData) URL(t store.UsagerTab, page int) string {
+	v := url.Values{"onglet": {string(t)}}
+	if d.Query != "" {
+		v.Set("q", d.Query)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return IndexPath + "?" + v.Encode()
+}
+
+// TabLabel is "Mandats actifs", …
+func TabLabel(t store.UsagerTab) string {
+	switch t {
+	case store.TabExpires:
+		return "Mandats expirés"
+	case store.TabRevoques:
+		return "Mandats révoqués"
+	}
+	return "Mandats actifs"
+}
+
+// Count is the number of mandats in a tab (0 without a list).
+func (d IndexData) Count(t store.UsagerTab) int {
+	if d.List == nil {
+		return 0
+	}
+	return d.List.Counts.Of(t)
+}
+
+// StatusText says what the list holds, for everyone and for the live region.
+func (d IndexData) StatusText() string {
+	if d.List == nil {
+		return "Aucune recherche effectuée : corrigez le texte recherché."
+	}
+	c := d.List.Counts
+	detail := plural(c.Actifs, "actif", "actifs") + ", " + plural(c.Expires, "expiré", "expirés") + ", " + plural(c.Revoques, "révoqué", "révoqués") + "."
+	if d.Query == "" {
+		return plural(c.Total(), "mandat", "mandats") + " : " + detail
+	}
+	if c.Total() == 0 {
+		return "Aucun mandat trouvé pour « " + d.Query + " »."
+	}
+	return plural(c.Total(), "mandat trouvé", "mandats trouvés") + " pour « " + d.Query + " » : " + detail
+}
+
+// EmptyText is the selected tab's message when it has no row.
+func (d IndexData) EmptyText() string {
+	if d.Query != "" {
+		return "Aucun mandat de cet onglet ne correspond à « " + d.Query + " »."
+	}
+	switch d.Tab {
+	case store.TabExpires:
+		return "Vous n'avez pas de mandat expiré."
+	case store.TabRevoques:
+		return "Vous n'avez pas de mandat révoqué."
+	}
+	return "Vous n'avez pas de mandat actif."
+}
+
+// PageText is "Page 2 sur 14".
+func (d IndexData) PageText() string {
+	return "Page " + strconv.Itoa(d.List.Search.Page) + " sur " + strconv.Itoa(d.List.Pages)
+}
+
+// ShowData is one usager's page.
+type ShowData struct {
+	File      *store.UsagerFile
+	Now       time.Time
+	Loc       *time.Location
+	CanCreate bool // the aidant may renew and revoke
+}
+
+// Group lists the usager's visible mandats of one status, newest first.
+func (d ShowData) Group(t store.UsagerTab) []store.Mandat {
+	var out []store.Mandat
+	for _, m := range d.File.Mandats {
+		if store.TabOf(m.Status(d.Now)) == t {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// SeparatelyRevoked: the autorisation was revoked on its own (or replaced by a newer
+// mandat), not with its whole mandat, so it has its own revocation attestation.
+func (d ShowData) SeparatelyRevoked(m store.Mandat, a store.Autorisation) bool {
+	if a.RevokedAt == nil {
+		return false
+	}
+	last := m.RevokedAt()
+	return !d.File.CancelledMandats[m.ID] || last == nil || !a.RevokedAt.Equal(*last)
+}
+
+// GroupEmptyText is an empty group's sentence.
+func GroupEmptyText(t store.UsagerTab) string {
+	switch t {
+	case store.TabExpires:
+		return "Vous n'avez pas de mandat expiré avec cet usager."
+	case store.TabRevoques:
+		return "Vous n'avez pas de mandat révoqué avec cet usager."
+	}
+	return "Vous n'avez pas de mandat actif avec cet usager."
+}
+
+// RevokeData is a revocation's confirmation or success page.
+type RevokeData struct {
+	Mandat       *store.Mandat
+	Autorisation *store.Autorisation // nil: the whole mandat
+	Now          time.Time
+	Loc          *time.Location
+}
+
+// Demarches are what the page is about: the one autorisation, or those still in force
+// (confirmation) or just revoked (success) for the whole mandat.
+func (d RevokeData) Demarches() []store.Demarche {
+	if d.Autorisation != nil {
+		return store.DemarchesOf([]store.Autorisation{*d.Autorisation})
+	}
+	var in []store.Autorisation
+	for _, a := range d.Mandat.Autorisations {
+		if a.RevokedAt == nil {
+			in = append(in, a)
+		}
+	}
+	if len(in) == 0 {
+		in = d.Mandat.RevokedTogether()
+	}
+	return store.DemarchesOf(in)
+}
+
+// ActionURL is where the confirmation posts.
+func (d RevokeData) ActionURL() string {
+	if d.Autorisation != nil {
+		return AutorisationRevokePath(d.Mandat.ID, d.Autorisation.ID)
+	}
+	return MandatRevokePath(d.Mandat.ID)
+}
+
+// AttestationURL is the printable revocation attestation.
+func (d RevokeData) AttestationURL() string {
+	if d.Autorisation != nil {
+		return AutorisationRevocationPath(d.Mandat.ID, d.Autorisation.ID)
+	}
+	return MandatRevocationPath(d.Mandat.ID)
+}
+
+// Paths of the pages this package links to.
+
+func UsagerPath(id int64) string { return IndexPath + itoa(id) + "/" }
+
+func RenewPath(usagerID int64) string { return "/espace-aidant/renew_mandat/" + itoa(usagerID) }
+
+func AttestationPath(mandatID int64) string { return mandatPath(mandatID) + "attestation/" }
+
+func MandatRevokePath(mandatID int64) string { return mandatPath(mandatID) + "revoquer/" }
+
+func MandatRevokeDonePath(mandatID int64) string { return MandatRevokePath(mandatID) + "succes/" }
+
+func MandatRevocationPath(mandatID int64) string { return mandatPath(mandatID) + "revocation/" }
+
+func AutorisationRevokePath(mandatID, autID int64) string {
+	return mandatPath(mandatID) + "autorisations/" + itoa(autID) + "/revoquer/"
+}
+
+func AutorisationRevokeDonePath(mandatID, autID int64) string {
+	return AutorisationRevokePath(mandatID, autID) + "succes/"
+}
+
+func AutorisationRevocationPath(mandatID, autID int64) string {
+	return mandatPath(mandatID) + "autorisations/" + itoa(autID) + "/revocation/"
+}
+
+func mandatPath(id int64) string { return "/espace-aidant/mandats/" + itoa(id) + "/" }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func plural(n int, one, many string) string {
+	if n <= 1 {
+		return strconv.Itoa(n) + " " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// date is dd/mm/yyyy in loc (nil: as is, for dates without a time such as birth dates).
+func date(t time.Time, loc *time.Location) string {
+	if loc != nil {
+		t = t.In(loc)
+	}
+	return t.Format("02/01/2006")
+}
+
+func demarcheTitle(key string) string {
+	if d, ok := store.FindDemarche(key); ok {
+		return d.Title
+	}
+	return key
+}
+
+func demarcheShort(key string) string {
+	if d, ok := store.FindDemarche(key); ok {
+		return d.ShortTitle
+	}
+	return key
+}
+
+func dureeLabel(key string) string {
+	if d, ok := store.FindDuree(key); ok {
+		return d.Title
+	}
+	return key
+}
+
+// daysLeft is the whole days until t, at least 0.
+func daysLeft(now, t time.Time) int {
+	if !t.After(now) {
+		return 0
+	}
+	return int(t.Sub(now).Hours() / 24)
+}
