@@ -103,4 +103,5 @@ CREATE INDEX mandats_usagers_list_idx ON mandats (organisation_id, usager_sort, 
 -- is faster than a trigram bitmap ANDed with them (3 ms against 13 ms for the largest
 -- organisation of the 1 M usagers benchmark, BENCHMARKS.md). Past ~100 000 mandats in one
 -- organisation, a (organisation_id, usager_search gin_trgm_ops) index (btree_gin) would win.
+-- Finer LIKE estimates, for the choice between reading the list in order and sorting.
 ALTER TABLE mandats ALTER COLUMN usager_search SET STATISTICS 1000;
