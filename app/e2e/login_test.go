@@ -67,6 +67,17 @@ func TestLoginJourney(t *testing.T) {
 				t.Fatalf("landed on %s", u)
 			}
 			assertAxe(t, ctx, "espace aidant")
+
+			// Logging out ends the session and says so.
+			click(t, ctx, "button[form=ac-logout]")
+			waitVisible(t, ctx, ".fr-alert--success")
+			if got := textOf(t, ctx, ".fr-alert--success"); !strings.Contains(got, "Vous avez été déconnecté.") {
+				t.Fatalf("after logout: %q", got)
+			}
+			navigate(t, ctx, srv.URL+"/espace-aidant/")
+			if u := currentURL(t, ctx); !strings.Contains(u, "/accounts/login/?next=") {
+				t.Fatalf("espace aidant after logout: %s", u)
+			}
 		})
 	}
 }
