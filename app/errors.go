@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aidantsconnect/ac/handlers"
 	"github.com/aidantsconnect/ac/store"
 )
 
@@ -21,7 +22,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	if status >= 500 {
 		a.Log.Error("request failed", "id", RequestID(c.UserContext()), "route", c.Path(), "err", err)
 	}
-	c.Response().Header.Del("HX-Location")
+	handlers.ClearNavigation(c)
 	if perr := a.Handlers.ErrorPage(c, status); perr != nil {
 		a.Log.Error("error page failed", "err", perr)
 		return c.Status(fiber.StatusInternalServerError).SendString("Erreur du service.")

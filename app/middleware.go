@@ -151,7 +151,7 @@ func (a *App) requireAidant(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodGet {
 		next = "?next=" + url.QueryEscape(string(c.Request().URI().RequestURI()))
 	}
-	return redirectTo(c, "/accounts/login/"+next)
+	return handlers.Redirect(c, "/accounts/login/"+next)
 }
 
 // requireMandatCreator lets only aidants who may create mandats through.
@@ -175,16 +175,7 @@ func (a *App) requireActivity(c *fiber.Ctx) error {
 			next = ref.RequestURI()
 		}
 	}
-	return redirectTo(c, "/activity_check/?next="+url.QueryEscape(handlers.SafeNext(next)))
-}
-
-// redirectTo is a guard's redirect: a full navigation for htmx, 303 otherwise.
-func redirectTo(c *fiber.Ctx, path string) error {
-	if c.Get("HX-Request") == "true" {
-		c.Set("HX-Location", path)
-		return c.SendStatus(fiber.StatusOK)
-	}
-	return c.Redirect(path, fiber.StatusSeeOther)
+	return handlers.Redirect(c, "/activity_check/?next="+url.QueryEscape(handlers.SafeNext(next)))
 }
 
 func (a *App) healthz(c *fiber.Ctx) error { return c.SendString("ok") }
