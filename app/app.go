@@ -129,6 +129,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.idpPages = &handlers.IdP{Handlers: a.Handlers, Provider: a.idp}
 	// ---- end of issue 4 ----
+	// ---- Demo service site (dev and sandbox): the simulator's broker is a client of our FI ----
+	if a.fcsim != nil {
+		if err := registerDemoBroker(ctx, a.Store, cfg, log); err != nil {
+			return nil, err
+		}
+	}
+	// ---- end of demo service site ----
 	a.Fiber = fiber.New(fiber.Config{
 		AppName:               "Aidants Connect",
 		Immutable:             true, // fasthttp reuses buffers: values must outlive the handler safely

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 
 	"github.com/aidantsconnect/ac/app/fc"
@@ -18,6 +19,31 @@ const fcSimPrefix = "/fcsim"
 
 const simClientID = "aidants-connect-fs"
 
+// demoBrokerID is the simulator's broker, registered as a client of our FI in dev and sandbox,
+// for the demo service site at /fcsim/demo/.
+const demoBrokerID = "fcsim-broker"
+
+func demoBrokerSecret(cfg Config) string {
+	return hex.EncodeToString(store.DeriveKey(cfg.SecretKey, "aidants-connect/fcsim-broker"))
+}
+
+// registerDemoBroker registers (replaces) the broker as a client of our FI. A base URL the FI
+// refuses for a client (plain http off the loopback) only disables the demo site.
+func registerDemoBroker(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) error {
+	base := cfg.BaseURL + fcSimPrefix + "/demo/"
+	_, err := st.UpsertIdPClient(ctx, store.IdPClientInput{ID: demoBrokerID, Name: "Site de démonstration (simulateur FranceConnect)",
+		Secret: demoBrokerSecret(cfg), RedirectURIs: []string{base + "callback"}, PostLogoutURIs: []string{base},
+		IDTokenAlg: store.AlgES256, UserinfoFormat: store.UserinfoJSON, Source: "config"}) // rep_scope: the démarche keys
+	if errors.Is(err, store.ErrIdPClientInvalid) {
+		log.Warn("demo service site unavailable: the FI refuses its client", "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("demo broker client: %w", err)
+	}
+	return nil
+}
+
 // franceConnect builds the FS client: against the configured FranceConnect, or against the
 // built-in simulator (returned too, for mounting) in dev and sandbox when none is configured.
 func franceConnect(cfg Config) (*fc.Client, *fcsim.Simulator, error) {
@@ -30,7 +56,7 @@ func franceConnect(cfg Config) (*fc.Client, *fcsim.Simulator, error) {
 		sim, err = fcsim.New(fcsim.Config{Issuer: issuer, Now: cfg.Now, Clients: []fcsim.Client{{
 			ID: id, Secret: secret,
 			RedirectURIs: []string{cfg.BaseURL + "/callbackv2/"}, PostLogoutURIs: []string{cfg.BaseURL + "/logout-callback/"},
-		}}})
+		}}, Demo: &fcsim.DemoConfig{FIIssuer: cfg.BaseURL, ClientID: demoBrokerID, Secret: demoBrokerSecret(cfg)}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("franceconnect simulator: %w", err)
 		}

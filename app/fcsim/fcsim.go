@@ -41,6 +41,9 @@ type Config struct {
 	// Key signs ID tokens and userinfo: an *rsa.PrivateKey (RS256) or a P-256 *ecdsa.PrivateKey
 	// (ES256). nil → a fresh RSA-2048 key, which takes 0.1–0.4 s to generate (up to 1 s under -race).
 	Key crypto.Signer
+
+	// Demo, when set, serves the demo service site under "<Issuer>/demo/" (see DemoConfig).
+	Demo *DemoConfig
 }
 
 // Simulator is the provider. Its state lives in memory.
@@ -53,6 +56,7 @@ type Simulator struct {
 	signer   jose.Signer
 	pages    *template.Template
 	handler  http.Handler
+	demo     *demo // nil unless Config.Demo is set
 }
 
 // Endpoint paths under the issuer, published in discovery.
@@ -97,8 +101,13 @@ func New(cfg Config) (*Simulator, error) {
 			redirectURIs: slices.Clone(c.RedirectURIs), postLogoutURIs: slices.Clone(c.PostLogoutURIs)}
 	}
 	s.st = newStorage(s.now, clients, key)
-	if s.pages, err = template.New("pages").Parse(pagesHTML); err != nil {
+	if s.pages, err = template.New("pages").Parse(pagesHTML + demoHTML); err != nil {
 		return nil, fmt.Errorf("fcsim: templates: %w", err)
+	}
+	if cfg.Demo != nil {
+		if s.demo, err = newDemo(cfg.Issuer, cfg.Demo, s.now); err != nil {
+			return nil, err
+		}
 	}
 
 	var cryptoKey [32]byte // encrypts codes (zitadel's codes are the encrypted auth request id)
@@ -171,6 +180,9 @@ func (s *Simulator) routes() http.Handler {
 	mux.HandleFunc("GET "+pathEndSession, s.endSession)
 	mux.HandleFunc("GET "+pathLogin, s.loginPage)
 	mux.HandleFunc("POST "+pathLogin, s.loginSubmit)
+	if s.demo != nil {
+		s.demoRoutes(mux)
+	}
 	mux.Handle("/", op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(s.provider)))
 	// IssuerFromContext is what zitadel's helpers (discovery, ID token hint checks) read.
 	withIssuer := op.NewIssuerInterceptor(s.provider.IssuerFromRequest).Handler(mux)
