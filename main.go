@@ -122,6 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	} else {
 		log.Info("listening", "addr", cfg.Addr, "base_url", cfg.BaseURL)
 	}
+	go a.Background(ctx)
 	return a.Serve(ctx, ln)
 }
 

@@ -164,10 +164,8 @@ func openDB(dsn string) (*bun.DB, error) {
 	return bun.NewDB(sqldb, pgdialect.New()), nil
 }
 
-// Serve accepts connections on ln until ctx is cancelled, then shuts down gracefully. The
-// background work (mail delivery in production, purges) runs alongside.
+// Serve accepts connections on ln until ctx is cancelled, then shuts down gracefully.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	go a.background(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- a.Fiber.Listener(ln) }()
 	select {
@@ -193,9 +191,10 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-// background runs the periodic work: delivering the outbox over SMTP (production), and purging
-// what has expired (sessions, login links, wizard runs holding personal data).
-func (a *App) background(ctx context.Context) {
+// Background runs the periodic work until ctx ends: delivering the outbox over SMTP
+// (production), and purging what has expired (sessions, login links, wizard runs holding
+// personal data). The serve command runs it beside Serve; tests that move the clock do not.
+func (a *App) Background(ctx context.Context) {
 	if a.mailer != nil {
 		go a.mailer.Run(ctx)
 	}

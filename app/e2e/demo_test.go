@@ -36,7 +36,7 @@ func TestDemoServiceLoop(t *testing.T) {
 			clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", f.josephine.UsagerID), ".fr-tile")
 			click(t, ctx, "button[name=demarche][value=social]")
 
-			waitVisible(t, ctx, "main h2")
+			waitVisible(t, ctx, "#demo-connected")
 			page := textOf(t, ctx, "main")
 			if !strings.Contains(page, "Vous êtes connecté pour le compte de Joséphine Dupont") || !strings.Contains(page, "Démarche autorisée : social") {
 				t.Fatalf("back at the service: %q", page)

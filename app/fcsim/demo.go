@@ -276,7 +276,7 @@ const demoHTML = `{{define "demo-head"}}<!DOCTYPE html>
 <p><a href="{{.Login}}">S'identifier avec FranceConnect</a></p>
 {{template "foot"}}{{end}}
 {{define "demo-result"}}{{template "demo-head" "Connecté"}}
-<h2>Vous êtes connecté pour le compte de {{.Name}}</h2>
+<h2 id="demo-connected">Vous êtes connecté pour le compte de {{.Name}}</h2>
 {{if .RepScope}}<p>Démarche autorisée : {{range $i, $d := .RepScope}}{{if $i}}, {{end}}{{$d}}{{end}}</p>
 {{else}}<p>Aucune démarche n'a été transmise.</p>
 {{end}}<h3>Informations transmises au service</h3>
