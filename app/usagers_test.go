@@ -23,6 +23,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
 // creator is a demo aidant of org who creates mandats through the store (demo code), so that
@@ -44,26 +45,7 @@ func fcPerson(sub, given, family, usage, gender, birth string) store.FCIdentity 
 // mandatFor creates a mandat through the store's wizard API, at the env's clock.
 func (e *env) mandatFor(a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) *store.Mandat {
 	e.t.Helper()
-	ctx, st := context.Background(), e.app.Store
-	token, err := st.StartMandatFlow(ctx, a.ID, a.CurrentOrganisationID, store.MandatChoice{Demarches: demarches, Duree: duree}, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	state := "state-" + token[:12]
-	if err := st.SetFCState(ctx, a.ID, token, state, st.FCNonce(state)); err != nil {
-		e.t.Fatal(err)
-	}
-	f, err := st.FlowForCallback(ctx, a.ID, token, state)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := st.IdentifyUsager(ctx, f, id); err != nil {
-		e.t.Fatal(err)
-	}
-	m, err := st.CreateMandat(ctx, store.CreateMandatInput{AidantID: a.ID, FlowToken: token, Code: DemoCode, AllowDemo: true})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	m, _ := storetest.Mandat(e.t, e.app.Store, a, id, duree, demarches...)
 	return m
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aidantsconnect/ac/app/dbtest"
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
 // world is two organisations with one demo aidant each (demo code allowed in these tests).
@@ -57,26 +58,7 @@ func identity(sub string) store.FCIdentity {
 // mandat runs the whole flow through the store for aidant and returns the mandat.
 func (w *world) mandat(t *testing.T, a *store.Aidant, sub string, duree string, demarches ...string) *store.Mandat {
 	t.Helper()
-	ctx := context.Background()
-	token, err := w.st.StartMandatFlow(ctx, a.ID, a.CurrentOrganisationID, store.MandatChoice{Demarches: demarches, Duree: duree}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	state := "state-" + sub + token[:8]
-	if err := w.st.SetFCState(ctx, a.ID, token, state, w.st.FCNonce(state)); err != nil {
-		t.Fatal(err)
-	}
-	f, err := w.st.FlowForCallback(ctx, a.ID, token, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.st.IdentifyUsager(ctx, f, identity(sub)); err != nil {
-		t.Fatal(err)
-	}
-	m, err := w.st.CreateMandat(ctx, store.CreateMandatInput{AidantID: a.ID, FlowToken: token, Code: "123456", AllowDemo: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := storetest.Mandat(t, w.st, a, identity(sub), duree, demarches...)
 	return m
 }
 

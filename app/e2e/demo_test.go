@@ -10,38 +10,25 @@ import (
 // service, "FranceConnect" (the simulator as broker), our identity provider's two steps, and
 // back to the service with the usager's identity; axe on the pages of the loop.
 func TestDemoServiceLoop(t *testing.T) {
-	for _, noJS := range []bool{false, true} {
-		name := "js"
-		if noJS {
-			name = "nojs"
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		f := newUsagersFixture(t, srv)
+
+		navigate(t, ctx, srv.URL+"/fcsim/demo/")
+		assertAxe(t, ctx, "site de démonstration")
+		clickNavigate(t, ctx, "main a[href*='connexion']")
+		// Not logged in: our login page, then back into the same authorize request.
+		submitDemoLogin(t, ctx, srv, noJS)
+		waitVisible(t, ctx, "#idp-search")
+		clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", f.josephine.UsagerID), ".fr-tile")
+		click(t, ctx, "button[name=demarche][value=social]")
+
+		waitVisible(t, ctx, "#demo-connected")
+		page := textOf(t, ctx, "main")
+		if !strings.Contains(page, "Vous êtes connecté pour le compte de Joséphine Dupont") || !strings.Contains(page, "Démarche autorisée : social") {
+			t.Fatalf("back at the service: %q", page)
 		}
-		t.Run(name, func(t *testing.T) {
-			ctx := newBrowser(t, browserOpts{NoJS: noJS})
-			srv := startServer(t)
-			f := newUsagersFixture(t, srv)
-
-			navigate(t, ctx, srv.URL+"/fcsim/demo/")
-			assertAxe(t, ctx, "site de démonstration")
-			clickNavigate(t, ctx, "main a[href*='connexion']")
-			// Not logged in: our login page, then back into the same authorize request.
-			typeInto(t, ctx, "#email", "aidant@demo.aidantsconnect.fr")
-			typeInto(t, ctx, "#otp_token", "123456")
-			click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
-			waitVisible(t, ctx, ".fr-alert--success")
-			navigate(t, ctx, srv.lastLoginLink(t))
-			if noJS {
-				click(t, ctx, "#magic-link-form button[type=submit]")
-			}
-			waitVisible(t, ctx, "#idp-search")
-			clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", f.josephine.UsagerID), ".fr-tile")
-			click(t, ctx, "button[name=demarche][value=social]")
-
-			waitVisible(t, ctx, "#demo-connected")
-			page := textOf(t, ctx, "main")
-			if !strings.Contains(page, "Vous êtes connecté pour le compte de Joséphine Dupont") || !strings.Contains(page, "Démarche autorisée : social") {
-				t.Fatalf("back at the service: %q", page)
-			}
-			assertAxe(t, ctx, "service connecté")
-		})
-	}
+		assertAxe(t, ctx, "service connecté")
+	})
 }

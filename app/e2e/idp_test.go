@@ -16,6 +16,7 @@ import (
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
 // The aidant's side of a FranceConnect login for a usager, in a real browser: log in from
@@ -57,25 +58,7 @@ func newFISetup(t *testing.T) *fiSetup {
 		t.Fatal(err)
 	}
 	mk := func(id store.FCIdentity, demarches ...string) *store.Usager {
-		token, err := st.StartMandatFlow(ctx, aidant.ID, aidant.CurrentOrganisationID, store.MandatChoice{Demarches: demarches, Duree: "LONG"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		state := randomHex()
-		if err := st.SetFCState(ctx, aidant.ID, token, state, st.FCNonce(state)); err != nil {
-			t.Fatal(err)
-		}
-		f, err := st.FlowForCallback(ctx, aidant.ID, token, state)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := st.IdentifyUsager(ctx, f, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.CreateMandat(ctx, store.CreateMandatInput{AidantID: aidant.ID, FlowToken: token, Code: app.DemoCode, AllowDemo: true}); err != nil {
-			t.Fatal(err)
-		}
+		_, u := storetest.Mandat(t, st, aidant, id, "LONG", demarches...)
 		return u
 	}
 	s.angela = mk(store.FCIdentity{Sub: "angela", GivenName: "Angela Claire Louise", FamilyName: "Dubois", PreferredUsername: "Martin",
@@ -108,14 +91,7 @@ func (s *fiSetup) loginFrom(t *testing.T, ctx context.Context, noJS bool) {
 	if u := currentURL(t, ctx); !strings.Contains(u, "/accounts/login/?next=%2Fauthorize%2F%3F") {
 		t.Fatalf("not sent to log in first: %s", u)
 	}
-	typeInto(t, ctx, "#email", app.DemoAidantEmail)
-	typeInto(t, ctx, "#otp_token", app.DemoCode)
-	click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
-	waitVisible(t, ctx, ".fr-alert--success")
-	navigate(t, ctx, s.srv.lastLoginLink(t))
-	if noJS {
-		click(t, ctx, "#magic-link-form button[type=submit]")
-	}
+	submitDemoLogin(t, ctx, s.srv, noJS)
 }
 
 // back reads the query FranceConnect's callback page received.
@@ -145,92 +121,86 @@ func (s *fiSetup) exchange(t *testing.T, code string) {
 }
 
 func TestFIAidantSteps(t *testing.T) {
-	for _, noJS := range []bool{false, true} {
-		name := "js"
-		if noJS {
-			name = "nojs"
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		s := newFISetup(t)
+		state := randomHex()
+
+		// Not logged in: the login first, then back to the same request.
+		navigate(t, ctx, s.authorizeURL(state))
+		s.loginFrom(t, ctx, noJS)
+		waitVisible(t, ctx, "#idp-search")
+		if got := textOf(t, ctx, ".fr-stepper__state"); got != "Étape 1 sur 2" {
+			t.Fatalf("stepper: %q", got)
 		}
-		t.Run(name, func(t *testing.T) {
-			ctx := newBrowser(t, browserOpts{NoJS: noJS})
-			s := newFISetup(t)
+		assertAxe(t, ctx, "étape 1, liste complète")
+		// The full list holds the two people with a famille mandat, not Léa (social only).
+		list := textOf(t, ctx, "#idp-results")
+		if !strings.Contains(list, "Angela Claire Louise MARTIN (née DUBOIS)") || !strings.Contains(list, "Carlos GARCÍA LÓPEZ") || strings.Contains(list, "Léa") {
+			t.Fatalf("full list: %q", list)
+		}
+
+		// Search, accents ignored.
+		if noJS {
+			typeInto(t, ctx, "#idp-search", "garcia")
+			clickNavigate(t, ctx, "form[role=search] button[type=submit]")
+		} else {
+			typeInto(t, ctx, "#idp-search", "garcia")
+			waitJS(t, ctx, `!document.querySelector('#idp-results').textContent.includes('MARTIN')`)
+			if got := textOf(t, ctx, "#idp-search-status"); got != "1 personne." {
+				t.Errorf("status line: %q", got)
+			}
+		}
+		if got := textOf(t, ctx, "#idp-results"); !strings.Contains(got, "Carlos GARCÍA LÓPEZ") || strings.Contains(got, "MARTIN") {
+			t.Fatalf("search results: %q", got)
+		}
+		assertAxe(t, ctx, "étape 1, recherche")
+		if !noJS { // one character: a hint, no query
+			typeInto(t, ctx, "#idp-search", "g")
+			waitJS(t, ctx, `document.querySelector('#idp-results').textContent.includes('au moins 2 caractères')`)
+			typeInto(t, ctx, "#idp-search", "")
+			waitJS(t, ctx, `document.querySelector('#idp-results').textContent.includes('MARTIN')`)
+		} else {
+			navigate(t, ctx, s.srv.URL+"/select_usager/?id="+url.QueryEscape(flowOf(t, ctx)))
+		}
+
+		// Step 2 for Angela, from the full list.
+		clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", s.angela.ID), ".fr-tile")
+		if got := textOf(t, ctx, ".fr-stepper__state"); got != "Étape 2 sur 2" {
+			t.Fatalf("stepper: %q", got)
+		}
+		if tiles := textOf(t, ctx, "#demarche"); !strings.Contains(tiles, "Famille - Scolarité") || strings.Contains(tiles, "Argent") {
+			t.Fatalf("tiles (famille asked): %q", tiles)
+		}
+		assertAxe(t, ctx, "étape 2")
+		// "Changer de personne" goes back to step 1 of the same flow.
+		clickOrSwap(t, ctx, noJS, "a.fr-icon-arrow-left-line", "#idp-search")
+		clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", s.angela.ID), ".fr-tile")
+
+		// The démarche ends the flow at FranceConnect, with the code and the state. Without
+		// JavaScript this is a form POST redirected to another origin: the page's
+		// form-action names it, or Chrome would block it.
+		click(t, ctx, "button[name=demarche][value=famille]")
+		q := back(t, ctx)
+		if q.Get("state") != state || q.Get("code") == "" || q.Has("error") {
+			t.Fatalf("back at FranceConnect with %v", q)
+		}
+		s.exchange(t, q.Get("code"))
+
+		// Cancel at step 1, then at step 2: access_denied with the state.
+		for step := 1; step <= 2; step++ {
 			state := randomHex()
-
-			// Not logged in: the login first, then back to the same request.
 			navigate(t, ctx, s.authorizeURL(state))
-			s.loginFrom(t, ctx, noJS)
 			waitVisible(t, ctx, "#idp-search")
-			if got := textOf(t, ctx, ".fr-stepper__state"); got != "Étape 1 sur 2" {
-				t.Fatalf("stepper: %q", got)
+			if step == 2 {
+				clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", s.carlos.ID), ".fr-tile")
 			}
-			assertAxe(t, ctx, "étape 1, liste complète")
-			// The full list holds the two people with a famille mandat, not Léa (social only).
-			list := textOf(t, ctx, "#idp-results")
-			if !strings.Contains(list, "Angela Claire Louise MARTIN (née DUBOIS)") || !strings.Contains(list, "Carlos GARCÍA LÓPEZ") || strings.Contains(list, "Léa") {
-				t.Fatalf("full list: %q", list)
+			click(t, ctx, "form[action='/annuler_connexion/'] button[type=submit]")
+			if q := back(t, ctx); q.Get("error") != "access_denied" || q.Get("state") != state || q.Has("code") {
+				t.Fatalf("cancel at step %d: %v", step, q)
 			}
-
-			// Search, accents ignored.
-			if noJS {
-				typeInto(t, ctx, "#idp-search", "garcia")
-				clickNavigate(t, ctx, "form[role=search] button[type=submit]")
-			} else {
-				typeInto(t, ctx, "#idp-search", "garcia")
-				waitJS(t, ctx, `!document.querySelector('#idp-results').textContent.includes('MARTIN')`)
-				if got := textOf(t, ctx, "#idp-search-status"); got != "1 personne." {
-					t.Errorf("status line: %q", got)
-				}
-			}
-			if got := textOf(t, ctx, "#idp-results"); !strings.Contains(got, "Carlos GARCÍA LÓPEZ") || strings.Contains(got, "MARTIN") {
-				t.Fatalf("search results: %q", got)
-			}
-			assertAxe(t, ctx, "étape 1, recherche")
-			if !noJS { // one character: a hint, no query
-				typeInto(t, ctx, "#idp-search", "g")
-				waitJS(t, ctx, `document.querySelector('#idp-results').textContent.includes('au moins 2 caractères')`)
-				typeInto(t, ctx, "#idp-search", "")
-				waitJS(t, ctx, `document.querySelector('#idp-results').textContent.includes('MARTIN')`)
-			} else {
-				navigate(t, ctx, s.srv.URL+"/select_usager/?id="+url.QueryEscape(flowOf(t, ctx)))
-			}
-
-			// Step 2 for Angela, from the full list.
-			clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", s.angela.ID), ".fr-tile")
-			if got := textOf(t, ctx, ".fr-stepper__state"); got != "Étape 2 sur 2" {
-				t.Fatalf("stepper: %q", got)
-			}
-			if tiles := textOf(t, ctx, "#demarche"); !strings.Contains(tiles, "Famille - Scolarité") || strings.Contains(tiles, "Argent") {
-				t.Fatalf("tiles (famille asked): %q", tiles)
-			}
-			assertAxe(t, ctx, "étape 2")
-			// "Changer de personne" goes back to step 1 of the same flow.
-			clickOrSwap(t, ctx, noJS, "a.fr-icon-arrow-left-line", "#idp-search")
-			clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", s.angela.ID), ".fr-tile")
-
-			// The démarche ends the flow at FranceConnect, with the code and the state. Without
-			// JavaScript this is a form POST redirected to another origin: the page's
-			// form-action names it, or Chrome would block it.
-			click(t, ctx, "button[name=demarche][value=famille]")
-			q := back(t, ctx)
-			if q.Get("state") != state || q.Get("code") == "" || q.Has("error") {
-				t.Fatalf("back at FranceConnect with %v", q)
-			}
-			s.exchange(t, q.Get("code"))
-
-			// Cancel at step 1, then at step 2: access_denied with the state.
-			for step := 1; step <= 2; step++ {
-				state := randomHex()
-				navigate(t, ctx, s.authorizeURL(state))
-				waitVisible(t, ctx, "#idp-search")
-				if step == 2 {
-					clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", s.carlos.ID), ".fr-tile")
-				}
-				click(t, ctx, "form[action='/annuler_connexion/'] button[type=submit]")
-				if q := back(t, ctx); q.Get("error") != "access_denied" || q.Get("state") != state || q.Has("code") {
-					t.Fatalf("cancel at step %d: %v", step, q)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // clickOrSwap clicks and waits for what the next page (or the swapped content) shows.

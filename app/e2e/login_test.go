@@ -11,81 +11,83 @@ import (
 // TestLoginJourney walks a demo aidant from the login page to the espace aidant, with and
 // without JavaScript, checking accessibility on every page.
 func TestLoginJourney(t *testing.T) {
-	for _, noJS := range []bool{false, true} {
-		name := "js"
-		if noJS {
-			name = "nojs"
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+
+		navigate(t, ctx, srv.URL+"/accounts/login/")
+		assertAxe(t, ctx, "connexion")
+
+		// A wrong code: the same generic message, in an error summary, on a 422.
+		typeInto(t, ctx, "#email", app.DemoAidantEmail)
+		typeInto(t, ctx, "#otp_token", "000000")
+		click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
+		waitVisible(t, ctx, ".fr-alert--error")
+		if got := textOf(t, ctx, ".fr-alert--error"); !strings.Contains(got, "Les informations saisies ne permettent pas de vous identifier.") {
+			t.Fatalf("error summary = %q", got)
 		}
-		t.Run(name, func(t *testing.T) {
-			ctx := newBrowser(t, browserOpts{NoJS: noJS})
-			srv := startServer(t)
+		assertAxe(t, ctx, "connexion en erreur")
 
-			navigate(t, ctx, srv.URL+"/accounts/login/")
-			assertAxe(t, ctx, "connexion")
+		typeInto(t, ctx, "#email", app.DemoAidantEmail)
+		typeInto(t, ctx, "#otp_token", app.DemoCode)
+		click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
+		waitVisible(t, ctx, ".fr-alert--success")
+		if h1 := textOf(t, ctx, "h1"); h1 != "Confirmation de connexion" {
+			t.Fatalf("after login form: h1 = %q", h1)
+		}
+		assertAxe(t, ctx, "confirmation")
 
-			// A wrong code: the same generic message, in an error summary, on a 422.
-			typeInto(t, ctx, "#email", app.DemoAidantEmail)
-			typeInto(t, ctx, "#otp_token", "000000")
-			click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
-			waitVisible(t, ctx, ".fr-alert--error")
-			if got := textOf(t, ctx, ".fr-alert--error"); !strings.Contains(got, "Les informations saisies ne permettent pas de vous identifier.") {
-				t.Fatalf("error summary = %q", got)
-			}
-			assertAxe(t, ctx, "connexion en erreur")
+		navigate(t, ctx, srv.URL+"/dev/emails/")
+		assertAxe(t, ctx, "boîte d'envoi")
+		link := loginLink.FindString(textOf(t, ctx, ".ac-email-body"))
+		if link != srv.lastLoginLink(t) {
+			t.Fatalf("outbox page shows %q", link)
+		}
 
-			typeInto(t, ctx, "#email", app.DemoAidantEmail)
-			typeInto(t, ctx, "#otp_token", app.DemoCode)
-			click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
-			waitVisible(t, ctx, ".fr-alert--success")
-			if h1 := textOf(t, ctx, "h1"); h1 != "Confirmation de connexion" {
-				t.Fatalf("after login form: h1 = %q", h1)
+		navigate(t, ctx, link)
+		if noJS {
+			// Without JavaScript the wait page stays until the aidant continues.
+			if h1 := textOf(t, ctx, "h1"); h1 != "Connexion en cours…" {
+				t.Fatalf("wait page h1 = %q", h1)
 			}
-			assertAxe(t, ctx, "confirmation")
+			assertAxe(t, ctx, "attente")
+			click(t, ctx, "#magic-link-form button[type=submit]")
+		}
+		// With JavaScript the wait page continues by itself.
+		waitVisible(t, ctx, "h1.ac-welcome")
+		if h1 := textOf(t, ctx, "h1"); !strings.HasPrefix(h1, "Bienvenue, Jean") {
+			t.Fatalf("espace aidant h1 = %q", h1)
+		}
+		if u := currentURL(t, ctx); !strings.HasSuffix(u, "/espace-aidant/") {
+			t.Fatalf("landed on %s", u)
+		}
+		assertAxe(t, ctx, "espace aidant")
 
-			navigate(t, ctx, srv.URL+"/dev/emails/")
-			assertAxe(t, ctx, "boîte d'envoi")
-			link := loginLink.FindString(textOf(t, ctx, ".ac-email-body"))
-			if link != srv.lastLoginLink(t) {
-				t.Fatalf("outbox page shows %q", link)
-			}
-
-			navigate(t, ctx, link)
-			if noJS {
-				// Without JavaScript the wait page stays until the aidant continues.
-				if h1 := textOf(t, ctx, "h1"); h1 != "Connexion en cours…" {
-					t.Fatalf("wait page h1 = %q", h1)
-				}
-				assertAxe(t, ctx, "attente")
-				click(t, ctx, "#magic-link-form button[type=submit]")
-			}
-			// With JavaScript the wait page continues by itself.
-			waitVisible(t, ctx, "h1.ac-welcome")
-			if h1 := textOf(t, ctx, "h1"); !strings.HasPrefix(h1, "Bienvenue, Jean") {
-				t.Fatalf("espace aidant h1 = %q", h1)
-			}
-			if u := currentURL(t, ctx); !strings.HasSuffix(u, "/espace-aidant/") {
-				t.Fatalf("landed on %s", u)
-			}
-			assertAxe(t, ctx, "espace aidant")
-
-			// Logging out ends the session and says so.
-			click(t, ctx, "button[form=ac-logout]")
-			waitVisible(t, ctx, ".fr-alert--success")
-			if got := textOf(t, ctx, ".fr-alert--success"); !strings.Contains(got, "Vous avez été déconnecté.") {
-				t.Fatalf("after logout: %q", got)
-			}
-			navigate(t, ctx, srv.URL+"/espace-aidant/")
-			if u := currentURL(t, ctx); !strings.Contains(u, "/accounts/login/?next=") {
-				t.Fatalf("espace aidant after logout: %s", u)
-			}
-		})
-	}
+		// Logging out ends the session and says so.
+		click(t, ctx, "button[form=ac-logout]")
+		waitVisible(t, ctx, ".fr-alert--success")
+		if got := textOf(t, ctx, ".fr-alert--success"); !strings.Contains(got, "Vous avez été déconnecté.") {
+			t.Fatalf("after logout: %q", got)
+		}
+		navigate(t, ctx, srv.URL+"/espace-aidant/")
+		if u := currentURL(t, ctx); !strings.Contains(u, "/accounts/login/?next=") {
+			t.Fatalf("espace aidant after logout: %s", u)
+		}
+	})
 }
 
 // loginDemo logs the demo aidant in through the real pages (email, demo code, outbox link).
 func loginDemo(t *testing.T, ctx context.Context, srv *server, noJS bool) {
 	t.Helper()
 	navigate(t, ctx, srv.URL+"/accounts/login/")
+	submitDemoLogin(t, ctx, srv, noJS)
+	waitVisible(t, ctx, "h1.ac-welcome")
+}
+
+// submitDemoLogin fills the login page the browser is on for the demo aidant and follows the
+// emailed link; the aidant lands wherever the login was asked from.
+func submitDemoLogin(t *testing.T, ctx context.Context, srv *server, noJS bool) {
+	t.Helper()
 	typeInto(t, ctx, "#email", app.DemoAidantEmail)
 	typeInto(t, ctx, "#otp_token", app.DemoCode)
 	click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
@@ -94,7 +96,6 @@ func loginDemo(t *testing.T, ctx context.Context, srv *server, noJS bool) {
 	if noJS {
 		click(t, ctx, "#magic-link-form button[type=submit]")
 	}
-	waitVisible(t, ctx, "h1.ac-welcome")
 }
 
 // TestLoginPageWeight measures the cold login page as transferred (compressed): HTML, CSS,

@@ -19,95 +19,89 @@ import (
 // démarches including argent, a SHORT mandat — to the attestation, its PDF and the public
 // verification page behind the QR code; with and without JavaScript; axe on every page.
 func TestMandatJourney(t *testing.T) {
-	for _, noJS := range []bool{false, true} {
-		name := "js"
-		if noJS {
-			name = "nojs"
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		loginDemo(t, ctx, srv, noJS)
+
+		navigate(t, ctx, srv.URL+"/espace-aidant/creation_mandat/")
+		if h1 := textOf(t, ctx, "h1"); !strings.HasPrefix(h1, "Créer un mandat") {
+			t.Fatalf("step 1 h1 = %q", h1)
 		}
-		t.Run(name, func(t *testing.T) {
-			ctx := newBrowser(t, browserOpts{NoJS: noJS})
-			srv := startServer(t)
-			loginDemo(t, ctx, srv, noJS)
+		if visible(t, ctx, ".ac-argent-warning") {
+			t.Fatal("argent warning shown before argent is ticked")
+		}
+		assertAxe(t, ctx, "étape 1")
+		click(t, ctx, "label[for=demarche-papiers]")
+		click(t, ctx, "label[for=demarche-argent]")
+		waitVisible(t, ctx, ".ac-argent-warning")
+		click(t, ctx, "label[for=duree-SHORT]")
+		assertAxe(t, ctx, "étape 1 remplie")
+		click(t, ctx, "button.fr-connect")
 
-			navigate(t, ctx, srv.URL+"/espace-aidant/creation_mandat/")
-			if h1 := textOf(t, ctx, "h1"); !strings.HasPrefix(h1, "Créer un mandat") {
-				t.Fatalf("step 1 h1 = %q", h1)
-			}
-			if visible(t, ctx, ".ac-argent-warning") {
-				t.Fatal("argent warning shown before argent is ticked")
-			}
-			assertAxe(t, ctx, "étape 1")
-			click(t, ctx, "label[for=demarche-papiers]")
-			click(t, ctx, "label[for=demarche-argent]")
-			waitVisible(t, ctx, ".ac-argent-warning")
-			click(t, ctx, "label[for=duree-SHORT]")
-			assertAxe(t, ctx, "étape 1 remplie")
-			click(t, ctx, "button.fr-connect")
+		// The simulator plays FranceConnect: the usager picks an identity.
+		waitVisible(t, ctx, "#identity-1")
+		assertAxe(t, ctx, "FranceConnect (simulateur)")
+		click(t, ctx, "label[for=identity-1]")
+		click(t, ctx, "button[value=login]")
 
-			// The simulator plays FranceConnect: the usager picks an identity.
-			waitVisible(t, ctx, "#identity-1")
-			assertAxe(t, ctx, "FranceConnect (simulateur)")
-			click(t, ctx, "label[for=identity-1]")
-			click(t, ctx, "button[value=login]")
-
-			waitVisible(t, ctx, "#personal_data-box")
-			if h1 := textOf(t, ctx, "h1"); h1 != "Récapitulatif du mandat" {
-				t.Fatalf("recap h1 = %q", h1)
+		waitVisible(t, ctx, "#personal_data-box")
+		if h1 := textOf(t, ctx, "h1"); h1 != "Récapitulatif du mandat" {
+			t.Fatalf("recap h1 = %q", h1)
+		}
+		recap := textOf(t, ctx, "main")
+		for _, want := range []string{"Marie Thérèse MOREAU autorise France Services de Démoville", "Papiers - Citoyenneté - Élections", "Argent - Impôts - Consommation", "périmètre « Argent »", "pour une durée de 1 jour"} {
+			if !strings.Contains(recap, want) {
+				t.Errorf("recap lacks %q", want)
 			}
-			recap := textOf(t, ctx, "main")
-			for _, want := range []string{"Marie Thérèse MOREAU autorise France Services de Démoville", "Papiers - Citoyenneté - Élections", "Argent - Impôts - Consommation", "périmètre « Argent »", "pour une durée de 1 jour"} {
-				if !strings.Contains(recap, want) {
-					t.Errorf("recap lacks %q", want)
-				}
-			}
-			assertAxe(t, ctx, "récapitulatif")
-			click(t, ctx, "label[for=personal_data-box]")
-			typeInto(t, ctx, "#otp_token", app.DemoCode)
-			click(t, ctx, "form[action='/espace-aidant/creation_mandat/recapitulatif/'] button[type=submit]")
+		}
+		assertAxe(t, ctx, "récapitulatif")
+		click(t, ctx, "label[for=personal_data-box]")
+		typeInto(t, ctx, "#otp_token", app.DemoCode)
+		click(t, ctx, "form[action='/espace-aidant/creation_mandat/recapitulatif/'] button[type=submit]")
 
+		waitVisible(t, ctx, ".ac-attestation-print")
+		doc := textOf(t, ctx, ".ac-attestation-print")
+		for _, want := range []string{"Marie Thérèse MOREAU", "France Services de Démoville", "Argent - Impôts - Consommation", "Fait à Démoville"} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("attestation lacks %q", want)
+			}
+		}
+		assertAxe(t, ctx, "attestation")
+		if !noJS {
+			// Back after in-place navigations: a whole page, never a fragment.
+			if _, err := chromedp.Run(ctx, chromedp.NavigateBack()); err != nil {
+				t.Fatal(err)
+			}
+			waitVisible(t, ctx, "main h1")
+			if n := evalJS[int](t, ctx, `document.querySelectorAll("header.fr-header").length + document.querySelectorAll("footer.fr-footer").length`); n != 2 {
+				t.Fatalf("page after Back has %d header/footer, want a whole page", n)
+			}
+			if _, err := chromedp.Run(ctx, chromedp.NavigateForward()); err != nil {
+				t.Fatal(err)
+			}
 			waitVisible(t, ctx, ".ac-attestation-print")
-			doc := textOf(t, ctx, ".ac-attestation-print")
-			for _, want := range []string{"Marie Thérèse MOREAU", "France Services de Démoville", "Argent - Impôts - Consommation", "Fait à Démoville"} {
-				if !strings.Contains(doc, want) {
-					t.Errorf("attestation lacks %q", want)
-				}
-			}
-			assertAxe(t, ctx, "attestation")
-			if !noJS {
-				// Back after in-place navigations: a whole page, never a fragment.
-				if _, err := chromedp.Run(ctx, chromedp.NavigateBack()); err != nil {
-					t.Fatal(err)
-				}
-				waitVisible(t, ctx, "main h1")
-				if n := evalJS[int](t, ctx, `document.querySelectorAll("header.fr-header").length + document.querySelectorAll("footer.fr-footer").length`); n != 2 {
-					t.Fatalf("page after Back has %d header/footer, want a whole page", n)
-				}
-				if _, err := chromedp.Run(ctx, chromedp.NavigateForward()); err != nil {
-					t.Fatal(err)
-				}
-				waitVisible(t, ctx, ".ac-attestation-print")
-			}
+		}
 
-			// The PDF download, with the browser's own session cookie.
-			href := attr(t, ctx, "a.fr-link--download", "href")
-			pdf := fetchWithCookies(t, ctx, srv.URL+href)
-			if !strings.HasPrefix(pdf, "%PDF-") {
-				t.Fatalf("PDF download starts with %q", pdf[:min(len(pdf), 20)])
-			}
+		// The PDF download, with the browser's own session cookie.
+		href := attr(t, ctx, "a.fr-link--download", "href")
+		pdf := fetchWithCookies(t, ctx, srv.URL+href)
+		if !strings.HasPrefix(pdf, "%PDF-") {
+			t.Fatalf("PDF download starts with %q", pdf[:min(len(pdf), 20)])
+		}
 
-			// The QR code's URL, printed under it, leads to the public verification page.
-			verify := regexp.MustCompile(`https?://\S+/mandats/verifier/[A-Za-z0-9_-]{22}`).FindString(doc)
-			if verify == "" {
-				t.Fatalf("no verification URL in the attestation")
-			}
-			navigate(t, ctx, verify)
-			page := textOf(t, ctx, "main")
-			if !strings.Contains(strings.ToLower(page), "mandat valide") || !strings.Contains(page, "France Services de Démoville") || strings.Contains(page, "Moreau") || strings.Contains(page, "MOREAU") {
-				t.Fatalf("verification page: %q", page)
-			}
-			assertAxe(t, ctx, "vérification")
-		})
-	}
+		// The QR code's URL, printed under it, leads to the public verification page.
+		verify := regexp.MustCompile(`https?://\S+/mandats/verifier/[A-Za-z0-9_-]{22}`).FindString(doc)
+		if verify == "" {
+			t.Fatalf("no verification URL in the attestation")
+		}
+		navigate(t, ctx, verify)
+		page := textOf(t, ctx, "main")
+		if !strings.Contains(strings.ToLower(page), "mandat valide") || !strings.Contains(page, "France Services de Démoville") || strings.Contains(page, "Moreau") || strings.Contains(page, "MOREAU") {
+			t.Fatalf("verification page: %q", page)
+		}
+		assertAxe(t, ctx, "vérification")
+	})
 }
 
 // visible reports whether the first element matching sel is rendered (display not none).

@@ -64,3 +64,15 @@ func (s *server) lastLoginLink(t *testing.T) string {
 	}
 	return link
 }
+
+// inBothModes runs a journey twice, as subtests "js" and "nojs": every page must work
+// without JavaScript too.
+func inBothModes(t *testing.T, journey func(t *testing.T, noJS bool)) {
+	for _, noJS := range []bool{false, true} {
+		name := "js"
+		if noJS {
+			name = "nojs"
+		}
+		t.Run(name, func(t *testing.T) { journey(t, noJS) })
+	}
+}

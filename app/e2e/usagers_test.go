@@ -9,32 +9,14 @@ import (
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
 // seedMandat creates a mandat through the store's wizard API for a demo aidant (demo code),
 // with the identity given: cheaper than a FranceConnect round trip per usager.
 func seedMandat(t *testing.T, srv *server, a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) *store.Mandat {
 	t.Helper()
-	ctx, st := context.Background(), srv.App.Store
-	token, err := st.StartMandatFlow(ctx, a.ID, a.CurrentOrganisationID, store.MandatChoice{Demarches: demarches, Duree: duree}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	state := "state-" + token[:12]
-	if err := st.SetFCState(ctx, a.ID, token, state, st.FCNonce(state)); err != nil {
-		t.Fatal(err)
-	}
-	f, err := st.FlowForCallback(ctx, a.ID, token, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.IdentifyUsager(ctx, f, id); err != nil {
-		t.Fatal(err)
-	}
-	m, err := st.CreateMandat(ctx, store.CreateMandatInput{AidantID: a.ID, FlowToken: token, Code: app.DemoCode, AllowDemo: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := storetest.Mandat(t, srv.App.Store, a, id, duree, demarches...)
 	return m
 }
 
@@ -84,124 +66,118 @@ func newUsagersFixture(t *testing.T, srv *server) usagersFixture {
 // without), switch tabs, open the usager, revoke one démarche then the whole mandat, and
 // reach the printable revocation attestations; axe on every page.
 func TestUsagersJourney(t *testing.T) {
-	for _, noJS := range []bool{false, true} {
-		name := "js"
-		if noJS {
-			name = "nojs"
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		f := newUsagersFixture(t, srv)
+		loginDemo(t, ctx, srv, noJS)
+		assertAxe(t, ctx, "espace aidant et ses tuiles")
+
+		click(t, ctx, `.fr-tile a[href="/espace-aidant/usagers/"]`)
+		waitVisible(t, ctx, "#usagers-q")
+		if got := textOf(t, ctx, "#usagers-status"); got != "4 mandats : 2 actifs, 1 expiré, 1 révoqué." {
+			t.Fatalf("status = %q", got)
 		}
-		t.Run(name, func(t *testing.T) {
-			ctx := newBrowser(t, browserOpts{NoJS: noJS})
-			srv := startServer(t)
-			f := newUsagersFixture(t, srv)
-			loginDemo(t, ctx, srv, noJS)
-			assertAxe(t, ctx, "espace aidant et ses tuiles")
+		assertAxe(t, ctx, "mes usagers")
 
-			click(t, ctx, `.fr-tile a[href="/espace-aidant/usagers/"]`)
-			waitVisible(t, ctx, "#usagers-q")
-			if got := textOf(t, ctx, "#usagers-status"); got != "4 mandats : 2 actifs, 1 expiré, 1 révoqué." {
-				t.Fatalf("status = %q", got)
+		// Search: as the aidant types (JS), or with the Rechercher button (no JS).
+		search := func(q, status string) {
+			t.Helper()
+			typeInto(t, ctx, "#usagers-q", q)
+			if noJS {
+				clickNavigate(t, ctx, `form[role="search"] button[type="submit"]`)
 			}
-			assertAxe(t, ctx, "mes usagers")
+			waitStatus(t, ctx, noJS, status)
+		}
+		search("DUPONT jose", "1 mandat trouvé pour « DUPONT jose » : 1 actif, 0 expiré, 0 révoqué.")
+		if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "Joséphine DUPONT" {
+			t.Fatalf("search row = %q", row)
+		}
+		if u, err := url.Parse(currentURL(t, ctx)); err != nil || u.Path != "/espace-aidant/usagers/" || u.Query().Get("q") != "DUPONT jose" || u.Query().Get("onglet") != "actifs" {
+			t.Fatalf("the address bar does not keep the search: %s", currentURL(t, ctx))
+		}
+		assertAxe(t, ctx, "recherche")
 
-			// Search: as the aidant types (JS), or with the Rechercher button (no JS).
-			search := func(q, status string) {
-				t.Helper()
-				typeInto(t, ctx, "#usagers-q", q)
-				if noJS {
-					clickNavigate(t, ctx, `form[role="search"] button[type="submit"]`)
-				}
-				waitStatus(t, ctx, noJS, status)
-			}
-			search("DUPONT jose", "1 mandat trouvé pour « DUPONT jose » : 1 actif, 0 expiré, 0 révoqué.")
-			if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "Joséphine DUPONT" {
-				t.Fatalf("search row = %q", row)
-			}
-			if u, err := url.Parse(currentURL(t, ctx)); err != nil || u.Path != "/espace-aidant/usagers/" || u.Query().Get("q") != "DUPONT jose" || u.Query().Get("onglet") != "actifs" {
-				t.Fatalf("the address bar does not keep the search: %s", currentURL(t, ctx))
-			}
-			assertAxe(t, ctx, "recherche")
+		// The search covers every tab; the tabs keep it.
+		search("n'diaye", "1 mandat trouvé pour « n'diaye » : 0 actif, 0 expiré, 1 révoqué.")
+		if got := textOf(t, ctx, "#usagers-panel p"); !strings.HasPrefix(got, "Aucun mandat de cet onglet") {
+			t.Fatalf("empty tab = %q", got)
+		}
+		click(t, ctx, "#usagers-tab-revoques")
+		waitVisible(t, ctx, `#usagers-tab-revoques[aria-selected="true"]`)
+		if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "Maëlle N'DIAYE" {
+			t.Fatalf("revoked tab row = %q", row)
+		}
+		assertAxe(t, ctx, "onglet des mandats révoqués")
+		click(t, ctx, "#usagers-tab-expires")
+		waitVisible(t, ctx, `#usagers-tab-expires[aria-selected="true"]`)
+		if got := textOf(t, ctx, "#usagers-tab-expires"); got != "Mandats expirés (0)" {
+			t.Fatalf("expired tab under the search = %q", got)
+		}
+		search("", "4 mandats : 2 actifs, 1 expiré, 1 révoqué.")
+		if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "François ÇELIK" {
+			t.Fatalf("expired tab row = %q", row)
+		}
 
-			// The search covers every tab; the tabs keep it.
-			search("n'diaye", "1 mandat trouvé pour « n'diaye » : 0 actif, 0 expiré, 1 révoqué.")
-			if got := textOf(t, ctx, "#usagers-panel p"); !strings.HasPrefix(got, "Aucun mandat de cet onglet") {
-				t.Fatalf("empty tab = %q", got)
-			}
-			click(t, ctx, "#usagers-tab-revoques")
-			waitVisible(t, ctx, `#usagers-tab-revoques[aria-selected="true"]`)
-			if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "Maëlle N'DIAYE" {
-				t.Fatalf("revoked tab row = %q", row)
-			}
-			assertAxe(t, ctx, "onglet des mandats révoqués")
-			click(t, ctx, "#usagers-tab-expires")
-			waitVisible(t, ctx, `#usagers-tab-expires[aria-selected="true"]`)
-			if got := textOf(t, ctx, "#usagers-tab-expires"); got != "Mandats expirés (0)" {
-				t.Fatalf("expired tab under the search = %q", got)
-			}
-			search("", "4 mandats : 2 actifs, 1 expiré, 1 révoqué.")
-			if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "François ÇELIK" {
-				t.Fatalf("expired tab row = %q", row)
-			}
+		// The usager's page.
+		search("josephine", "1 mandat trouvé pour « josephine » : 1 actif, 0 expiré, 0 révoqué.")
+		click(t, ctx, "#usagers-tab-actifs")
+		usager := "/espace-aidant/usagers/" + strconv.FormatInt(f.josephine.UsagerID, 10) + "/"
+		click(t, ctx, `#usagers-panel a[href="`+usager+`"]`)
+		waitVisible(t, ctx, "article[data-mandat]")
+		if h1 := textOf(t, ctx, "h1"); h1 != "Joséphine DUPONT" {
+			t.Fatalf("usager h1 = %q", h1)
+		}
+		assertAxe(t, ctx, "page de l'usager")
 
-			// The usager's page.
-			search("josephine", "1 mandat trouvé pour « josephine » : 1 actif, 0 expiré, 0 révoqué.")
-			click(t, ctx, "#usagers-tab-actifs")
-			usager := "/espace-aidant/usagers/" + strconv.FormatInt(f.josephine.UsagerID, 10) + "/"
-			click(t, ctx, `#usagers-panel a[href="`+usager+`"]`)
-			waitVisible(t, ctx, "article[data-mandat]")
-			if h1 := textOf(t, ctx, "h1"); h1 != "Joséphine DUPONT" {
-				t.Fatalf("usager h1 = %q", h1)
-			}
-			assertAxe(t, ctx, "page de l'usager")
+		// Revoke one démarche.
+		social := f.josephine.Autorisations[1]
+		if social.Demarche != "social" {
+			social = f.josephine.Autorisations[0]
+		}
+		mandat := "/espace-aidant/mandats/" + strconv.FormatInt(f.josephine.ID, 10) + "/"
+		revokeSocial := mandat + "autorisations/" + strconv.FormatInt(social.ID, 10) + "/revoquer/"
+		click(t, ctx, `a[href="`+revokeSocial+`"]`)
+		waitVisible(t, ctx, "#demarches-concernees")
+		assertAxe(t, ctx, "confirmation de la révocation d'une démarche")
+		click(t, ctx, `form[action="`+revokeSocial+`"] button[type="submit"]`)
+		waitVisible(t, ctx, ".fr-alert--success")
+		if got := textOf(t, ctx, ".fr-alert--success"); !strings.Contains(got, "La démarche « Social - Santé » est révoquée.") {
+			t.Fatalf("success = %q", got)
+		}
+		assertAxe(t, ctx, "démarche révoquée")
+		click(t, ctx, `a[href="`+mandat+"autorisations/"+strconv.FormatInt(social.ID, 10)+`/revocation/"]`)
+		waitVisible(t, ctx, ".ac-attestation-document")
+		if got := textOf(t, ctx, ".ac-attestation-document"); !strings.Contains(got, "Révocation d'une autorisation") || !strings.Contains(got, "Social - Santé") || !strings.Contains(got, "Fait à Démoville") {
+			t.Fatalf("autorisation attestation = %q", got)
+		}
+		assertAxe(t, ctx, "attestation de révocation d'une démarche")
 
-			// Revoke one démarche.
-			social := f.josephine.Autorisations[1]
-			if social.Demarche != "social" {
-				social = f.josephine.Autorisations[0]
+		// Then the whole mandat.
+		navigate(t, ctx, srv.URL+usager)
+		click(t, ctx, `a[href="`+mandat+`revoquer/"]`)
+		waitVisible(t, ctx, "#demarches-concernees")
+		if got := textOf(t, ctx, "#demarches-concernees"); got != "Papiers - Citoyenneté - Élections" {
+			t.Fatalf("the mandat confirmation lists %q", got)
+		}
+		assertAxe(t, ctx, "confirmation de la révocation du mandat")
+		click(t, ctx, `form[action="`+mandat+`revoquer/"] button[type="submit"]`)
+		waitVisible(t, ctx, ".fr-alert--success")
+		assertAxe(t, ctx, "mandat révoqué")
+		click(t, ctx, `a[href="`+mandat+`revocation/"]`)
+		waitVisible(t, ctx, ".ac-attestation-document")
+		doc := textOf(t, ctx, ".ac-attestation-document")
+		for _, want := range []string{"Révocation d'un mandat", "Joséphine DUPONT", "révoque le mandat donné à France Services de Démoville", "Fait à Démoville", "Le mandant"} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("mandat attestation lacks %q: %s", want, doc)
 			}
-			mandat := "/espace-aidant/mandats/" + strconv.FormatInt(f.josephine.ID, 10) + "/"
-			revokeSocial := mandat + "autorisations/" + strconv.FormatInt(social.ID, 10) + "/revoquer/"
-			click(t, ctx, `a[href="`+revokeSocial+`"]`)
-			waitVisible(t, ctx, "#demarches-concernees")
-			assertAxe(t, ctx, "confirmation de la révocation d'une démarche")
-			click(t, ctx, `form[action="`+revokeSocial+`"] button[type="submit"]`)
-			waitVisible(t, ctx, ".fr-alert--success")
-			if got := textOf(t, ctx, ".fr-alert--success"); !strings.Contains(got, "La démarche « Social - Santé » est révoquée.") {
-				t.Fatalf("success = %q", got)
-			}
-			assertAxe(t, ctx, "démarche révoquée")
-			click(t, ctx, `a[href="`+mandat+"autorisations/"+strconv.FormatInt(social.ID, 10)+`/revocation/"]`)
-			waitVisible(t, ctx, ".ac-attestation-document")
-			if got := textOf(t, ctx, ".ac-attestation-document"); !strings.Contains(got, "Révocation d'une autorisation") || !strings.Contains(got, "Social - Santé") || !strings.Contains(got, "Fait à Démoville") {
-				t.Fatalf("autorisation attestation = %q", got)
-			}
-			assertAxe(t, ctx, "attestation de révocation d'une démarche")
-
-			// Then the whole mandat.
-			navigate(t, ctx, srv.URL+usager)
-			click(t, ctx, `a[href="`+mandat+`revoquer/"]`)
-			waitVisible(t, ctx, "#demarches-concernees")
-			if got := textOf(t, ctx, "#demarches-concernees"); got != "Papiers - Citoyenneté - Élections" {
-				t.Fatalf("the mandat confirmation lists %q", got)
-			}
-			assertAxe(t, ctx, "confirmation de la révocation du mandat")
-			click(t, ctx, `form[action="`+mandat+`revoquer/"] button[type="submit"]`)
-			waitVisible(t, ctx, ".fr-alert--success")
-			assertAxe(t, ctx, "mandat révoqué")
-			click(t, ctx, `a[href="`+mandat+`revocation/"]`)
-			waitVisible(t, ctx, ".ac-attestation-document")
-			doc := textOf(t, ctx, ".ac-attestation-document")
-			for _, want := range []string{"Révocation d'un mandat", "Joséphine DUPONT", "révoque le mandat donné à France Services de Démoville", "Fait à Démoville", "Le mandant"} {
-				if !strings.Contains(doc, want) {
-					t.Errorf("mandat attestation lacks %q: %s", want, doc)
-				}
-			}
-			assertAxe(t, ctx, "attestation de révocation du mandat")
-			m, err := srv.App.Store.GetMandat(context.Background(), f.josephine.OrganisationID, f.josephine.ID)
-			if err != nil || m.Status(srv.App.Store.Now()) != store.StatusRevoked {
-				t.Fatalf("mandat after the journey: %v", err)
-			}
-		})
-	}
+		}
+		assertAxe(t, ctx, "attestation de révocation du mandat")
+		m, err := srv.App.Store.GetMandat(context.Background(), f.josephine.OrganisationID, f.josephine.ID)
+		if err != nil || m.Status(srv.App.Store.Now()) != store.StatusRevoked {
+			t.Fatalf("mandat after the journey: %v", err)
+		}
+	})
 }
 
 // waitStatus waits for the live region's text: it changes in place with JavaScript, and
