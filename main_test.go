@@ -7,13 +7,13 @@ import (
 	"testing"
 
 	"github.com/aidantsconnect/ac/app"
-	"github.com/aidantsconnect/ac/app/dbtest"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 func TestJournalVerifyCommand(t *testing.T) {
-	dsn := dbtest.NewDSN(t)
+	dsn := storetest.NewDSN(t)
 	getenv := func(k string) string {
 		return map[string]string{"DATABASE_URL": dsn, "AC_MODE": "dev"}[k]
 	}

@@ -11,47 +11,28 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aidantsconnect/ac/app/dbtest"
 	"github.com/aidantsconnect/ac/app/otp"
 	"github.com/aidantsconnect/ac/handlers"
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
-
-// clock is the tests' injected time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 // env is one App on its own database copy, with a fake clock.
 type env struct {
 	t     *testing.T
 	app   *App
-	clock *clock
+	clock *storetest.Clock
 	base  string // the server's URL: FranceConnect calls go over real HTTP
 }
 
-func testConfig(t *testing.T, clk *clock) Config {
+func testConfig(t *testing.T, clk *storetest.Clock) Config {
 	return Config{
-		Mode: ModeDev, Addr: "127.0.0.1:0", DatabaseURL: dbtest.NewDSN(t),
+		Mode: ModeDev, Addr: "127.0.0.1:0", DatabaseURL: storetest.NewDSN(t),
 		SecretKey: []byte("test-secret-key-0123456789abcdef-0123456789"), SessionTTL: 24 * time.Hour,
 		ActivityTimeout: 15 * time.Minute, LoginRateLimit: 1000, LoginRateWindow: 10 * time.Minute,
 		Now: clk.Now, SkipSeed: true,
@@ -60,7 +41,7 @@ func testConfig(t *testing.T, clk *clock) Config {
 
 func newEnv(t *testing.T, tweak ...func(*Config)) *env {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	clk := storetest.NewClock(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -205,14 +186,14 @@ var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // post submits a form like a browser would, with the CSRF token from the cookie.
 func (b *browser) post(path string, form url.Values) page {
 	b.e.t.Helper()
-	if _, ok := b.jar[csrfCookie]; !ok {
+	if _, ok := b.jar[CSRFCookie]; !ok {
 		b.get("/accounts/login/")
 	}
 	if form == nil {
 		form = url.Values{}
 	}
 	if !form.Has("csrf_token") {
-		form.Set("csrf_token", b.jar[csrfCookie])
+		form.Set("csrf_token", b.jar[CSRFCookie])
 	}
 	return b.postRaw(path, form)
 }

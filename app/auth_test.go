@@ -229,12 +229,12 @@ func TestCSRFRequired(t *testing.T) {
 	}
 	// A token sent in the htmx header is accepted.
 	req := e.httptestPost("/accounts/login/", url.Values{"email": {p.aidant.Email}, "otp_token": {e.code(p)}})
-	req.Header.Set("X-CSRF-Token", b.jar[csrfCookie])
+	req.Header.Set("X-CSRF-Token", b.jar[CSRFCookie])
 	if r := b.do(req); r.status != http.StatusSeeOther {
 		t.Fatalf("header token: %d", r.status)
 	}
 	// A cross-site Origin is refused even with the right token.
-	req = e.httptestPost("/accounts/login/", url.Values{"email": {p.aidant.Email}, "otp_token": {e.code(p)}, "csrf_token": {b.jar[csrfCookie]}})
+	req = e.httptestPost("/accounts/login/", url.Values{"email": {p.aidant.Email}, "otp_token": {e.code(p)}, "csrf_token": {b.jar[CSRFCookie]}})
 	req.Header.Set("Origin", "https://evil.example")
 	if r := b.do(req); r.status != http.StatusForbidden {
 		t.Fatalf("cross-site origin: %d", r.status)

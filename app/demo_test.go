@@ -29,7 +29,7 @@ func demoStart(t *testing.T, b *browser) (id, state string) {
 	}
 	u, _ := url.Parse(r.location)
 	q := u.Query()
-	want := map[string]string{"response_type": "code", "client_id": demoBrokerID, "redirect_uri": b.e.base + "/fcsim/demo/callback",
+	want := map[string]string{"response_type": "code", "client_id": DemoBrokerID, "redirect_uri": b.e.base + "/fcsim/demo/callback",
 		"scope": "openid profile email birth", "acr_values": "eidas1", "prompt": "login",
 		"claims": `{"id_token":{"rep_scope":{"essential":true}}}`}
 	for k, v := range want {
@@ -127,7 +127,7 @@ func TestDemoServiceSiteNotInProduction(t *testing.T) {
 			t.Errorf("production %s → %d, want 404", path, r.status)
 		}
 	}
-	if _, err := e.app.Store.GetIdPClient(t.Context(), demoBrokerID); err == nil {
+	if _, err := e.app.Store.GetIdPClient(t.Context(), DemoBrokerID); err == nil {
 		t.Errorf("production registers the demo broker")
 	}
 }

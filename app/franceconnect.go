@@ -19,9 +19,9 @@ const fcSimPrefix = "/fcsim"
 
 const simClientID = "aidants-connect-fs"
 
-// demoBrokerID is the simulator's broker, registered as a client of our FI in dev and sandbox,
+// DemoBrokerID is the simulator's broker, registered as a client of our FI in dev and sandbox,
 // for the demo service site at /fcsim/demo/.
-const demoBrokerID = "fcsim-broker"
+const DemoBrokerID = "fcsim-broker"
 
 func demoBrokerSecret(cfg Config) string {
 	return hex.EncodeToString(store.DeriveKey(cfg.SecretKey, "aidants-connect/fcsim-broker"))
@@ -31,7 +31,7 @@ func demoBrokerSecret(cfg Config) string {
 // refuses for a client (plain http off the loopback) only disables the demo site.
 func registerDemoBroker(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) error {
 	base := cfg.BaseURL + fcSimPrefix + "/demo/"
-	_, err := st.UpsertIdPClient(ctx, store.IdPClientInput{ID: demoBrokerID, Name: "Site de démonstration (simulateur FranceConnect)",
+	_, err := st.UpsertIdPClient(ctx, store.IdPClientInput{ID: DemoBrokerID, Name: "Site de démonstration (simulateur FranceConnect)",
 		Secret: demoBrokerSecret(cfg), RedirectURIs: []string{base + "callback"}, PostLogoutURIs: []string{base},
 		IDTokenAlg: store.AlgES256, UserinfoFormat: store.UserinfoJSON, Source: "config"}) // rep_scope: the démarche keys
 	if errors.Is(err, store.ErrIdPClientInvalid) {
@@ -56,7 +56,7 @@ func franceConnect(cfg Config) (*fc.Client, *fcsim.Simulator, error) {
 		sim, err = fcsim.New(fcsim.Config{Issuer: issuer, Now: cfg.Now, Clients: []fcsim.Client{{
 			ID: id, Secret: secret,
 			RedirectURIs: []string{cfg.BaseURL + "/callbackv2/"}, PostLogoutURIs: []string{cfg.BaseURL + "/logout-callback/"},
-		}}, Demo: &fcsim.DemoConfig{FIIssuer: cfg.BaseURL, ClientID: demoBrokerID, Secret: demoBrokerSecret(cfg)}})
+		}}, Demo: &fcsim.DemoConfig{FIIssuer: cfg.BaseURL, ClientID: DemoBrokerID, Secret: demoBrokerSecret(cfg)}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("franceconnect simulator: %w", err)
 		}

@@ -100,7 +100,7 @@ func fiRound(c *http.Client, base string, rp *fcRP, usagerID int64) (time.Durati
 	csrf := ""
 	u, _ := url.Parse(base)
 	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == csrfCookie {
+		if ck.Name == CSRFCookie {
 			csrf = ck.Value
 		}
 	}

@@ -19,15 +19,13 @@ import (
 func TestFIWithZitadelRelyingParty(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	// zitadel's verifier reads the wall clock: issue tokens at the real time.
-	w.e.clock.mu.Lock()
-	w.e.clock.t = time.Now().UTC()
-	w.e.clock.mu.Unlock()
 	fc := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
 	state, nonce := randomHex(t), randomHex(t)
 	ctx := context.Background()
 	party, err := rp.NewRelyingPartyOIDC(ctx, w.e.base, fc.id, fc.secret, fcCallback, []string{"openid", "profile", "email", "birth"},
-		rp.WithVerifierOpts(rp.WithNonce(func(context.Context) string { return nonce }), rp.WithACRVerifier(oidc.DefaultACRVerifier([]string{"eidas1"}))))
+		rp.WithVerifierOpts(rp.WithNonce(func(context.Context) string { return nonce }), rp.WithACRVerifier(oidc.DefaultACRVerifier([]string{"eidas1"})),
+			// zitadel's verifier reads the wall clock: its offset makes it see the test clock.
+			rp.WithIssuedAtOffset(w.e.clock.Offset()+time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,16 +81,19 @@ func (a *App) securityHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-const csrfCookie = "ac_csrf"
-const csrfHeader = "X-CSRF-Token"
-const csrfField = "csrf_token"
+// The CSRF token's cookie, and where a request echoes it: a header (htmx) or a form field.
+const (
+	CSRFCookie = "ac_csrf"
+	CSRFHeader = "X-CSRF-Token"
+	CSRFField  = "csrf_token"
+)
 
 // csrf is a double-submit check: a random token lives in an HttpOnly SameSite cookie and must
 // come back in the X-CSRF-Token header (htmx, from hx-headers) or the csrf_token form field
 // (plain forms). Cross-site requests, which cannot read the cookie, cannot echo it. Being
 // stateless it works across app instances without a database write per anonymous visitor.
 func (a *App) csrf(c *fiber.Ctx) error {
-	token := c.Cookies(csrfCookie)
+	token := c.Cookies(CSRFCookie)
 	if len(token) != 43 {
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
@@ -98,7 +101,7 @@ func (a *App) csrf(c *fiber.Ctx) error {
 		}
 		token = ""
 		fresh := base64.RawURLEncoding.EncodeToString(b)
-		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: fresh, Path: "/", HTTPOnly: true, Secure: a.Cfg.Secure(), SameSite: "Lax", MaxAge: 0})
+		c.Cookie(&fiber.Cookie{Name: CSRFCookie, Value: fresh, Path: "/", HTTPOnly: true, Secure: a.Cfg.Secure(), SameSite: "Lax", MaxAge: 0})
 		c.Locals(handlers.CSRFTokenLocal, fresh)
 	} else {
 		c.Locals(handlers.CSRFTokenLocal, token)
@@ -107,9 +110,9 @@ func (a *App) csrf(c *fiber.Ctx) error {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return c.Next()
 	}
-	sent := c.Get(csrfHeader)
+	sent := c.Get(CSRFHeader)
 	if sent == "" {
-		sent = c.FormValue(csrfField)
+		sent = c.FormValue(CSRFField)
 	}
 	if token == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 || !a.sameOrigin(c) {
 		a.Log.Warn("csrf rejected", "id", RequestID(c.UserContext()), "route", c.Path())

@@ -24,6 +24,7 @@ import (
 
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/store/storetest"
+	"github.com/aidantsconnect/ac/views/ui"
 )
 
 // creator is a demo aidant of org who creates mandats through the store (demo code), so that
@@ -51,9 +52,7 @@ func (e *env) mandatFor(a *store.Aidant, id store.FCIdentity, duree string, dema
 
 // at moves the clock to start+d (mandats created in the past, before anyone logs in).
 func (e *env) at(start time.Time, d time.Duration) {
-	e.clock.mu.Lock()
-	defer e.clock.mu.Unlock()
-	e.clock.t = start.Add(d)
+	e.clock.Set(start.Add(d))
 }
 
 func parseHTML(t *testing.T, body string) *goquery.Document {
@@ -63,6 +62,16 @@ func parseHTML(t *testing.T, body string) *goquery.Document {
 		t.Fatal(err)
 	}
 	return d
+}
+
+var paris = mustLoadParis()
+
+func mustLoadParis() *time.Location {
+	l, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err)
+	}
+	return l
 }
 
 func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -136,6 +145,9 @@ func newUsagersWorld(t *testing.T) *usagersWorld {
 	return w
 }
 
+// day is the date, in Paris, n days from the world's start: what the pages show.
+func (w *usagersWorld) day(n int) string { return ui.Date(w.start.AddDate(0, 0, n).In(paris)) }
+
 func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	t.Parallel()
 	w := newUsagersWorld(t)
@@ -169,8 +181,8 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	}
 	rows, links := cells(d, "#usagers-panel")
 	wantRows := [][]string{
-		{"Bruno BIENTÔT", "03/02/1960", "Du 14/11/2026 au 15/12/2026 Expire bientôt", "Argent", "Renouveler le mandat de Bruno BIENTÔT Voir les mandats de Bruno BIENTÔT"},
-		{"Joséphine DUPONT", "02/03/1950", "Du 24/11/2026 au 24/11/2027", "Papiers Social", "Renouveler le mandat de Joséphine DUPONT Voir les mandats de Joséphine DUPONT"},
+		{"Bruno BIENTÔT", "03/02/1960", "Du " + w.day(-10) + " au " + w.day(-10+31) + " Expire bientôt", "Argent", "Renouveler le mandat de Bruno BIENTÔT Voir les mandats de Bruno BIENTÔT"},
+		{"Joséphine DUPONT", "02/03/1950", "Du " + w.day(0) + " au " + w.day(365), "Papiers Social", "Renouveler le mandat de Joséphine DUPONT Voir les mandats de Joséphine DUPONT"},
 	}
 	wantLinks := [][]string{
 		{"/espace-aidant/renew_mandat/" + itoa(w.soon.UsagerID), "/espace-aidant/usagers/" + itoa(w.soon.UsagerID) + "/"},
@@ -188,14 +200,14 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	// The other tabs: expired mandats can be renewed, revoked ones cannot.
 	d = parseHTML(t, b.get("/espace-aidant/usagers/?onglet=expires").body)
 	rows, links = cells(d, "#usagers-panel")
-	if !reflect.DeepEqual(rows, [][]string{{"Chloé ÉPOUSE (née EXPIRÉE)", "04/03/1970", "Du 21/11/2026 au 22/11/2026", "Famille",
+	if !reflect.DeepEqual(rows, [][]string{{"Chloé ÉPOUSE (née EXPIRÉE)", "04/03/1970", "Du " + w.day(-3) + " au " + w.day(-3+1), "Famille",
 		"Renouveler le mandat de Chloé ÉPOUSE (née EXPIRÉE) Voir les mandats de Chloé ÉPOUSE (née EXPIRÉE)"}}) || len(links[0]) != 2 ||
 		d.Find(`#usagers-tab-expires`).AttrOr("aria-selected", "") != "true" || d.Find(`input[name="onglet"]`).AttrOr("value", "") != "expires" {
 		t.Fatalf("expired tab: %q %q", rows, links)
 	}
 	d = parseHTML(t, b.get("/espace-aidant/usagers/?onglet=revoques").body)
 	rows, links = cells(d, "#usagers-panel")
-	if !reflect.DeepEqual(rows, [][]string{{"Emma RÉVOQUÉE", "06/05/1990", "Du 22/11/2026, révoqué le 22/11/2026", "Famille Social",
+	if !reflect.DeepEqual(rows, [][]string{{"Emma RÉVOQUÉE", "06/05/1990", "Du " + w.day(-2) + ", révoqué le " + w.day(-2), "Famille Social",
 		"Voir les mandats de Emma RÉVOQUÉE"}}) || !reflect.DeepEqual(links[0], []string{"/espace-aidant/usagers/" + itoa(w.revoked.UsagerID) + "/"}) {
 		t.Fatalf("revoked tab: %q %q", rows, links)
 	}
@@ -373,6 +385,7 @@ func TestRevocationPages(t *testing.T) {
 		t.Fatalf("POST without CSRF: %d", r.status)
 	}
 	e.clock.Advance(time.Minute)
+	revokedAt := e.clock.Now().In(paris)
 	r := b.post(revokeSocial, nil)
 	if r.status != http.StatusSeeOther || r.location != revokeSocial+"succes/" {
 		t.Fatalf("revoke autorisation: %d %q", r.status, r.location)
@@ -386,7 +399,7 @@ func TestRevocationPages(t *testing.T) {
 	att := parseHTML(t, b.get(attAut).body)
 	text := squash(att.Find(".ac-attestation-document").Text())
 	for _, want := range []string{"Révocation d'une autorisation", "Joséphine DUPONT", "révoque l'autorisation donnée à MFS Beaugency",
-		"le mardi 24 novembre 2026 à 10h00", "Social - Santé", "Fait le mardi 24 novembre 2026", "Le mandant"} {
+		"le " + ui.LongDateTime(w.start.In(paris)), "Social - Santé", "Fait le " + ui.LongDate(revokedAt), "Le mandant"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("autorisation attestation lacks %q: %s", want, text)
 		}
@@ -397,7 +410,7 @@ func TestRevocationPages(t *testing.T) {
 
 	// The whole mandat, through htmx this time: HX-Location on a 200.
 	d = parseHTML(t, b.get(usagerPath).body)
-	if got := words(d.Find(`tr[data-autorisation="` + itoa(social.ID) + `"]`)); got != "Social - Santé Révoquée le 24/11/2026 Voir la révocation de la démarche Social - Santé" {
+	if got := words(d.Find(`tr[data-autorisation="` + itoa(social.ID) + `"]`)); got != "Social - Santé Révoquée le "+ui.Date(revokedAt)+" Voir la révocation de la démarche Social - Santé" {
 		t.Fatalf("revoked autorisation row: %q", got)
 	}
 	revokeMandat := "/espace-aidant/mandats/" + itoa(m.ID) + "/revoquer/"

@@ -141,11 +141,11 @@ func newIdPWorld(t *testing.T) *idpWorld {
 	w.marie = mk("marie", "Marie-Thérèse", "Lefèvre", "LONG", "famille", "argent")
 	w.paul = mk("paul", "Paul", "Dupont", "LONG", "papiers")
 	w.zoe = mk("zoe", "Zoé", "Nguyen", "SHORT", "social")
-	if _, err := w.st.DB().NewUpdate().Table("autorisations").Set("revoked_at = ?", *w.clock).
+	if _, err := w.st.DB().NewUpdate().Table("autorisations").Set("revoked_at = ?", w.clock.Now()).
 		Where("mandat_id IN (SELECT id FROM mandats WHERE usager_id = ?)", w.paul.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	*w.clock = w.clock.Add(25 * time.Hour) // Zoé's mandat is over
+	w.clock.Advance(25 * time.Hour) // Zoé's mandat is over
 	return w
 }
 
@@ -235,7 +235,7 @@ func TestIdPFlowSteps(t *testing.T) {
 	}
 	// Expiry.
 	late := w.flow(t)
-	*w.clock = w.clock.Add(store.IdPFlowTTL)
+	w.clock.Advance(store.IdPFlowTTL)
 	if _, err := w.st.OpenIdPFlow(ctx, late, w.aidant.ID, w.org.ID); !errors.Is(err, store.ErrIdPFlowExpired) {
 		t.Errorf("expired flow: %v", err)
 	}
@@ -317,7 +317,7 @@ func TestIdPCodeRefusals(t *testing.T) {
 		t.Errorf("a code spent by a mismatch: %v", err)
 	}
 	code = w.completed(t)
-	*w.clock = w.clock.Add(store.IdPCodeTTL)
+	w.clock.Advance(store.IdPCodeTTL)
 	if _, _, err := exchange(w, code); !errors.Is(err, store.ErrIdPCodeExpired) {
 		t.Errorf("expired: %v", err)
 	}
@@ -364,7 +364,7 @@ func TestIdPTokenUseIsJournaledOnce(t *testing.T) {
 		*uses[0].UsagerID != w.marie.ID || *uses[0].AidantID != w.aidant.ID || len(uses[0].AccessTokenHash) != 64 {
 		t.Fatalf("use_autorisation: %+v", uses)
 	}
-	*w.clock = w.clock.Add(time.Minute)
+	w.clock.Advance(time.Minute)
 	if _, err := w.st.UseIdPToken(ctx, at); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("expired token: %v", err)
 	}
@@ -415,7 +415,7 @@ func TestIdPSigningKeys(t *testing.T) {
 	if ks, _ := w.st.PublishedIdPSigningKeys(ctx, time.Hour); len(ks) != 2 || ks[0].PrivateEnc != nil {
 		t.Fatalf("published: %+v", ks)
 	}
-	*w.clock = w.clock.Add(2 * time.Hour)
+	w.clock.Advance(2 * time.Hour)
 	if ks, _ := w.st.PublishedIdPSigningKeys(ctx, time.Hour); len(ks) != 1 || ks[0].KID != next.KID {
 		t.Fatalf("published later: %+v", ks)
 	}

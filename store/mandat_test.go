@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aidantsconnect/ac/app/dbtest"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/store/storetest"
 )
@@ -14,7 +13,7 @@ import (
 // world is two organisations with one demo aidant each (demo code allowed in these tests).
 type world struct {
 	st         *store.Store
-	clock      *time.Time
+	clock      *storetest.Clock
 	org, other *store.Organisation
 	aidant     *store.Aidant
 	colleague  *store.Aidant
@@ -30,9 +29,8 @@ func newWorldB(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	w := &world{clock: &now}
-	w.st = store.New(dbtest.New(t), func() time.Time { return *w.clock }, sealer)
+	w := &world{clock: storetest.NewClock(t)}
+	w.st = store.New(storetest.New(t), w.clock.Now, sealer)
 	w.org = &store.Organisation{Name: "MFS", AllowedDemarches: []string{"papiers", "famille", "argent", "social"}}
 	w.other = &store.Organisation{Name: "CCAS"}
 	for _, o := range []*store.Organisation{w.org, w.other} {
@@ -94,7 +92,7 @@ func TestNewMandatRevokesOnlySameOrganisationActiveAutorisations(t *testing.T) {
 	first := w.mandat(t, w.colleague, "sub-1", "LONG", "papiers", "famille")
 	foreign := w.mandat(t, w.foreigner, "sub-1", "LONG", "papiers")
 	expired := w.mandat(t, w.aidant, "sub-1", "SHORT", "social")
-	*w.clock = w.clock.Add(48 * time.Hour) // the SHORT mandat is now expired
+	w.clock.Advance(48 * time.Hour) // the SHORT mandat is now expired
 	second := w.mandat(t, w.aidant, "sub-1", "MONTH", "papiers", "social")
 
 	got := w.get(t, w.org.ID, first.ID)
@@ -111,7 +109,7 @@ func TestNewMandatRevokesOnlySameOrganisationActiveAutorisations(t *testing.T) {
 	if m := w.get(t, w.org.ID, expired.ID); m.Autorisations[0].RevokedAt != nil {
 		t.Fatal("an expired mandat's autorisation was revoked")
 	}
-	if m := w.get(t, w.org.ID, second.ID); m.Status(*w.clock) != store.StatusActive || len(m.Autorisations) != 2 {
+	if m := w.get(t, w.org.ID, second.ID); m.Status(w.clock.Now()) != store.StatusActive || len(m.Autorisations) != 2 {
 		t.Fatalf("second mandat %+v", m)
 	}
 	js, _ := w.st.ListJournal(ctx, w.org.ID, 100)
@@ -190,23 +188,23 @@ func TestMandatStatusAndVerification(t *testing.T) {
 	m := w.mandat(t, w.aidant, "sub-1", "SHORT", "papiers")
 	token := w.st.VerifyToken(m.ID)
 	got, err := w.st.GetMandatByVerifyToken(ctx, token)
-	if err != nil || got.ID != m.ID || got.Status(*w.clock) != store.StatusActive {
+	if err != nil || got.ID != m.ID || got.Status(w.clock.Now()) != store.StatusActive {
 		t.Fatalf("verify: %+v %v", got, err)
 	}
 	if _, err := w.st.GetMandatByVerifyToken(ctx, token+"x"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("wrong token: %v", err)
 	}
-	if s := got.Status(w.clock.Add(25 * time.Hour)); s != store.StatusExpired {
+	if s := got.Status(w.clock.Now().Add(25 * time.Hour)); s != store.StatusExpired {
 		t.Fatalf("after a day: %s", s)
 	}
-	if !got.Renewable(w.clock.Add(25*time.Hour)) || got.Renewable(w.clock.Add(367*24*time.Hour)) {
+	if !got.Renewable(w.clock.Now().Add(25*time.Hour)) || got.Renewable(w.clock.Now().Add(367*24*time.Hour)) {
 		t.Fatal("renewable rule")
 	}
 	// A new mandat for the same démarche revokes the first one entirely.
 	w.mandat(t, w.aidant, "sub-1", "LONG", "papiers")
 	got, _ = w.st.GetMandatByVerifyToken(ctx, token)
-	if got.Status(*w.clock) != store.StatusRevoked || got.Renewable(*w.clock) {
-		t.Fatalf("revoked mandat: status %s", got.Status(*w.clock))
+	if got.Status(w.clock.Now()) != store.StatusRevoked || got.Renewable(w.clock.Now()) {
+		t.Fatalf("revoked mandat: status %s", got.Status(w.clock.Now()))
 	}
 }
 

@@ -52,8 +52,8 @@ func TestRevokeAutorisationThenMandat(t *testing.T) {
 	m := w.mandatFor(t, w.aidant, person("1", "Marie", "Dupont", "", "female", "1950-03-02"), "LONG", "papiers", "social", "argent")
 	social := autorisationOf(t, m, "social")
 
-	*w.clock = w.clock.Add(time.Hour)
-	t1 := *w.clock
+	w.clock.Advance(time.Hour)
+	t1 := w.clock.Now()
 	got, au, err := w.st.RevokeAutorisation(ctx, w.org.ID, w.colleague.ID, m.ID, social.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -77,8 +77,8 @@ func TestRevokeAutorisationThenMandat(t *testing.T) {
 	assertJournal(t, js[0], want, t1)
 
 	// The whole mandat: the two démarches still in force, then cancel_mandat.
-	*w.clock = w.clock.Add(time.Hour)
-	t2 := *w.clock
+	w.clock.Advance(time.Hour)
+	t2 := w.clock.Now()
 	got, err = w.st.RevokeMandat(ctx, w.org.ID, w.aidant.ID, m.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestRefusedRevocationsChangeNothing(t *testing.T) {
 	if _, _, err := w.st.RevokeAutorisation(ctx, w.org.ID, w.aidant.ID, mine.ID, papiers.ID); err != nil {
 		t.Fatal(err)
 	}
-	*w.clock = w.clock.Add(48 * time.Hour) // the SHORT mandat is now expired
+	w.clock.Advance(48 * time.Hour) // the SHORT mandat is now expired
 
 	cases := []struct {
 		name string
@@ -237,7 +237,7 @@ func TestConcurrentRevocationsRevokeOnce(t *testing.T) {
 	if count[store.ActionCancelAutorisation] != 2 || count[store.ActionCancelMandat] != 1 || ok < 1 || ok > 2 {
 		t.Fatalf("%d successes, journal %v", ok, count)
 	}
-	if got := w.get(t, w.org.ID, m.ID); got.Status(*w.clock) != store.StatusRevoked {
-		t.Fatalf("mandat %s", got.Status(*w.clock))
+	if got := w.get(t, w.org.ID, m.ID); got.Status(w.clock.Now()) != store.StatusRevoked {
+		t.Fatalf("mandat %s", got.Status(w.clock.Now()))
 	}
 }

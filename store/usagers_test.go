@@ -201,8 +201,8 @@ func TestListUsagersTabsColumnsAndScope(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
-	now := *w.clock
-	at := func(d time.Duration) { *w.clock = now.Add(d) }
+	now := w.clock.Now()
+	at := func(d time.Duration) { w.clock.Set(now.Add(d)) }
 	day := 24 * time.Hour
 
 	at(-100 * day)

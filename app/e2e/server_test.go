@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/app"
-	"github.com/aidantsconnect/ac/app/dbtest"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
 // server is the real app, listening on a loopback port, on its own database copy.
@@ -27,7 +27,7 @@ func startServer(t *testing.T, tweak ...func(*app.Config)) *server {
 	}
 	base := "http://" + ln.Addr().String()
 	cfg := app.Config{
-		Mode: app.ModeDev, Addr: ln.Addr().String(), BaseURL: base, DatabaseURL: dbtest.NewDSN(t),
+		Mode: app.ModeDev, Addr: ln.Addr().String(), BaseURL: base, DatabaseURL: storetest.NewDSN(t),
 		SecretKey: []byte("e2e-secret-key-0123456789abcdef-0123456789"), SessionTTL: 24 * time.Hour,
 		ActivityTimeout: 15 * time.Minute, LoginRateLimit: 1000, LoginRateWindow: 10 * time.Minute,
 	}

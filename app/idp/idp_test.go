@@ -11,11 +11,11 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/aidantsconnect/ac/app/dbtest"
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
@@ -23,8 +23,7 @@ func newStore(t *testing.T) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	return store.New(dbtest.New(t), func() time.Time { return now }, sealer)
+	return store.New(storetest.New(t), storetest.NewClock(t).Now, sealer)
 }
 
 func testClient() *store.IdPClient {

@@ -9,13 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/aidantsconnect/ac/app/dbtest"
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 // smtpSink is a minimal SMTP server that records what it receives (outgoing mail is one of
 // the things tests may fake).
@@ -100,7 +99,7 @@ func TestSendPendingDeliversOnceAndRetriesFailures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	sealer, _ := store.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
-	st := store.New(dbtest.New(t), func() time.Time { return time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) }, sealer)
+	st := store.New(storetest.New(t), storetest.NewClock(t).Now, sealer)
 	sink := &smtpSink{refuse: true}
 	addr := sink.serve(t)
 	s, err := New("smtp://"+addr, "Aidants Connect <nepasrepondre@example.fr>", st, slog.New(slog.DiscardHandler))

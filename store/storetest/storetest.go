@@ -1,5 +1,20 @@
-// Package storetest builds store data for tests the way the application does, through the
-// store's own API, so fixtures obey the same rules and journal the same actions.
+// Package storetest is the one place for database fixtures.
+//
+// Each test gets its own real, migrated PostgreSQL database: one throwaway cluster per test
+// binary (or the server in TEST_DATABASE_URL), one migrated template, and a cheap
+// CREATE DATABASE … TEMPLATE copy per test, so tests run in parallel without seeing each
+// other's rows:
+//
+//	func TestMain(m *testing.M) { storetest.Main(m) }
+//
+//	func TestX(t *testing.T) {
+//		t.Parallel()
+//		db := storetest.New(t)
+//		…
+//	}
+//
+// Data is built the way the application builds it, through the store's own API, so fixtures
+// obey the same rules and journal the same actions. Clock is the tests' injected time.
 package storetest
 
 import (

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/views/ui"
 )
 
 // Data is everything the mandate document shows. Handlers fill it from store values.
@@ -80,12 +81,12 @@ func badge(s store.MandatStatus) (text, class string) {
 func verifySentence(d VerifyData) string {
 	switch d.Status {
 	case store.StatusActive:
-		return "Ce mandat est en cours : l'organisation mandataire peut réaliser des démarches pour le compte de la personne jusqu'au " + frenchDate(d.ExpiresAt) + "."
+		return "Ce mandat est en cours : l'organisation mandataire peut réaliser des démarches pour le compte de la personne jusqu'au " + ui.LongDate(d.ExpiresAt) + "."
 	case store.StatusExpired:
-		return "Ce mandat n'est plus valable : il a pris fin le " + frenchDate(d.ExpiresAt) + "."
+		return "Ce mandat n'est plus valable : il a pris fin le " + ui.LongDate(d.ExpiresAt) + "."
 	case store.StatusRevoked:
 		if d.RevokedAt != nil {
-			return "Ce mandat n'est plus valable : il a été révoqué le " + frenchDate(*d.RevokedAt) + "."
+			return "Ce mandat n'est plus valable : il a été révoqué le " + ui.LongDate(*d.RevokedAt) + "."
 		}
 		return "Ce mandat n'est plus valable : il a été révoqué."
 	}

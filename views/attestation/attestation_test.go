@@ -372,24 +372,3 @@ func TestVerifyPage(t *testing.T) {
 		})
 	}
 }
-
-func TestFrenchDate(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		t        time.Time
-		date, dt string
-	}{
-		{time.Date(2026, 11, 24, 14, 5, 0, 0, paris), "mardi 24 novembre 2026", "mardi 24 novembre 2026 à 14h05"},
-		{time.Date(2026, 12, 1, 0, 0, 0, 0, paris), "mardi 1er décembre 2026", "mardi 1er décembre 2026 à 00h00"},
-		{time.Date(2027, 2, 14, 23, 59, 0, 0, paris), "dimanche 14 février 2027", "dimanche 14 février 2027 à 23h59"},
-		{time.Date(2027, 8, 15, 9, 0, 0, 0, time.UTC), "dimanche 15 août 2027", "dimanche 15 août 2027 à 09h00"},
-		{time.Date(2028, 2, 29, 12, 0, 0, 0, paris), "mardi 29 février 2028", "mardi 29 février 2028 à 12h00"},
-	} {
-		if got := frenchDate(tc.t); got != tc.date {
-			t.Errorf("frenchDate(%v) = %q, want %q", tc.t, got, tc.date)
-		}
-		if got := frenchDateTime(tc.t); got != tc.dt {
-			t.Errorf("frenchDateTime(%v) = %q, want %q", tc.t, got, tc.dt)
-		}
-	}
-}

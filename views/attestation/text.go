@@ -1,8 +1,9 @@
 package attestation
 
 import (
-	"strconv"
 	"time"
+
+	"github.com/aidantsconnect/ac/views/ui"
 )
 
 // The wording below is shared by the HTML and the PDF, so both say exactly the same thing.
@@ -96,15 +97,15 @@ func (d Data) durationSentence() string {
 	if d.DureeLabel != "" {
 		s = "Ce mandat est donné " + d.DureeLabel + ". "
 	}
-	return s + "Il prend fin le " + frenchDateTime(d.ExpiresAt) + "."
+	return s + "Il prend fin le " + ui.LongDateTime(d.ExpiresAt) + "."
 }
 
 // signedAt is "Fait à <city>, le <date>", without the place when the organisation has none.
 func signedAt(city string, t time.Time) string {
 	if city == "" {
-		return "Fait le " + frenchDate(t)
+		return "Fait le " + ui.LongDate(t)
 	}
-	return "Fait à " + city + ", le " + frenchDate(t)
+	return "Fait à " + city + ", le " + ui.LongDate(t)
 }
 
 // revocationAct is the verb phrase of the revocation: what is revoked, and for how many démarches.
@@ -134,29 +135,9 @@ func (d RevocationData) title() string {
 
 // effectSentence says what the revocation changes, from when.
 func (d RevocationData) effectSentence() string {
-	s := "Cette révocation prend effet le " + frenchDate(d.RevokedAt) + " : à partir de cette date, l'organisation ne peut plus réaliser ces démarches pour mon compte."
+	s := "Cette révocation prend effet le " + ui.LongDate(d.RevokedAt) + " : à partir de cette date, l'organisation ne peut plus réaliser ces démarches pour mon compte."
 	if !d.WholeMandat {
 		s += " Les autres démarches du mandat, s'il y en a, ne sont pas concernées."
 	}
 	return s
-}
-
-var (
-	weekdays = [...]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
-	months   = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-)
-
-// frenchDate is "mardi 24 novembre 2026" ("1er" on the first of the month), without
-// depending on the machine's locale.
-func frenchDate(t time.Time) string {
-	day := strconv.Itoa(t.Day())
-	if t.Day() == 1 {
-		day = "1er"
-	}
-	return weekdays[t.Weekday()] + " " + day + " " + months[t.Month()-1] + " " + strconv.Itoa(t.Year())
-}
-
-// frenchDateTime is "mardi 24 novembre 2026 à 14h05".
-func frenchDateTime(t time.Time) string {
-	return frenchDate(t) + " à " + t.Format("15h04")
 }

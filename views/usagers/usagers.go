@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/views/ui"
 )
 
 // Element ids the htmx attributes and the tests refer to.
@@ -224,7 +225,7 @@ func date(t time.Time, loc *time.Location) string {
 	if loc != nil {
 		t = t.In(loc)
 	}
-	return t.Format("02/01/2006")
+	return ui.Date(t)
 }
 
 func demarcheTitle(key string) string {

@@ -1,16 +1,4 @@
-// Package dbtest gives each test its own real, migrated PostgreSQL database:
-// one throwaway cluster per test binary (or the server in TEST_DATABASE_URL),
-// one migrated template, and a cheap CREATE DATABASE … TEMPLATE copy per test,
-// so tests run in parallel without seeing each other's rows.
-//
-//	func TestMain(m *testing.M) { dbtest.Main(m) }
-//
-//	func TestX(t *testing.T) {
-//		t.Parallel()
-//		db := dbtest.New(t)
-//		…
-//	}
-package dbtest
+package storetest
 
 import (
 	"context"
@@ -37,7 +25,7 @@ import (
 
 // noBinaries is printed instead of pgembed's sentence, which points at
 // DATABASE_URL, the variable of the app rather than of the tests.
-const noBinaries = "dbtest: PostgreSQL server binaries not found: install them " +
+const noBinaries = "storetest: PostgreSQL server binaries not found: install them " +
 	"(Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql@15) or set TEST_DATABASE_URL"
 
 // harness is the state Main prepares for New.
@@ -78,7 +66,7 @@ func run(m *testing.M) int {
 	code := m.Run()
 	h.admin.Close()
 	if err := stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "dbtest: stop PostgreSQL:", err)
+		fmt.Fprintln(os.Stderr, "storetest: stop PostgreSQL:", err)
 		if code == 0 {
 			code = 1
 		}
@@ -104,7 +92,7 @@ func setup() (h *harness, stop func() error, err error) {
 	}()
 	cfg, err := pgx.ParseConfig(h.adminDSN)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dbtest: TEST_DATABASE_URL: %w", err)
+		return nil, nil, fmt.Errorf("storetest: TEST_DATABASE_URL: %w", err)
 	}
 	h.admin = sql.OpenDB(stdlib.GetConnector(*cfg))
 	if h.template, err = ensureTemplate(ctx, h.admin, h.adminDSN); err != nil {
@@ -121,11 +109,11 @@ func startCluster(ctx context.Context) (string, func() error, error) {
 	sweepStale(os.TempDir(), time.Now())
 	base, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
-		return "", nil, fmt.Errorf("dbtest: %w", err)
+		return "", nil, fmt.Errorf("storetest: %w", err)
 	}
 	if err := os.Chmod(base, 0o755); err != nil {
 		os.RemoveAll(base)
-		return "", nil, fmt.Errorf("dbtest: %w", err)
+		return "", nil, fmt.Errorf("storetest: %w", err)
 	}
 	srv, err := pgembed.Start(ctx, pgembed.Options{DataDir: filepath.Join(base, "pg"), Ephemeral: true})
 	if err != nil {
@@ -133,7 +121,7 @@ func startCluster(ctx context.Context) (string, func() error, error) {
 		if errors.Is(err, pgembed.ErrNoBinaries) {
 			return "", nil, errors.New(noBinaries)
 		}
-		return "", nil, fmt.Errorf("dbtest: start PostgreSQL: %w", err)
+		return "", nil, fmt.Errorf("storetest: start PostgreSQL: %w", err)
 	}
 	stop := func() error {
 		err := srv.Stop()
@@ -150,7 +138,7 @@ func New(t testing.TB) *bun.DB {
 	dsn := NewDSN(t)
 	db, err := openBun(dsn)
 	if err != nil {
-		t.Fatalf("dbtest: %v", err)
+		t.Fatalf("storetest: %v", err)
 	}
 	// Registered after NewDSN's drop, so it runs before it.
 	t.Cleanup(func() { db.Close() })
@@ -164,23 +152,23 @@ func NewDSN(t testing.TB) string {
 	t.Helper()
 	h := current
 	if h == nil {
-		t.Fatal("dbtest: no harness: add func TestMain(m *testing.M) { dbtest.Main(m) } to this package's tests")
+		t.Fatal("storetest: no harness: add func TestMain(m *testing.M) { storetest.Main(m) } to this package's tests")
 	}
 	name, err := h.copy(t.Context())
 	if err != nil {
-		t.Fatalf("dbtest: %v", err)
+		t.Fatalf("storetest: %v", err)
 	}
 	t.Cleanup(func() {
 		// t.Context() is already cancelled when cleanups run.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := h.drop(ctx, name); err != nil {
-			t.Errorf("dbtest: %v", err)
+			t.Errorf("storetest: %v", err)
 		}
 	})
 	dsn, err := withDatabase(h.adminDSN, name)
 	if err != nil {
-		t.Fatalf("dbtest: %v", err)
+		t.Fatalf("storetest: %v", err)
 	}
 	return dsn
 }

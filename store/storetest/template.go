@@ -1,4 +1,4 @@
-package dbtest
+package storetest
 
 import (
 	"context"
@@ -22,18 +22,18 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, adminDSN string) (string
 	name := "actpl_" + migrations.Fingerprint()[:24]
 	conn, err := admin.Conn(ctx)
 	if err != nil {
-		return "", fmt.Errorf("dbtest: connect to PostgreSQL: %w", err)
+		return "", fmt.Errorf("storetest: connect to PostgreSQL: %w", err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", templateLockKey); err != nil {
-		return "", fmt.Errorf("dbtest: template lock: %w", err)
+		return "", fmt.Errorf("storetest: template lock: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", templateLockKey) //nolint:errcheck
 
 	var exists bool
 	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).
 		Scan(&exists); err != nil {
-		return "", fmt.Errorf("dbtest: look for template: %w", err)
+		return "", fmt.Errorf("storetest: look for template: %w", err)
 	}
 	if exists {
 		return name, nil
@@ -48,7 +48,7 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, adminDSN string) (string
 		"CREATE DATABASE " + ident(build) + " TEMPLATE template0 ENCODING 'UTF8'",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return "", fmt.Errorf("dbtest: %s: %w", q, err)
+			return "", fmt.Errorf("storetest: %s: %w", q, err)
 		}
 	}
 	if err := migrate(ctx, adminDSN, build); err != nil {
@@ -63,7 +63,7 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, adminDSN string) (string
 		"ALTER DATABASE " + ident(name) + " WITH IS_TEMPLATE true ALLOW_CONNECTIONS false",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return "", fmt.Errorf("dbtest: %s: %w", q, err)
+			return "", fmt.Errorf("storetest: %s: %w", q, err)
 		}
 	}
 	return name, nil
@@ -72,15 +72,15 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, adminDSN string) (string
 func migrate(ctx context.Context, adminDSN, database string) error {
 	dsn, err := withDatabase(adminDSN, database)
 	if err != nil {
-		return fmt.Errorf("dbtest: %w", err)
+		return fmt.Errorf("storetest: %w", err)
 	}
 	db, err := openBun(dsn)
 	if err != nil {
-		return fmt.Errorf("dbtest: %w", err)
+		return fmt.Errorf("storetest: %w", err)
 	}
 	defer db.Close()
 	if _, err := migrations.Up(ctx, db); err != nil {
-		return fmt.Errorf("dbtest: migrate template: %w", err)
+		return fmt.Errorf("storetest: migrate template: %w", err)
 	}
 	return nil
 }
