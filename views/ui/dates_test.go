@@ -14,7 +14,7 @@ func TestFrenchDatesOnChosenCalendarDays(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		t              time.Time
+		t               time.Time
 		short, date, dt string
 	}{
 		{time.Date(2026, 11, 24, 14, 5, 0, 0, paris), "24/11/2026", "mardi 24 novembre 2026", "mardi 24 novembre 2026 à 14h05"},
