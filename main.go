@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if scale < 0 {
 			return errors.New("usage: ac seed [--scale N], N > 0")
 		}
-	case "client": // issue 4: checked by idp.ClientCommand
+	case "client": // the identity provider's clients; arguments checked by idp.ClientCommand
 	case "journal":
 		if len(args) < 2 || args[1] != "verify" {
 			return errors.New("usage: ac journal verify")
@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 				rep.Mandats, rep.Autorisations, rep.SampleAidantEmail, app.DemoCode)
 		}
 		return nil
-	case "client": // issue 4
+	case "client":
 		return idp.ClientCommand(ctx, a.Store, args[1:], os.Stdin, out)
 	case "journal":
 		rep, err := a.Store.VerifyJournal(ctx)

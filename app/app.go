@@ -44,8 +44,8 @@ type App struct {
 	mailer *mail.Sender     // production only: dev and sandbox keep mail in the outbox
 	fcsim  *fcsim.Simulator // dev and sandbox only
 
-	idp      *idp.Provider // FranceConnect identity provider (issue 4)
-	idpPages *handlers.IdP // its aidant pages (issue 4)
+	idp      *idp.Provider // our FranceConnect identity provider (we are FI)
+	idpPages *handlers.IdP // its aidant pages
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -123,19 +123,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Mode: string(cfg.Mode), BaseURL: cfg.BaseURL, ActivityTimeout: cfg.ActivityTimeout,
 		LoginRateLimit: cfg.LoginRateLimit, LoginRateWindow: cfg.LoginRateWindow, SecureCookies: cfg.Secure(),
 	}
-	// ---- FranceConnect identity provider (issue 4) ----
+	// Our FranceConnect identity provider and its aidant pages.
 	if a.idp, err = idp.New(ctx, idp.Config{Issuer: cfg.BaseURL, Store: a.Store, Clients: cfg.IdPClients}); err != nil {
 		return nil, err
 	}
 	a.idpPages = &handlers.IdP{Handlers: a.Handlers, Provider: a.idp}
-	// ---- end of issue 4 ----
-	// ---- Demo service site (dev and sandbox): the simulator's broker is a client of our FI ----
+	// The demo service site (dev and sandbox): the simulator's broker is a client of our FI.
 	if a.fcsim != nil {
 		if err := registerDemoBroker(ctx, a.Store, cfg, log); err != nil {
 			return nil, err
 		}
 	}
-	// ---- end of demo service site ----
 	a.Fiber = fiber.New(fiber.Config{
 		AppName:               "Aidants Connect",
 		Immutable:             true, // fasthttp reuses buffers: values must outlive the handler safely

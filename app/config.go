@@ -39,7 +39,7 @@ type Config struct {
 	FCClientID     string // AC_FC_CLIENT_ID
 	FCClientSecret string // AC_FC_CLIENT_SECRET
 
-	// FranceConnect identity provider (issue 4): clients registered at start (see idp.ClientSpec).
+	// Our FranceConnect identity provider: clients registered at start (see idp.ClientSpec).
 	IdPClients string // AC_IDP_CLIENTS, JSON list
 
 	SessionTTL      time.Duration
@@ -75,7 +75,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.FCIssuer = strings.TrimRight(get("AC_FC_ISSUER", ""), "/")
 	c.FCClientID = get("AC_FC_CLIENT_ID", "")
 	c.FCClientSecret = get("AC_FC_CLIENT_SECRET", "")
-	c.IdPClients = get("AC_IDP_CLIENTS", "") // issue 4
+	c.IdPClients = get("AC_IDP_CLIENTS", "")
 	switch c.Mode {
 	case ModeDev, ModeSandbox, ModeProduction:
 	default:

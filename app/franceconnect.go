@@ -10,12 +10,10 @@ import (
 
 	"github.com/aidantsconnect/ac/app/fc"
 	"github.com/aidantsconnect/ac/app/fcsim"
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/handlers"
 	"github.com/aidantsconnect/ac/store"
 )
-
-// fcSimPrefix is where the FranceConnect simulator lives in dev and sandbox.
-const fcSimPrefix = "/fcsim"
 
 const simClientID = "aidants-connect-fs"
 
@@ -30,7 +28,7 @@ func demoBrokerSecret(cfg Config) string {
 // registerDemoBroker registers (replaces) the broker as a client of our FI. A base URL the FI
 // refuses for a client (plain http off the loopback) only disables the demo site.
 func registerDemoBroker(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) error {
-	base := cfg.BaseURL + fcSimPrefix + "/demo/"
+	base := cfg.BaseURL + paths.FCSim + paths.FCSimDemo
 	_, err := st.UpsertIdPClient(ctx, store.IdPClientInput{ID: DemoBrokerID, Name: "Site de démonstration (simulateur FranceConnect)",
 		Secret: demoBrokerSecret(cfg), RedirectURIs: []string{base + "callback"}, PostLogoutURIs: []string{base},
 		IDTokenAlg: store.AlgES256, UserinfoFormat: store.UserinfoJSON, Source: "config"}) // rep_scope: the démarche keys
@@ -50,19 +48,19 @@ func franceConnect(cfg Config) (*fc.Client, *fcsim.Simulator, error) {
 	issuer, id, secret := cfg.FCIssuer, cfg.FCClientID, cfg.FCClientSecret
 	var sim *fcsim.Simulator
 	if cfg.SimulatesFC() {
-		issuer, id = cfg.BaseURL+fcSimPrefix, simClientID
+		issuer, id = cfg.BaseURL+paths.FCSim, simClientID
 		secret = hex.EncodeToString(store.DeriveKey(cfg.SecretKey, "aidants-connect/fcsim-client"))
 		var err error
 		sim, err = fcsim.New(fcsim.Config{Issuer: issuer, Now: cfg.Now, Clients: []fcsim.Client{{
 			ID: id, Secret: secret,
-			RedirectURIs: []string{cfg.BaseURL + "/callbackv2/"}, PostLogoutURIs: []string{cfg.BaseURL + "/logout-callback/"},
+			RedirectURIs: []string{cfg.BaseURL + paths.FCCallback}, PostLogoutURIs: []string{cfg.BaseURL + paths.FCLogoutCallback},
 		}}, Demo: &fcsim.DemoConfig{FIIssuer: cfg.BaseURL, ClientID: DemoBrokerID, Secret: demoBrokerSecret(cfg)}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("franceconnect simulator: %w", err)
 		}
 	}
 	client, err := fc.New(fc.Config{Issuer: issuer, ClientID: id, ClientSecret: secret, Now: cfg.Now,
-		RedirectURL: cfg.BaseURL + "/callbackv2/", PostLogoutURL: cfg.BaseURL + "/logout-callback/"})
+		RedirectURL: cfg.BaseURL + paths.FCCallback, PostLogoutURL: cfg.BaseURL + paths.FCLogoutCallback})
 	if err != nil {
 		return nil, nil, fmt.Errorf("franceconnect client: %w", err)
 	}

@@ -46,7 +46,7 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 	}
 	path := c.Path()
 	if c.Route() != nil && c.Route().Path != "" {
-		path = c.Route().Path // "/code/:token/" rather than the token itself
+		path = c.Route().Path // the pattern (paths.MagicLinkPattern) rather than the token itself
 	}
 	a.Log.Info("request", "id", RequestID(c.UserContext()), "method", c.Method(), "route", path,
 		"status", c.Response().StatusCode(), "dur_ms", time.Since(start).Milliseconds(), "bytes", len(c.Response().Body()))
@@ -64,12 +64,21 @@ func (a *App) recoverPanic(c *fiber.Ctx) (err error) {
 	return c.Next()
 }
 
-// csp allows only our own origin: no inline script or style, no framing, forms only to us.
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+// csp allows only our own origin: no inline script or style, no framing, forms only to us
+// (and, on the FI's pages, to the one relying party the flow returns to: FormActionLocal).
+const cspBefore, cspAfter = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	"connect-src 'self'; form-action 'self'", "; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
+// securityHeaders sets the headers of every response. The CSP is written once the handler
+// has run (or panicked), since a page may widen its form-action through FormActionLocal.
 func (a *App) securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", csp)
+	defer func() {
+		policy := cspBefore + cspAfter
+		if origin, ok := c.Locals(handlers.FormActionLocal).(string); ok && origin != "" {
+			policy = cspBefore + " " + origin + cspAfter
+		}
+		c.Set(fiber.HeaderContentSecurityPolicy, policy)
+	}()
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set("X-Frame-Options", "DENY")
@@ -135,50 +144,6 @@ func (a *App) sameOrigin(c *fiber.Ctx) bool {
 		return false
 	}
 	return u.Host == string(c.Request().Host())
-}
-
-// loadCurrent resolves the session and the logged-in aidant for every page.
-func (a *App) loadCurrent(c *fiber.Ctx) error {
-	if _, err := a.Handlers.LoadCurrent(c); err != nil {
-		return err
-	}
-	return c.Next()
-}
-
-// requireAidant sends anonymous visitors to the login page, then back here.
-func (a *App) requireAidant(c *fiber.Ctx) error {
-	if handlers.CurrentAidant(c) != nil {
-		return c.Next()
-	}
-	next := ""
-	if c.Method() == fiber.MethodGet {
-		next = "?next=" + url.QueryEscape(string(c.Request().URI().RequestURI()))
-	}
-	return handlers.Redirect(c, "/accounts/login/"+next)
-}
-
-// requireMandatCreator lets only aidants who may create mandats through.
-func (a *App) requireMandatCreator(c *fiber.Ctx) error {
-	if ad := handlers.CurrentAidant(c); ad != nil && ad.CanCreateMandats {
-		return c.Next()
-	}
-	return fiber.ErrForbidden
-}
-
-// requireActivity asks for a code again after ActivityTimeout without activity, then returns
-// to the page the aidant asked for (for a POST, the page it came from).
-func (a *App) requireActivity(c *fiber.Ctx) error {
-	if !handlers.IsStale(c) {
-		return c.Next()
-	}
-	next := string(c.Request().URI().RequestURI())
-	if c.Method() != fiber.MethodGet {
-		next = "/espace-aidant/"
-		if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host == string(c.Request().Host()) {
-			next = ref.RequestURI()
-		}
-	}
-	return handlers.Redirect(c, "/activity_check/?next="+url.QueryEscape(handlers.SafeNext(next)))
 }
 
 func (a *App) healthz(c *fiber.Ctx) error { return c.SendString("ok") }

@@ -10,13 +10,14 @@ import (
 )
 
 // mountHTTP serves a net/http handler (zitadel's OP, the FranceConnect simulator) for prefix and
-// every path below it; h sees the full path, prefix included.
+// every path below it, every method, after the guards if any; h sees the full path, prefix
+// included.
 //
 // Fiber's adaptor hands the handler strings that alias fasthttp's buffers, which are reused by the
 // next request once this one returns; zitadel keeps some of them (auth requests, clients) and they
 // changed under it ("client not found" at the callback). So the request is rebuilt from copies, and
 // the response is buffered, then copied into Fiber's.
-func mountHTTP(r fiber.Router, prefix string, h http.Handler) {
+func mountHTTP(r fiber.Router, prefix string, h http.Handler, guards ...fiber.Handler) {
 	handler := func(c *fiber.Ctx) error {
 		req, err := copyRequest(c)
 		if err != nil {
@@ -27,8 +28,9 @@ func mountHTTP(r fiber.Router, prefix string, h http.Handler) {
 		w.copyTo(c)
 		return nil
 	}
-	r.All(prefix, handler)
-	r.All(prefix+"/*", handler)
+	chain := with(guards, handler)
+	r.All(prefix, chain...)
+	r.All(prefix+"/*", chain...)
 }
 
 // copyRequest builds an *http.Request that owns all its memory: every string(b) conversion and

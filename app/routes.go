@@ -1,122 +1,145 @@
 package app
 
 import (
+	"slices"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/aidantsconnect/ac/app/idp"
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/assets"
 )
 
-// routes is THE route table: every method, path, middleware chain and handler.
+// routes is THE route table: every method, path, guard chain and handler, one block per
+// audience. Every route names its chain: nothing is guarded by the order it is registered in
+// (Fiber's Group("", guard) is Use, which guards every route registered after it). The route
+// table test (routes_test.go) asserts what each audience gets from every route.
 func (a *App) routes() {
-	h := a.Handlers
-	f := a.Fiber
+	h, fi, f := a.Handlers, a.idpPages, a.Fiber
 
+	// Transport, for every request.
 	f.Use(a.requestID, a.accessLog, a.recoverPanic, a.securityHeaders)
 
-	f.Get("/healthz", a.healthz)
-	f.Get("/readyz", a.readyz)
-	f.Get("/static/*", assets.Handler())
-	if a.fcsim != nil {
-		// The simulator is its own OpenID provider: its forms and token endpoint are not ours to CSRF-check.
-		mountHTTP(f, fcSimPrefix, a.fcsim.Handler())
-	}
+	// The guard chains. A page is compressed, CSRF-checked on unsafe methods, and knows its
+	// session's aidant; the audiences narrow from there.
+	page := []fiber.Handler{compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, h.LoadCurrent}
+	aidant := chain(page, h.RequireAidant)               // logged in
+	active := chain(aidant, h.RequireActivity)           // … and active recently (else the activity check)
+	creator := chain(active, h.RequireMandatCreator)     // … and allowed to create mandats
+	fcRoundTrip := chain(aidant, h.RequireMandatCreator) // no activity check: FranceConnect may take the usager a while
+	// Référent, staff and usager (FranceConnect session) chains come with their spaces.
 
-	// ---- FranceConnect identity provider (issue 4): the relying parties' back channel ----
-	// /token, /userinfo (with or without a trailing slash), discovery and JWKS answer in OIDC's
-	// JSON: no session, no CSRF check.
+	// Assets and health: no session, no CSRF.
+	f.Get(paths.Healthz, a.healthz)
+	f.Get(paths.Readyz, a.readyz)
+	f.Get(paths.Static+"*", assets.Handler())
+
+	// OIDC back channel of our identity provider: /token, /userinfo (with or without a trailing
+	// slash), discovery and JWKS answer relying parties' servers in OIDC's JSON. No session, no
+	// CSRF check.
 	for _, path := range idp.BackChannelPaths() {
 		mountHTTP(f, path, a.idp.Handler())
 	}
-	// ---- end of issue 4 ----
-
-	// Everything below is a page: CSRF on unsafe methods, session and current aidant loaded.
-	pages := f.Group("", compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, a.loadCurrent)
-
-	pages.Get("/", h.Home)
-	pages.Get("/accessibilite/", h.TextPage("Déclaration d'accessibilité",
-		"Aidants Connect s'engage à rendre son service accessible, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.",
-		"État de conformité : partiellement conforme, en attente d'un audit complet.",
-		"Pour signaler un défaut d'accessibilité, écrivez à l'équipe : vous recevrez une réponse ou l'information sous une autre forme."))
-	pages.Get("/mentions-legales/", h.TextPage("Mentions légales",
-		"Aidants Connect est un service public numérique de l'État.",
-		"Les données personnelles sont traitées pour la seule exécution des mandats et la sécurité du service."))
-	pages.Get("/cgu/", h.TextPage("Conditions générales d'utilisation",
-		"L'aidant utilise Aidants Connect dans le cadre de ses missions professionnelles, après une formation et une habilitation.",
-		"Chaque action réalisée pour le compte d'un usager est enregistrée dans un journal."))
-
-	// Login (reference URLs kept).
-	pages.Get("/login/", func(c *fiber.Ctx) error { return c.Redirect("/accounts/login/", fiber.StatusMovedPermanently) })
-	pages.Get("/accounts/login/", h.LoginNew)
-	pages.Post("/accounts/login/", h.LoginCreate)
-	pages.Get("/accounts/login/confirmation/", h.LoginSent)
-	pages.Get("/chargement/code/:token/", h.MagicLinkWait)
-	pages.Post("/code/:token/", h.MagicLinkLogin)
-	pages.Post("/logout-session/", h.Logout)
-	pages.Get("/activity_check/", a.requireAidant, h.ActivityCheckNew)
-	pages.Post("/activity_check/", a.requireAidant, h.ActivityCheckCreate)
-
-	// Espace aidant: logged in, and active recently (activity check).
-	espace := pages.Group("/espace-aidant", a.requireAidant, a.requireActivity)
-	espace.Get("/", h.EspaceHome)
-	espace.Post("/organisations/switch_main", h.OrganisationSwitch)
-
-	// Mandat creation and renewal: aidants who can create mandats.
-	mandats := espace.Group("", a.requireMandatCreator)
-	mandats.Get("/creation_mandat/", h.MandatNew)
-	mandats.Post("/creation_mandat/", h.MandatCreate)
-	mandats.Get("/creation_mandat/recapitulatif/", h.MandatRecap)
-	mandats.Post("/creation_mandat/recapitulatif/", h.MandatSign)
-	mandats.Get("/renew_mandat/:usager", h.MandatRenewNew)
-	mandats.Post("/renew_mandat/:usager", h.MandatRenewCreate)
-	espace.Get("/mandats/:mandat/attestation/", h.MandatAttestation)
-	espace.Get("/mandats/:mandat/attestation.pdf", h.MandatAttestationPDF)
-	// The FranceConnect round trip (no activity check: FranceConnect may take the usager a while).
-	pages.Get("/fc_authorize/", a.requireAidant, a.requireMandatCreator, h.FCAuthorize)
-	pages.Get("/callbackv2/", a.requireAidant, a.requireMandatCreator, h.FCCallback)
-	pages.Get("/logout-callback/", a.requireAidant, a.requireMandatCreator, h.FCLogoutCallback)
-
-	// Public verification of a mandat, reached from the QR code.
-	pages.Get("/mandats/verifier/:token", h.MandatVerify)
-
-	// ---- FranceConnect identity provider (issue 4): the aidant's pages ----
-	// /authorize (and /authorize/): the guard answers a bad client or redirect URI with a page,
-	// sends the aidant to log in or to the activity check and back, then the provider checks
-	// the rest (errors go back to the client) and leads to step 1.
-	ip := a.idpPages
-	mountHTTP(pages.Group(idp.PathAuthorize, ip.AuthorizeGuard), "", a.idp.Handler())
-	fi := []fiber.Handler{a.requireAidant, a.requireActivity, a.requireMandatCreator}
-	pages.Get("/select_usager/", append(fi, ip.UsagerChoice)...)
-	pages.Get("/select_usager/resultats/", append(fi, ip.UsagerResults)...) // the search's fragment
-	pages.Post("/select_usager/", append(fi, ip.UsagerChoose)...)
-	pages.Get("/select_demarche/", append(fi, ip.DemarcheChoice)...)
-	pages.Post("/select_demarche/", append(fi, ip.DemarcheChoose)...)
-	pages.Post("/annuler_connexion/", append(fi, ip.Cancel)...)
-	pages.Get(idp.PathLogout, ip.Logout) // end_session, with or without a trailing slash
-	// ---- end of issue 4 ----
-
-	// ---- Espace aidant: usagers, search, revocation (issue 5) ----
-	// For aidants who may create mandats (the home shows these tiles to them only). Note that
-	// `mandats` is espace.Group("", …): Fiber mounts its guard on the whole /espace-aidant
-	// prefix, so every /espace-aidant route registered after it is guarded anyway; saying
-	// `mandats` here keeps the table honest. Every id is resolved within the current
-	// organisation (404 "introuvable ou inaccessible" otherwise).
-	mandats.Get("/usagers/", h.UsagersIndex) // full page, or the results fragment for the live search
-	mandats.Get("/usagers/:usager/", h.UsagerShow)
-	mandats.Get("/mandats/:mandat/revoquer/", h.MandatRevokeNew)
-	mandats.Post("/mandats/:mandat/revoquer/", h.MandatRevokeCreate)
-	mandats.Get("/mandats/:mandat/revoquer/succes/", h.MandatRevokeDone)
-	mandats.Get("/mandats/:mandat/revocation/", h.MandatRevocation)
-	mandats.Get("/mandats/:mandat/autorisations/:autorisation/revoquer/", h.AutorisationRevokeNew)
-	mandats.Post("/mandats/:mandat/autorisations/:autorisation/revoquer/", h.AutorisationRevokeCreate)
-	mandats.Get("/mandats/:mandat/autorisations/:autorisation/revoquer/succes/", h.AutorisationRevokeDone)
-	mandats.Get("/mandats/:mandat/autorisations/:autorisation/revocation/", h.AutorisationRevocation)
-	// ---- end of issue 5 routes ----
-
-	if a.Cfg.Dev() {
-		pages.Get("/dev/emails/", h.DevEmails)
+	if a.fcsim != nil {
+		// Dev and sandbox: the FranceConnect simulator is its own OpenID provider, with its own
+		// forms and back channel; they are not ours to CSRF-check.
+		mountHTTP(f, paths.FCSim, a.fcsim.Handler())
 	}
 
-	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	// Public pages.
+	f.Get(paths.Home, with(page, h.Home)...)
+	f.Get(paths.Accessibilite, with(page, h.TextPage("Déclaration d'accessibilité",
+		"Aidants Connect s'engage à rendre son service accessible, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.",
+		"État de conformité : partiellement conforme, en attente d'un audit complet.",
+		"Pour signaler un défaut d'accessibilité, écrivez à l'équipe : vous recevrez une réponse ou l'information sous une autre forme."))...)
+	f.Get(paths.MentionsLegales, with(page, h.TextPage("Mentions légales",
+		"Aidants Connect est un service public numérique de l'État.",
+		"Les données personnelles sont traitées pour la seule exécution des mandats et la sécurité du service."))...)
+	f.Get(paths.CGU, with(page, h.TextPage("Conditions générales d'utilisation",
+		"L'aidant utilise Aidants Connect dans le cadre de ses missions professionnelles, après une formation et une habilitation.",
+		"Chaque action réalisée pour le compte d'un usager est enregistrée dans un journal."))...)
+	f.Get(paths.MandatVerifyPattern, with(page, h.MandatVerify)...) // behind the attestation's QR code
+	if a.Cfg.Dev() {
+		f.Get(paths.DevEmails, with(page, h.DevEmails)...) // the outbox, dev and sandbox only
+	}
+
+	// Login, for anyone; the activity check, for a logged-in aidant.
+	f.Get(paths.LegacyLogin, with(page, h.LegacyLogin)...)
+	f.Get(paths.Login, with(page, h.LoginNew)...)
+	f.Post(paths.Login, with(page, h.LoginCreate)...)
+	f.Get(paths.LoginSent, with(page, h.LoginSent)...)
+	f.Get(paths.MagicLinkWaitPattern, with(page, h.MagicLinkWait)...)
+	f.Post(paths.MagicLinkPattern, with(page, h.MagicLinkLogin)...)
+	f.Post(paths.Logout, with(page, h.Logout)...)
+	f.Get(paths.ActivityCheck, with(aidant, h.ActivityCheckNew)...)
+	f.Post(paths.ActivityCheck, with(aidant, h.ActivityCheckCreate)...)
+
+	// Espace aidant: any aidant, active recently.
+	f.Get(paths.Espace, with(active, h.EspaceHome)...)
+	f.Post(paths.OrganisationSwitch, with(active, h.OrganisationSwitch)...)
+
+	// Aidants who may create mandats: the wizard, renewal, attestations, usagers and
+	// revocation. Every id is resolved within the current organisation (404 "introuvable ou
+	// inaccessible" otherwise).
+	f.Get(paths.MandatNew, with(creator, h.MandatNew)...)
+	f.Post(paths.MandatNew, with(creator, h.MandatCreate)...)
+	f.Get(paths.MandatRecap, with(creator, h.MandatRecap)...)
+	f.Post(paths.MandatRecap, with(creator, h.MandatSign)...)
+	f.Get(paths.MandatRenewPattern, with(creator, h.MandatRenewNew)...)
+	f.Post(paths.MandatRenewPattern, with(creator, h.MandatRenewCreate)...)
+	f.Get(paths.MandatAttestationPattern, with(creator, h.MandatAttestation)...)
+	f.Get(paths.MandatAttestationPDFPattern, with(creator, h.MandatAttestationPDF)...)
+	f.Get(paths.FCAuthorize, with(fcRoundTrip, h.FCAuthorize)...)
+	f.Get(paths.FCCallback, with(fcRoundTrip, h.FCCallback)...)
+	f.Get(paths.FCLogoutCallback, with(fcRoundTrip, h.FCLogoutCallback)...)
+	f.Get(paths.Usagers, with(creator, h.UsagersIndex)...) // full page, or the results fragment for the live search
+	f.Get(paths.UsagerPattern, with(creator, h.UsagerShow)...)
+	f.Get(paths.MandatRevokePattern, with(creator, h.MandatRevokeNew)...)
+	f.Post(paths.MandatRevokePattern, with(creator, h.MandatRevokeCreate)...)
+	f.Get(paths.MandatRevokeDonePattern, with(creator, h.MandatRevokeDone)...)
+	f.Get(paths.MandatRevocationPattern, with(creator, h.MandatRevocation)...)
+	f.Get(paths.AutorisationRevokePattern, with(creator, h.AutorisationRevokeNew)...)
+	f.Post(paths.AutorisationRevokePattern, with(creator, h.AutorisationRevokeCreate)...)
+	f.Get(paths.AutorisationRevokeDonePattern, with(creator, h.AutorisationRevokeDone)...)
+	f.Get(paths.AutorisationRevocationPattern, with(creator, h.AutorisationRevocation)...)
+
+	// Identity provider pages (we are FranceConnect's FI): /authorize (with or without a
+	// trailing slash) first checks the client and its redirect URI (a page if they are bad,
+	// never a redirect), then wants an aidant who may create mandats and entered a code
+	// recently (the login and the activity check come back to it); then the provider checks
+	// the rest (errors go back to the client) and leads to step 1.
+	authorize := chain(page, fi.AuthorizeClient, h.RequireAidant, h.RequireMandatCreator, h.RequireRecentCode)
+	mountHTTP(f, paths.IdPAuthorize, a.idp.Handler(), authorize...)
+	f.Get(paths.IdPUsagerChoice, with(creator, fi.UsagerChoice)...)
+	f.Get(paths.IdPUsagerResults, with(creator, fi.UsagerResults)...)
+	f.Post(paths.IdPUsagerChoice, with(creator, fi.UsagerChoose)...)
+	f.Get(paths.IdPDemarcheChoice, with(creator, fi.DemarcheChoice)...)
+	f.Post(paths.IdPDemarcheChoice, with(creator, fi.DemarcheChoose)...)
+	f.Post(paths.IdPCancel, with(creator, fi.Cancel)...)
+	f.Get(paths.IdPLogout, with(page, fi.Logout)...) // end_session, for FranceConnect; with or without a trailing slash
+
+	// Anything else: the 404 page, with the session so the header shows who is logged in.
+	notFound := with(page, func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	f.Use(anys(notFound)...)
+}
+
+// chain is a guard chain extended by more guards, in a new slice: appending to a shared
+// chain could overwrite another route's handlers.
+func chain(base []fiber.Handler, more ...fiber.Handler) []fiber.Handler {
+	return slices.Concat(base, more)
+}
+
+// with is a chain ending in its handler, for fiber's variadic Get/Post.
+func with(base []fiber.Handler, handler fiber.Handler) []fiber.Handler {
+	return slices.Concat(base, []fiber.Handler{handler})
+}
+
+// anys is a chain as fiber's Use takes it.
+func anys(handlers []fiber.Handler) []any {
+	out := make([]any, len(handlers))
+	for i, h := range handlers {
+		out[i] = h
+	}
+	return out
 }

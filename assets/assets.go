@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/andybalholm/brotli"
 	"github.com/gofiber/fiber/v2"
 )
@@ -27,8 +28,8 @@ import (
 //go:embed static
 var static embed.FS
 
-// prefix is where the app mounts Handler: app.Get("/static/*", assets.Handler()).
-const prefix = "/static/"
+// prefix is where the app mounts Handler.
+const prefix = paths.Static
 
 const cacheForever = "public, max-age=31536000, immutable"
 

@@ -1,11 +1,11 @@
 package handlers
 
 import (
-	"errors"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/attestation"
 )
@@ -13,15 +13,11 @@ import (
 // mandatOfOrg resolves :mandat within the aidant's current organisation: anything else is 404
 // "introuvable ou inaccessible", the same answer whether it exists elsewhere or not.
 func (h *Handlers) mandatOfOrg(c *fiber.Ctx) (*store.Mandat, error) {
-	id, err := strconv.ParseInt(c.Params("mandat"), 10, 64)
+	id, err := idParam(c, "mandat")
 	if err != nil {
-		return nil, fiber.ErrNotFound
+		return nil, err
 	}
-	m, err := h.Store.GetMandat(c.UserContext(), current(c).Organisation.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fiber.ErrNotFound
-	}
-	return m, err
+	return h.Store.GetMandat(c.UserContext(), current(c).Organisation.ID, id)
 }
 
 func (h *Handlers) attestationData(m *store.Mandat) attestation.Data {
@@ -38,7 +34,7 @@ func (h *Handlers) attestationData(m *store.Mandat) attestation.Data {
 		OrganisationPlace: joinNonEmpty(", ", o.Address, joinNonEmpty(" ", o.Zipcode, o.City)), OrganisationCity: o.City,
 		AidantName: m.CreatedBy.FullName(), Demarches: ds, DureeLabel: duree.Label,
 		CreatedAt: m.CreatedAt.In(h.Loc), ExpiresAt: m.ExpiresAt.In(h.Loc),
-		VerifyURL:       h.BaseURL + "/mandats/verifier/" + h.Store.VerifyToken(m.ID),
+		VerifyURL:       h.BaseURL + paths.MandatVerify(h.Store.VerifyToken(m.ID)),
 		AttestationHash: m.AttestationHash, Status: m.Status(h.now()),
 	}
 }
@@ -50,7 +46,7 @@ func (h *Handlers) MandatAttestation(c *fiber.Ctx) error {
 		return err
 	}
 	d := attestation.PageData{Doc: h.attestationData(m), Created: c.Query("cree") == "1",
-		PDFURL: "/espace-aidant/mandats/" + strconv.FormatInt(m.ID, 10) + "/attestation.pdf"}
+		PDFURL: paths.MandatAttestationPDF(m.ID)}
 	return render(c, fiber.StatusOK, attestation.Page(h.shell(c, "Impression du mandat"), d))
 }
 
@@ -74,12 +70,9 @@ func (h *Handlers) MandatAttestationPDF(c *fiber.Ctx) error {
 func (h *Handlers) MandatVerify(c *fiber.Ctx) error {
 	token := c.Params("token")
 	if len(token) != 22 {
-		return fiber.ErrNotFound
+		return store.ErrNotFound
 	}
 	m, err := h.Store.GetMandatByVerifyToken(c.UserContext(), token)
-	if errors.Is(err, store.ErrNotFound) {
-		return fiber.ErrNotFound
-	}
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/auth"
-	"github.com/aidantsconnect/ac/views/public"
 	"github.com/aidantsconnect/ac/views/ui"
 )
 
@@ -18,12 +18,15 @@ import (
 // about which accounts exist.
 const msgLoginRefused = "Les informations saisies ne permettent pas de vous identifier."
 
-const homePath = "/espace-aidant/"
+// LegacyLogin is the reference service's old login address.
+func (h *Handlers) LegacyLogin(c *fiber.Ctx) error {
+	return c.Redirect(paths.Login, fiber.StatusMovedPermanently)
+}
 
 // LoginNew shows the login form; an aidant already logged in goes on.
 func (h *Handlers) LoginNew(c *fiber.Ctx) error {
 	next := SafeNext(c.Query("next"))
-	if CurrentAidant(c) != nil {
+	if current(c).Aidant != nil {
 		return redirect(c, orDefault(next))
 	}
 	return render(c, fiber.StatusOK, auth.Login(h.shell(c, "Connexion"), auth.LoginData{Next: next}))
@@ -83,11 +86,11 @@ func (h *Handlers) LoginCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, "/accounts/login/confirmation/")
+	return redirect(c, paths.LoginSent)
 }
 
 func (h *Handlers) loginEmail(a *store.Aidant, token string) store.Email {
-	link := h.BaseURL + "/chargement/code/" + token + "/"
+	link := h.BaseURL + paths.MagicLinkWait(token)
 	return store.Email{
 		To:      a.Email,
 		Subject: "Votre lien de connexion à Aidants Connect",
@@ -117,7 +120,7 @@ func (h *Handlers) MagicLinkLogin(c *fiber.Ctx) error {
 	a, next, err := h.Store.Login(c.UserContext(), c.Params("token"))
 	if errors.Is(err, store.ErrNotFound) {
 		h.setFlash(c, "link-invalid")
-		return redirect(c, "/accounts/login/")
+		return redirect(c, paths.Login)
 	}
 	if err != nil {
 		return err
@@ -139,7 +142,7 @@ func (h *Handlers) Logout(c *fiber.Ctx) error {
 		return err
 	}
 	h.setFlash(c, "logged-out")
-	return redirect(c, "/")
+	return redirect(c, paths.Home)
 }
 
 // ActivityCheckNew asks for a code again.
@@ -155,7 +158,7 @@ func (h *Handlers) ActivityCheckCreate(c *fiber.Ctx) error {
 		d.Errors.Add("otp_token", "Saisissez le code à 6 chiffres, sans lettres.")
 		return render(c, fiber.StatusUnprocessableEntity, auth.ActivityCheck(h.shell(c, "Session expirée"), d))
 	}
-	a := CurrentAidant(c)
+	a := current(c).Aidant
 	ok, err := h.Store.CheckActivityCode(c.UserContext(), a.ID, code, h.Verify, h.Dev())
 	if err != nil {
 		return err
@@ -178,15 +181,13 @@ func (h *Handlers) ActivityCheckCreate(c *fiber.Ctx) error {
 // TooManyRequests answers a rate-limited request.
 func (h *Handlers) TooManyRequests(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderRetryAfter, "600")
-	return render(c, fiber.StatusTooManyRequests, public.Error(h.shell(c, "Trop de tentatives"), public.ErrorData{
-		Status: fiber.StatusTooManyRequests, Title: "Trop de tentatives",
-		Message: "Trop de tentatives de connexion depuis votre réseau. Patientez quelques minutes avant de réessayer.",
-	}))
+	return h.errorPage(c, fiber.StatusTooManyRequests, "Trop de tentatives",
+		"Trop de tentatives de connexion depuis votre réseau. Patientez quelques minutes avant de réessayer.")
 }
 
 func orDefault(next string) string {
 	if next == "" {
-		return homePath
+		return paths.Espace
 	}
 	return next
 }

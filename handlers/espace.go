@@ -1,14 +1,9 @@
 package handlers
 
 import (
-	"errors"
-	"strconv"
-
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/espace"
-	"github.com/aidantsconnect/ac/views/public"
 )
 
 // EspaceHome is the aidant's home.
@@ -18,17 +13,11 @@ func (h *Handlers) EspaceHome(c *fiber.Ctx) error {
 
 // OrganisationSwitch changes the aidant's current organisation (journaled).
 func (h *Handlers) OrganisationSwitch(c *fiber.Ctx) error {
-	orgID, err := strconv.ParseInt(c.FormValue("organisation"), 10, 64)
-	if err == nil {
-		_, err = h.Store.SwitchOrganisation(c.UserContext(), CurrentAidant(c).ID, orgID)
-	}
+	orgID, err := parseID(c.FormValue("organisation"))
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) || errors.Is(err, strconv.ErrRange) {
-			return render(c, fiber.StatusNotFound, public.Error(h.shell(c, "Organisation introuvable"), public.ErrorData{
-				Status: fiber.StatusNotFound, Title: "Organisation introuvable ou inaccessible",
-				Message: "Vous ne pouvez pas sélectionner cette organisation.",
-			}))
-		}
+		return err
+	}
+	if _, err := h.Store.SwitchOrganisation(c.UserContext(), current(c).Aidant.ID, orgID); err != nil {
 		return err
 	}
 	h.setFlash(c, "org-switched")

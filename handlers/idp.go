@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	idpview "github.com/aidantsconnect/ac/views/idp"
-	"github.com/aidantsconnect/ac/views/public"
 )
 
 // IdentityProvider is what the FI pages need of the OpenID provider (app/idp).
@@ -31,11 +30,12 @@ type IdP struct {
 
 const idpPerPage = 20
 
-// AuthorizeGuard runs before the provider's /authorize. A client or redirect URI we cannot
-// trust gets a local page, never a redirect (FRANCECONNECT.md §1). Then the aidant must be
-// logged in, and must have proved a TOTP code recently: FranceConnect sends prompt=login, and
-// it is never skipped. Both detours come back to this very request.
-func (h *IdP) AuthorizeGuard(c *fiber.Ctx) error {
+// AuthorizeClient runs first before the provider's /authorize: a client or redirect URI we
+// cannot trust gets a local page, never a redirect (FRANCECONNECT.md §1). The route table then
+// requires an aidant who may create mandats and who proved a TOTP code recently
+// (FranceConnect sends prompt=login, and it is never skipped); the detours to the login and
+// the activity check come back to this very request.
+func (h *IdP) AuthorizeClient(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
 		return fiber.ErrMethodNotAllowed
 	}
@@ -54,32 +54,13 @@ func (h *IdP) AuthorizeGuard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur := current(c)
-	if cur.Aidant == nil {
-		return redirect(c, "/accounts/login/?next="+url.QueryEscape(here))
-	}
-	if !cur.Aidant.CanCreateMandats || cur.Organisation == nil {
-		return h.idpError(c, fiber.StatusForbidden, "Accès refusé",
-			"Votre compte ne permet pas d'agir pour une personne accompagnée. Rapprochez-vous du référent de votre organisation.")
-	}
-	proved, err := h.Store.LastCodeProof(c.UserContext(), cur.Aidant.ID)
-	if err != nil {
-		return err
-	}
-	if cur.Stale || h.now().Sub(proved) > h.ActivityTimeout {
-		return redirect(c, "/activity_check/?next="+url.QueryEscape(here))
-	}
 	return c.Next()
 }
 
 func (h *IdP) badClient(c *fiber.Ctx) error {
-	return h.idpError(c, fiber.StatusBadRequest, "Demande de connexion invalide",
+	return h.errorPage(c, fiber.StatusBadRequest, "Demande de connexion invalide",
 		"Le service qui vous a envoyé ici n'est pas reconnu par Aidants Connect, ou son adresse de retour n'est pas autorisée. "+
 			"Aucune information n'a été transmise. Retournez sur le service en ligne ; si le problème persiste, signalez-le à son support.")
-}
-
-func (h *IdP) idpError(c *fiber.Ctx, status int, title, message string) error {
-	return render(c, status, public.Error(h.shell(c, title), public.ErrorData{Status: status, Title: title, Message: message}))
 }
 
 // openFlow resolves the ?id= (or posted id) flow for the current aidant and organisation.
@@ -104,9 +85,7 @@ func (h *IdP) flowError(c *fiber.Ctx, err error) error {
 // names that origin too. The origin is a registered one (checked at registration).
 func (h *IdP) page(c *fiber.Ctx, status int, f *store.IdPFlow, comp templ.Component) error {
 	if u, err := url.Parse(f.RedirectURI); err == nil && u.Scheme != "" && u.Host != "" {
-		policy := string(c.Response().Header.Peek(fiber.HeaderContentSecurityPolicy))
-		c.Set(fiber.HeaderContentSecurityPolicy,
-			strings.Replace(policy, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1))
+		c.Locals(FormActionLocal, u.Scheme+"://"+u.Host)
 	}
 	return render(c, status, comp)
 }
@@ -175,7 +154,7 @@ func (h *IdP) UsagerChoose(c *fiber.Ctx) error {
 		return h.flowError(c, err)
 	}
 	cur := current(c)
-	usagerID, perr := strconv.ParseInt(c.FormValue("usager"), 10, 64)
+	usagerID, perr := parseID(c.FormValue("usager"))
 	if perr == nil {
 		err = h.Store.ChooseIdPUsager(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID, usagerID)
 	}
@@ -190,7 +169,7 @@ func (h *IdP) UsagerChoose(c *fiber.Ctx) error {
 	if err != nil {
 		return h.flowError(c, err)
 	}
-	return redirect(c, idpview.DemarchePath+"?"+url.Values{"id": {token}}.Encode())
+	return redirect(c, paths.IdPStep(paths.IdPDemarcheChoice, token))
 }
 
 // demarcheData fills step 2: the démarches the usager's active autorisations cover, among
@@ -215,7 +194,7 @@ func (h *IdP) DemarcheChoice(c *fiber.Ctx) error {
 		return h.flowError(c, err)
 	}
 	if f.Usager == nil {
-		return redirect(c, idpview.UsagerPath+"?"+url.Values{"id": {token}}.Encode())
+		return redirect(c, paths.IdPStep(paths.IdPUsagerChoice, token))
 	}
 	d, err := h.demarcheData(c, token, f)
 	if err != nil {
@@ -255,7 +234,7 @@ func (h *IdP) Cancel(c *fiber.Ctx) error {
 func (h *IdP) endFlow(c *fiber.Ctx, token, code, description string) error {
 	cur := current(c)
 	if token == "" || cur.Organisation == nil {
-		return fiber.ErrNotFound
+		return store.ErrNotFound
 	}
 	f, err := h.Store.CancelIdPFlow(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID)
 	if err != nil {
@@ -281,7 +260,7 @@ func (h *IdP) Logout(c *fiber.Ctx) error {
 		client, err = h.Provider.LogoutClient(c.UserContext(), q.Get("client_id"), q.Get("id_token_hint"))
 	}
 	if err != nil || uri == "" || !client.HasPostLogoutURI(uri) {
-		return h.idpError(c, fiber.StatusBadRequest, "Déconnexion impossible",
+		return h.errorPage(c, fiber.StatusBadRequest, "Déconnexion impossible",
 			"La demande de déconnexion est invalide : le service n'est pas reconnu, ou son adresse de retour n'est pas autorisée.")
 	}
 	target := uri

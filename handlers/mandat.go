@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/mandat"
 )
@@ -94,7 +94,7 @@ func (h *Handlers) MandatCreate(c *fiber.Ctx) error {
 	if err := h.setFlow(c, token); err != nil {
 		return err
 	}
-	return redirectAway(c, "/fc_authorize/")
+	return redirectAway(c, paths.FCAuthorize)
 }
 
 // FCAuthorize starts the FranceConnect round trip for the session's flow.
@@ -174,16 +174,14 @@ func (h *Handlers) FCCallback(c *fiber.Ctx) error {
 	out, err := h.FC.LogoutURL(ctx, idToken, logoutState)
 	if err != nil {
 		h.Log.Warn("franceconnect logout url", "err", err)
-		return c.Redirect(recapPath, fiber.StatusSeeOther)
+		return c.Redirect(paths.MandatRecap, fiber.StatusSeeOther)
 	}
 	return c.Redirect(out, fiber.StatusSeeOther)
 }
 
-const recapPath = "/espace-aidant/creation_mandat/recapitulatif/"
-
 // FCLogoutCallback is where FranceConnect returns after logging the usager out.
 func (h *Handlers) FCLogoutCallback(c *fiber.Ctx) error {
-	return c.Redirect(recapPath, fiber.StatusSeeOther)
+	return c.Redirect(paths.MandatRecap, fiber.StatusSeeOther)
 }
 
 // MandatRecap shows step 3.
@@ -248,7 +246,7 @@ func (h *Handlers) MandatSign(c *fiber.Ctx) error {
 	if err := h.dropFlow(c); err != nil {
 		return err
 	}
-	return redirect(c, "/espace-aidant/mandats/"+strconv.FormatInt(m.ID, 10)+"/attestation/?cree=1")
+	return redirect(c, paths.MandatAttestationCreated(m.ID))
 }
 
 // MandatRenewNew shows the renewal form for a usager with a renewable mandat.
@@ -281,32 +279,25 @@ func (h *Handlers) MandatRenewCreate(c *fiber.Ctx) error {
 		d.Errors.Add("demarche", msgDemarcheRefused)
 		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Renouveler un mandat"), d))
 	case errors.Is(err, store.ErrNotRenewable):
-		return h.notFound(c)
+		return store.ErrNotFound
 	case err != nil:
 		return err
 	}
 	if err := h.setFlow(c, token); err != nil {
 		return err
 	}
-	return redirect(c, recapPath)
+	return redirect(c, paths.MandatRecap)
 }
 
 // renewableUsager resolves the :usager parameter within the current organisation; anything
 // else (foreign, unknown, nothing renewable) is "introuvable ou inaccessible".
 func (h *Handlers) renewableUsager(c *fiber.Ctx) (*store.Usager, error) {
-	id, err := strconv.ParseInt(c.Params("usager"), 10, 64)
+	id, err := idParam(c, "usager")
 	if err != nil {
-		return nil, h.notFound(c)
+		return nil, err
 	}
-	cur := current(c)
-	u, err := h.Store.GetRenewableUsager(c.UserContext(), cur.Organisation.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, h.notFound(c)
-	}
-	return u, err
+	return h.Store.GetRenewableUsager(c.UserContext(), current(c).Organisation.ID, id)
 }
-
-func (h *Handlers) notFound(c *fiber.Ctx) error { return fiber.ErrNotFound }
 
 func (h *Handlers) flowToken(c *fiber.Ctx) (string, int64, error) {
 	sess, err := h.Session(c)
@@ -314,7 +305,7 @@ func (h *Handlers) flowToken(c *fiber.Ctx) (string, int64, error) {
 		return "", 0, err
 	}
 	token, _ := sess.Values[sessMandatFlow].(string)
-	a := CurrentAidant(c)
+	a := current(c).Aidant
 	if token == "" || a == nil {
 		return "", 0, store.ErrFlowExpired
 	}
@@ -350,7 +341,7 @@ func (h *Handlers) backToStart(c *fiber.Ctx, flash string) error {
 		return err
 	}
 	h.setFlash(c, flash)
-	return redirect(c, "/espace-aidant/creation_mandat/")
+	return redirect(c, paths.MandatNew)
 }
 
 func randomHex(n int) (string, error) {

@@ -3,6 +3,8 @@ package handlers
 import (
 	"net/url"
 	"strings"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 // SafeNext returns next when it is a local path on this site, and "" otherwise: no scheme, no
@@ -20,4 +22,14 @@ func SafeNext(next string) string {
 		return ""
 	}
 	return u.RequestURI()
+}
+
+// sameSiteReferer is the local path of the page the request came from, or "" when the
+// Referer is absent or another site's.
+func sameSiteReferer(c *fiber.Ctx) string {
+	ref, err := url.Parse(c.Get(fiber.HeaderReferer))
+	if err != nil || ref.Host != string(c.Request().Host()) {
+		return ""
+	}
+	return ref.RequestURI()
 }

@@ -47,5 +47,10 @@ func (h *Handlers) ErrorPage(c *fiber.Ctx, status int) error {
 		d.Status = fiber.StatusInternalServerError
 		d.Title, d.Message = "Erreur du service", "Une erreur est survenue de notre côté. Elle a été enregistrée. Réessayez dans quelques instants."
 	}
-	return render(c, d.Status, public.Error(h.shell(c, d.Title), d))
+	return h.errorPage(c, d.Status, d.Title, d.Message)
+}
+
+// errorPage renders the French error page with its own title and message.
+func (h *Handlers) errorPage(c *fiber.Ctx, status int, title, message string) error {
+	return render(c, status, public.Error(h.shell(c, title), public.ErrorData{Status: status, Title: title, Message: message}))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/sessions"
@@ -98,70 +97,3 @@ func (h *Handlers) startSession(c *fiber.Ctx, aidantID int64) error {
 	c.Locals(sessionLocal, &requestSession{req: (&http.Request{Header: http.Header{}}).WithContext(context.WithoutCancel(c.UserContext())), sess: fresh})
 	return h.SaveSession(c, fresh)
 }
-
-// Current is the logged-in aidant and their organisation context for this request.
-type Current struct {
-	Aidant       *store.Aidant
-	Organisation *store.Organisation
-	Memberships  []store.Membership
-	// Stale is true when the aidant has been inactive longer than the activity timeout.
-	Stale bool
-}
-
-// LoadCurrent resolves the session's aidant (nil when anonymous, deactivated or deleted) and
-// records activity. It is run by the app's middleware on every page request.
-func (h *Handlers) LoadCurrent(c *fiber.Ctx) (*Current, error) {
-	cur := &Current{}
-	c.Locals(currentLocal, cur)
-	sess, err := h.Session(c)
-	if err != nil {
-		return cur, err
-	}
-	id, ok := sess.Values[store.SessionAidantKey].(int64)
-	if !ok {
-		return cur, nil
-	}
-	a, err := h.Store.GetAidant(c.UserContext(), id)
-	if err == store.ErrNotFound {
-		return cur, nil
-	}
-	if err != nil {
-		return cur, err
-	}
-	ms, err := h.Store.ListMemberships(c.UserContext(), a.ID)
-	if err != nil {
-		return cur, err
-	}
-	cur.Aidant, cur.Memberships = a, ms
-	for i := range ms {
-		if ms[i].OrganisationID == a.CurrentOrganisationID {
-			cur.Organisation = ms[i].Organisation
-		}
-	}
-	seen, _ := sess.Values[sessSeen].(int64)
-	now := h.now()
-	cur.Stale = now.Sub(time.Unix(seen, 0)) > h.ActivityTimeout
-	// Only activity while fresh extends the session's activity: a stale session stays stale
-	// until a code is entered again. Writes are batched to one a minute.
-	if !cur.Stale && now.Unix()-seen >= 60 {
-		sess.Values[sessSeen] = now.Unix()
-		if err := h.SaveSession(c, sess); err != nil {
-			return cur, err
-		}
-	}
-	return cur, nil
-}
-
-// current returns what LoadCurrent resolved.
-func current(c *fiber.Ctx) *Current {
-	if cur, ok := c.Locals(currentLocal).(*Current); ok {
-		return cur
-	}
-	return &Current{}
-}
-
-// CurrentAidant is the logged-in aidant or nil (for the app's guards).
-func CurrentAidant(c *fiber.Ctx) *store.Aidant { return current(c).Aidant }
-
-// IsStale reports an inactive session (for the activity-check guard).
-func IsStale(c *fiber.Ctx) bool { return current(c).Stale }

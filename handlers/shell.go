@@ -8,8 +8,14 @@ import (
 	"github.com/aidantsconnect/ac/views/layout"
 )
 
-// CSRFTokenLocal is the request local where the app's CSRF middleware puts the token.
-const CSRFTokenLocal = "csrf_token"
+// Request locals shared with the app's transport middleware.
+const (
+	// CSRFTokenLocal is where the CSRF middleware puts the token, for forms and hx-headers.
+	CSRFTokenLocal = "csrf_token"
+	// FormActionLocal is an origin a page's forms may also submit to (the FI's relying party),
+	// added to the Content-Security-Policy's form-action by the security-headers middleware.
+	FormActionLocal = "form_action"
+)
 
 const flashCookie = "ac_flash"
 

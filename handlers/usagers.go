@@ -1,13 +1,13 @@
 package handlers
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/attestation"
 	"github.com/aidantsconnect/ac/views/usagers"
@@ -46,7 +46,7 @@ func (h *Handlers) UsagerShow(c *fiber.Ctx) error {
 	cur := current(c)
 	f, err := h.Store.GetUsagerFile(c.UserContext(), cur.Organisation.ID, id)
 	if err != nil {
-		return notFoundOr(err)
+		return err
 	}
 	d := usagers.ShowData{File: f, Now: h.now(), Loc: h.Loc, CanCreate: cur.Aidant.CanCreateMandats}
 	return render(c, fiber.StatusOK, usagers.Show(h.shell(c, f.Usager.FullName()), d))
@@ -60,7 +60,7 @@ func (h *Handlers) MandatRevokeNew(c *fiber.Ctx) error {
 	}
 	m, err := h.Store.GetRevocableMandat(c.UserContext(), current(c).Organisation.ID, id)
 	if err != nil {
-		return notFoundOr(err)
+		return err
 	}
 	return render(c, fiber.StatusOK, usagers.RevokeConfirm(h.shell(c, "Révoquer le mandat"), h.revokeData(m, nil)))
 }
@@ -73,9 +73,9 @@ func (h *Handlers) MandatRevokeCreate(c *fiber.Ctx) error {
 	}
 	cur := current(c)
 	if _, err := h.Store.RevokeMandat(c.UserContext(), cur.Organisation.ID, cur.Aidant.ID, id); err != nil {
-		return notFoundOr(err)
+		return err
 	}
-	return redirect(c, usagers.MandatRevokeDonePath(id))
+	return redirect(c, paths.MandatRevokeDone(id))
 }
 
 // MandatRevokeDone confirms a whole-mandat revocation.
@@ -105,7 +105,7 @@ func (h *Handlers) AutorisationRevokeNew(c *fiber.Ctx) error {
 	}
 	m, a, err := h.Store.GetRevocableAutorisation(c.UserContext(), current(c).Organisation.ID, mid, aid)
 	if err != nil {
-		return notFoundOr(err)
+		return err
 	}
 	return render(c, fiber.StatusOK, usagers.RevokeConfirm(h.shell(c, "Révoquer une démarche"), h.revokeData(m, a)))
 }
@@ -118,9 +118,9 @@ func (h *Handlers) AutorisationRevokeCreate(c *fiber.Ctx) error {
 	}
 	cur := current(c)
 	if _, _, err := h.Store.RevokeAutorisation(c.UserContext(), cur.Organisation.ID, cur.Aidant.ID, mid, aid); err != nil {
-		return notFoundOr(err)
+		return err
 	}
-	return redirect(c, usagers.AutorisationRevokeDonePath(mid, aid))
+	return redirect(c, paths.AutorisationRevokeDone(mid, aid))
 }
 
 // AutorisationRevokeDone confirms the revocation of one autorisation.
@@ -147,8 +147,7 @@ func (h *Handlers) mandatRevocation(c *fiber.Ctx) (*store.Mandat, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := h.Store.GetMandatRevocation(c.UserContext(), current(c).Organisation.ID, id)
-	return m, notFoundOr(err)
+	return h.Store.GetMandatRevocation(c.UserContext(), current(c).Organisation.ID, id)
 }
 
 func (h *Handlers) autorisationRevocation(c *fiber.Ctx) (*store.Mandat, *store.Autorisation, error) {
@@ -156,8 +155,7 @@ func (h *Handlers) autorisationRevocation(c *fiber.Ctx) (*store.Mandat, *store.A
 	if err != nil {
 		return nil, nil, err
 	}
-	m, a, err := h.Store.GetAutorisationRevocation(c.UserContext(), current(c).Organisation.ID, mid, aid)
-	return m, a, notFoundOr(err)
+	return h.Store.GetAutorisationRevocation(c.UserContext(), current(c).Organisation.ID, mid, aid)
 }
 
 func (h *Handlers) revokeData(m *store.Mandat, a *store.Autorisation) usagers.RevokeData {
@@ -178,15 +176,6 @@ func (h *Handlers) revocationData(m *store.Mandat, revoked []store.Autorisation,
 	return d
 }
 
-// idParam reads a numeric route parameter; anything else is a 404.
-func idParam(c *fiber.Ctx, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Params(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
-}
-
 func autorisationParams(c *fiber.Ctx) (int64, int64, error) {
 	mid, err := idParam(c, "mandat")
 	if err != nil {
@@ -194,12 +183,4 @@ func autorisationParams(c *fiber.Ctx) (int64, int64, error) {
 	}
 	aid, err := idParam(c, "autorisation")
 	return mid, aid, err
-}
-
-// notFoundOr turns the store's "introuvable ou inaccessible" into a 404 page.
-func notFoundOr(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return fiber.ErrNotFound
-	}
-	return err
 }

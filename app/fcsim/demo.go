@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/app/fc"
+	"github.com/aidantsconnect/ac/app/paths"
 )
 
 // The demo service site (bac à sable): a fictitious "service public" whose login goes through
@@ -34,10 +35,6 @@ type DemoConfig struct {
 }
 
 const (
-	pathDemo         = "/demo/"
-	pathDemoLogin    = "/demo/connexion"
-	pathDemoCallback = "/demo/callback"
-
 	demoStateCookie = "fcsim_demo_state"
 	demoFlowTTL     = 10 * time.Minute
 	demoMaxFlows    = 10000 // bounds the memory an unauthenticated visitor can take
@@ -65,14 +62,14 @@ type demoFlow struct {
 
 func newDemo(issuer string, cfg *DemoConfig, now func() time.Time) (*demo, error) {
 	fi := strings.TrimRight(cfg.FIIssuer, "/")
-	redirectURI := issuer + pathDemoCallback
+	redirectURI := issuer + paths.FCSimDemoCallback
 	c, err := fc.New(fc.Config{Issuer: fi, ClientID: cfg.ClientID, ClientSecret: cfg.Secret, RedirectURL: redirectURI,
-		PostLogoutURL: issuer + pathDemo, HTTPClient: cfg.HTTPClient, Now: now})
+		PostLogoutURL: issuer + paths.FCSimDemo, HTTPClient: cfg.HTTPClient, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("fcsim: demo: %w", err)
 	}
 	// Static, as FranceConnect configures its FIs; the FI's discovery publishes the same.
-	return &demo{authorizeURL: fi + "/authorize", redirectURI: redirectURI, clientID: cfg.ClientID, client: c,
+	return &demo{authorizeURL: fi + paths.IdPAuthorize, redirectURI: redirectURI, clientID: cfg.ClientID, client: c,
 		secure: strings.HasPrefix(issuer, "https://"), flows: map[string]demoFlow{}}, nil
 }
 
@@ -116,13 +113,13 @@ func randomHex() (string, error) {
 }
 
 func (s *Simulator) demoRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+pathDemo+"{$}", s.demoHome)
-	mux.HandleFunc("GET "+pathDemoLogin, s.demoLogin)
-	mux.HandleFunc("GET "+pathDemoCallback, s.demoCallback)
+	mux.HandleFunc("GET "+paths.FCSimDemo+"{$}", s.demoHome)
+	mux.HandleFunc("GET "+paths.FCSimDemoLogin, s.demoLogin)
+	mux.HandleFunc("GET "+paths.FCSimDemoCallback, s.demoCallback)
 }
 
 func (s *Simulator) demoHome(w http.ResponseWriter, _ *http.Request) {
-	s.render(w, http.StatusOK, "demo-home", struct{ Login string }{s.path + pathDemoLogin})
+	s.render(w, http.StatusOK, "demo-home", struct{ Login string }{s.path + paths.FCSimDemoLogin})
 }
 
 // demoLogin starts a flow and sends the browser to the FI, as FranceConnect does once the user
@@ -147,7 +144,7 @@ func (s *Simulator) demoLogin(w http.ResponseWriter, r *http.Request) {
 		"prompt":        {"login"},
 	}
 	// The cookie ties the callback to this browser (no login CSRF); it only lives for the flow.
-	http.SetCookie(w, &http.Cookie{Name: demoStateCookie, Value: state, Path: s.path + pathDemo,
+	http.SetCookie(w, &http.Cookie{Name: demoStateCookie, Value: state, Path: s.path + paths.FCSimDemo,
 		MaxAge: int(demoFlowTTL / time.Second), HttpOnly: true, Secure: s.demo.secure, SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, s.demo.authorizeURL+"?"+q.Encode(), http.StatusFound)
@@ -155,7 +152,7 @@ func (s *Simulator) demoLogin(w http.ResponseWriter, r *http.Request) {
 
 // demoCallback is the broker's redirect URI: state, then the FI's error or the code.
 func (s *Simulator) demoCallback(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: demoStateCookie, Value: "", Path: s.path + pathDemo, MaxAge: -1,
+	http.SetCookie(w, &http.Cookie{Name: demoStateCookie, Value: "", Path: s.path + paths.FCSimDemo, MaxAge: -1,
 		HttpOnly: true, Secure: s.demo.secure, SameSite: http.SameSiteLaxMode})
 	q := r.URL.Query()
 	state := q.Get("state")
@@ -201,7 +198,7 @@ func (s *Simulator) demoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, http.StatusOK, "demo-result", demoResult{
-		Name: strings.TrimSpace(id.GivenName + " " + id.FamilyName), RepScope: claims.RepScope, Again: s.path + pathDemo,
+		Name: strings.TrimSpace(id.GivenName + " " + id.FamilyName), RepScope: claims.RepScope, Again: s.path + paths.FCSimDemo,
 		Claims: []demoClaim{
 			{"sub", id.Sub}, {"given_name", id.GivenName}, {"family_name", id.FamilyName},
 			{"preferred_username", id.PreferredUsername}, {"birthdate", id.Birthdate}, {"gender", id.Gender},
@@ -254,7 +251,7 @@ type demoResult struct {
 type demoClaim struct{ Term, Value string }
 
 func (s *Simulator) demoError(w http.ResponseWriter, status int, title, message string) {
-	s.render(w, status, "demo-error", struct{ Title, Message, Again string }{title, message, s.path + pathDemo})
+	s.render(w, status, "demo-error", struct{ Title, Message, Again string }{title, message, s.path + paths.FCSimDemo})
 }
 
 // demoHTML follows pagesHTML's rules: plain HTML, no inline script or style.

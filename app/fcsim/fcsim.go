@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/go-jose/go-jose/v4"
 	zcrypto "github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -49,7 +50,7 @@ type Config struct {
 // Simulator is the provider. Its state lives in memory.
 type Simulator struct {
 	issuer   string
-	path     string // the issuer's path, e.g. "/fcsim"
+	path     string // the issuer's path (paths.FCSim in the app)
 	now      func() time.Time
 	st       *storage
 	provider *op.Provider
@@ -58,16 +59,6 @@ type Simulator struct {
 	handler  http.Handler
 	demo     *demo // nil unless Config.Demo is set
 }
-
-// Endpoint paths under the issuer, published in discovery.
-const (
-	pathAuthorize  = "/authorize"
-	pathToken      = "/token"
-	pathUserinfo   = "/userinfo"
-	pathEndSession = "/session/end" // FC v2's own path
-	pathJWKS       = "/jwks"
-	pathLogin      = "/login"
-)
 
 // New builds the simulator; it generates its signing key unless cfg.Key is set.
 func New(cfg Config) (*Simulator, error) {
@@ -97,7 +88,7 @@ func New(cfg Config) (*Simulator, error) {
 		if c.ID == "" || c.Secret == "" || len(c.RedirectURIs) == 0 {
 			return nil, fmt.Errorf("fcsim: client %q needs an id, a secret and a redirect URI", c.ID)
 		}
-		clients[c.ID] = &client{id: c.ID, secret: c.Secret, loginURL: cfg.Issuer + pathLogin,
+		clients[c.ID] = &client{id: c.ID, secret: c.Secret, loginURL: cfg.Issuer + paths.FCSimLogin,
 			redirectURIs: slices.Clone(c.RedirectURIs), postLogoutURIs: slices.Clone(c.PostLogoutURIs)}
 	}
 	s.st = newStorage(s.now, clients, key)
@@ -166,20 +157,20 @@ func (s *Simulator) Handler() http.Handler { return s.handler }
 
 func (s *Simulator) routes() http.Handler {
 	srv := &server{LegacyServer: op.NewLegacyServer(s.provider, op.Endpoints{
-		Authorization: op.NewEndpoint(pathAuthorize),
-		Token:         op.NewEndpoint(pathToken),
-		Userinfo:      op.NewEndpoint(pathUserinfo),   // served by s.userinfo; listed for discovery
-		EndSession:    op.NewEndpoint(pathEndSession), // served by s.endSession; listed for discovery
-		JwksURI:       op.NewEndpoint(pathJWKS),
+		Authorization: op.NewEndpoint(paths.FCSimAuthorize),
+		Token:         op.NewEndpoint(paths.FCSimToken),
+		Userinfo:      op.NewEndpoint(paths.FCSimUserinfo),   // served by s.userinfo; listed for discovery
+		EndSession:    op.NewEndpoint(paths.FCSimEndSession), // served by s.endSession; listed for discovery
+		JwksURI:       op.NewEndpoint(paths.FCSimJWKS),
 	}), sim: s}
 	mux := http.NewServeMux()
 	// The more specific patterns win over "/": FC's userinfo is a JWT and zitadel only writes
 	// JSON; its end_session answers errors in JSON where we want a page.
-	mux.HandleFunc("GET "+pathUserinfo, s.userinfo)
-	mux.HandleFunc("POST "+pathUserinfo, s.userinfo)
-	mux.HandleFunc("GET "+pathEndSession, s.endSession)
-	mux.HandleFunc("GET "+pathLogin, s.loginPage)
-	mux.HandleFunc("POST "+pathLogin, s.loginSubmit)
+	mux.HandleFunc("GET "+paths.FCSimUserinfo, s.userinfo)
+	mux.HandleFunc("POST "+paths.FCSimUserinfo, s.userinfo)
+	mux.HandleFunc("GET "+paths.FCSimEndSession, s.endSession)
+	mux.HandleFunc("GET "+paths.FCSimLogin, s.loginPage)
+	mux.HandleFunc("POST "+paths.FCSimLogin, s.loginSubmit)
 	if s.demo != nil {
 		s.demoRoutes(mux)
 	}

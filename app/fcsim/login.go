@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
@@ -73,7 +74,7 @@ func (s *Simulator) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) renderLogin(w http.ResponseWriter, status int, ar *authRequest, errMsg string) {
-	d := loginData{Action: s.path + pathLogin, ID: ar.id, CSRF: ar.csrf, Error: errMsg}
+	d := loginData{Action: s.path + paths.FCSimLogin, ID: ar.id, CSRF: ar.csrf, Error: errMsg}
 	for n, id := range Identities() {
 		d.Choices = append(d.Choices, choice{N: n, Label: identityLabel(id)})
 	}

@@ -21,27 +21,16 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
-)
-
-// Endpoint paths, at the issuer's root. FranceConnect has /authorize, /token, /userinfo and
-// /logout registered with a trailing slash; both forms are served.
-const (
-	PathAuthorize = "/authorize"
-	PathToken     = "/token"
-	PathUserinfo  = "/userinfo"
-	PathLogout    = "/logout"
-	PathJWKS      = "/jwks"
-	PathDiscovery = "/.well-known/openid-configuration"
-
-	// choicePath is the aidant's first page (handlers.IdP.UsagerChoice), where /authorize sends them.
-	choicePath = "/select_usager/"
 )
 
 // BackChannelPaths are the endpoints relying parties call from their servers: no session, no
 // CSRF check, answers in OIDC's JSON. /authorize is mounted apart, behind the aidant's guard;
 // /logout is a page of ours.
-func BackChannelPaths() []string { return []string{PathToken, PathUserinfo, PathJWKS, PathDiscovery} }
+func BackChannelPaths() []string {
+	return []string{paths.IdPToken, paths.IdPUserinfo, paths.IdPJWKS, paths.IdPDiscovery}
+}
 
 // DefaultTokenTTL is the lifetime of access and ID tokens, as FranceConnect's own.
 const DefaultTokenTTL = 60 * time.Second
@@ -114,18 +103,18 @@ func (p *Provider) Handler() http.Handler { return p.handler }
 
 func (p *Provider) routes() http.Handler {
 	srv := &server{LegacyServer: op.NewLegacyServer(p.op, op.Endpoints{
-		Authorization: op.NewEndpoint(PathAuthorize),
-		Token:         op.NewEndpoint(PathToken),
-		Userinfo:      op.NewEndpoint(PathUserinfo), // served by p.userinfo; listed for discovery
-		EndSession:    op.NewEndpoint(PathLogout),   // a page of ours (handlers.IdP.Logout); listed for discovery
-		JwksURI:       op.NewEndpoint(PathJWKS),
+		Authorization: op.NewEndpoint(paths.IdPAuthorize),
+		Token:         op.NewEndpoint(paths.IdPToken),
+		Userinfo:      op.NewEndpoint(paths.IdPUserinfo), // served by p.userinfo; listed for discovery
+		EndSession:    op.NewEndpoint(paths.IdPLogout),   // a page of ours (handlers.IdP.Logout); listed for discovery
+		JwksURI:       op.NewEndpoint(paths.IdPJWKS),
 	}), p: p}
 	zitadel := op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op))
 	mux := http.NewServeMux()
 	// zitadel writes userinfo as JSON only: FranceConnect may want a signed JWT.
-	mux.HandleFunc("GET "+PathUserinfo, p.userinfo)
-	mux.HandleFunc("POST "+PathUserinfo, p.userinfo)
-	for _, path := range []string{PathAuthorize, PathToken, PathJWKS, PathDiscovery} {
+	mux.HandleFunc("GET "+paths.IdPUserinfo, p.userinfo)
+	mux.HandleFunc("POST "+paths.IdPUserinfo, p.userinfo)
+	for _, path := range []string{paths.IdPAuthorize, paths.IdPToken, paths.IdPJWKS, paths.IdPDiscovery} {
 		mux.Handle(path, zitadel) // exact paths: zitadel's /authorize/callback stays unreachable
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

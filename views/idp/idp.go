@@ -7,16 +7,9 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/ui"
-)
-
-// Paths of the pages, shared with the app's route table through the handlers.
-const (
-	UsagerPath   = "/select_usager/"
-	ResultsPath  = "/select_usager/resultats/"
-	DemarchePath = "/select_demarche/"
-	CancelPath   = "/annuler_connexion/"
 )
 
 // IDs of the search's htmx targets.
@@ -56,7 +49,7 @@ func (d UsagerChoiceData) pageURL(page int) string {
 	if page > 1 {
 		q.Set("page", strconv.Itoa(page))
 	}
-	return UsagerPath + "?" + q.Encode()
+	return paths.IdPUsagerChoice + "?" + q.Encode()
 }
 
 func (d UsagerChoiceData) hasNext() bool { return d.Page*d.PerPage < d.Total }
@@ -91,8 +84,6 @@ func (d UsagerChoiceData) demarcheTitles() string {
 	}
 	return s
 }
-
-func flowURL(path, flow string) string { return path + "?" + url.Values{"id": {flow}}.Encode() }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 

@@ -2,6 +2,7 @@
 package mandat
 
 import (
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/ui"
 )
@@ -22,9 +23,9 @@ type NewData struct {
 // Action is where the form posts.
 func (d NewData) Action() string {
 	if d.Renewal != nil {
-		return "/espace-aidant/renew_mandat/" + itoa(d.Renewal.ID)
+		return paths.MandatRenew(d.Renewal.ID)
 	}
-	return "/espace-aidant/creation_mandat/"
+	return paths.MandatNew
 }
 
 // IsSelected reports a ticked démarche.

@@ -3,10 +3,10 @@
 package usagers
 
 import (
-	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/ui"
 )
@@ -17,8 +17,6 @@ const (
 	StatusID  = "usagers-status"  // the live region announcing the counts
 	SearchID  = "usagers-q"       // the search box
 	PanelID   = "usagers-panel"   // the selected tab's panel
-	// IndexPath is the list's URL, the search form's action and the live search's source.
-	IndexPath = "/espace-aidant/usagers/"
 )
 
 // TabID is the id of a tab's link.
@@ -37,14 +35,7 @@ type IndexData struct {
 
 // URL is the list's address for a tab and page, keeping the search.
 func (d IndexData) URL(t store.UsagerTab, page int) string {
-	v := url.Values{"onglet": {string(t)}}
-	if d.Query != "" {
-		v.Set("q", d.Query)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	return IndexPath + "?" + v.Encode()
+	return paths.UsagersTab(string(t), d.Query, page)
 }
 
 // TabLabel is "Mandats actifs", …
@@ -170,46 +161,18 @@ func (d RevokeData) Demarches() []store.Demarche {
 // ActionURL is where the confirmation posts.
 func (d RevokeData) ActionURL() string {
 	if d.Autorisation != nil {
-		return AutorisationRevokePath(d.Mandat.ID, d.Autorisation.ID)
+		return paths.AutorisationRevoke(d.Mandat.ID, d.Autorisation.ID)
 	}
-	return MandatRevokePath(d.Mandat.ID)
+	return paths.MandatRevoke(d.Mandat.ID)
 }
 
 // AttestationURL is the printable revocation attestation.
 func (d RevokeData) AttestationURL() string {
 	if d.Autorisation != nil {
-		return AutorisationRevocationPath(d.Mandat.ID, d.Autorisation.ID)
+		return paths.AutorisationRevocation(d.Mandat.ID, d.Autorisation.ID)
 	}
-	return MandatRevocationPath(d.Mandat.ID)
+	return paths.MandatRevocation(d.Mandat.ID)
 }
-
-// Paths of the pages this package links to.
-
-func UsagerPath(id int64) string { return IndexPath + itoa(id) + "/" }
-
-func RenewPath(usagerID int64) string { return "/espace-aidant/renew_mandat/" + itoa(usagerID) }
-
-func AttestationPath(mandatID int64) string { return mandatPath(mandatID) + "attestation/" }
-
-func MandatRevokePath(mandatID int64) string { return mandatPath(mandatID) + "revoquer/" }
-
-func MandatRevokeDonePath(mandatID int64) string { return MandatRevokePath(mandatID) + "succes/" }
-
-func MandatRevocationPath(mandatID int64) string { return mandatPath(mandatID) + "revocation/" }
-
-func AutorisationRevokePath(mandatID, autID int64) string {
-	return mandatPath(mandatID) + "autorisations/" + itoa(autID) + "/revoquer/"
-}
-
-func AutorisationRevokeDonePath(mandatID, autID int64) string {
-	return AutorisationRevokePath(mandatID, autID) + "succes/"
-}
-
-func AutorisationRevocationPath(mandatID, autID int64) string {
-	return mandatPath(mandatID) + "autorisations/" + itoa(autID) + "/revocation/"
-}
-
-func mandatPath(id int64) string { return "/espace-aidant/mandats/" + itoa(id) + "/" }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 

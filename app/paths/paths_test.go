@@ -1,0 +1,67 @@
+package paths
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// matcher turns a route pattern into the regexp Fiber's router amounts to for it: each
+// ":name" is one non-empty segment.
+func matcher(pattern string) *regexp.Regexp {
+	parts := strings.Split(pattern, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			parts[i] = `[^/]+`
+		} else {
+			parts[i] = regexp.QuoteMeta(p)
+		}
+	}
+	return regexp.MustCompile(`^` + strings.Join(parts, "/") + `$`)
+}
+
+func TestBuilders(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		pattern, built, want string
+	}{
+		{MagicLinkWaitPattern, MagicLinkWait("abc_DEF-1"), "/chargement/code/abc_DEF-1/"},
+		{MagicLinkPattern, MagicLink("abc"), "/code/abc/"},
+		{MandatVerifyPattern, MandatVerify("tok"), "/mandats/verifier/tok"},
+		{MandatRenewPattern, MandatRenew(7), "/espace-aidant/renew_mandat/7"},
+		{MandatAttestationPattern, MandatAttestation(12), "/espace-aidant/mandats/12/attestation/"},
+		{MandatAttestationPDFPattern, MandatAttestationPDF(12), "/espace-aidant/mandats/12/attestation.pdf"},
+		{UsagerPattern, Usager(3), "/espace-aidant/usagers/3/"},
+		{MandatRevokePattern, MandatRevoke(4), "/espace-aidant/mandats/4/revoquer/"},
+		{MandatRevokeDonePattern, MandatRevokeDone(4), "/espace-aidant/mandats/4/revoquer/succes/"},
+		{MandatRevocationPattern, MandatRevocation(4), "/espace-aidant/mandats/4/revocation/"},
+		{AutorisationRevokePattern, AutorisationRevoke(4, 9), "/espace-aidant/mandats/4/autorisations/9/revoquer/"},
+		{AutorisationRevokeDonePattern, AutorisationRevokeDone(4, 9), "/espace-aidant/mandats/4/autorisations/9/revoquer/succes/"},
+		{AutorisationRevocationPattern, AutorisationRevocation(4, 9), "/espace-aidant/mandats/4/autorisations/9/revocation/"},
+	} {
+		if tc.built != tc.want {
+			t.Errorf("built %q, want %q", tc.built, tc.want)
+		}
+		if !matcher(tc.pattern).MatchString(tc.built) {
+			t.Errorf("%q does not match its pattern %q", tc.built, tc.pattern)
+		}
+	}
+}
+
+func TestQueries(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ got, want string }{
+		{LoginThen(""), "/accounts/login/"},
+		{LoginThen("/espace-aidant/usagers/?q=a b"), "/accounts/login/?next=%2Fespace-aidant%2Fusagers%2F%3Fq%3Da+b"},
+		{ActivityCheckThen("/espace-aidant/"), "/activity_check/?next=%2Fespace-aidant%2F"},
+		{MandatAttestationCreated(5), "/espace-aidant/mandats/5/attestation/?cree=1"},
+		{UsagersTab("actifs", "", 1), "/espace-aidant/usagers/?onglet=actifs"},
+		{UsagersTab("expires", "dupont", 3), "/espace-aidant/usagers/?onglet=expires&page=3&q=dupont"},
+		{IdPStep(IdPDemarcheChoice, "f l/ow"), "/select_demarche/?id=f+l%2Fow"},
+		{MagicLink("a/b"), "/code/a%2Fb/"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}

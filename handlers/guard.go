@@ -1,0 +1,173 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/app/paths"
+	"github.com/aidantsconnect/ac/store"
+)
+
+// This file owns who the request is for (Current) and every guard of the route table
+// (Require*). A guard answers by itself or calls c.Next(); the route table lists each route's
+// guards explicitly.
+
+// Current is the logged-in aidant and their organisation context for this request.
+type Current struct {
+	Aidant       *store.Aidant
+	Organisation *store.Organisation
+	Memberships  []store.Membership
+	// Stale is true when the aidant has been inactive longer than the activity timeout.
+	Stale bool
+}
+
+// IsReferent reports whether the aidant is référent of the current organisation.
+func (cur *Current) IsReferent() bool {
+	if cur.Aidant == nil || cur.Organisation == nil {
+		return false
+	}
+	for _, m := range cur.Memberships {
+		if m.OrganisationID == cur.Organisation.ID {
+			return m.IsReferent
+		}
+	}
+	return false
+}
+
+// LoadCurrent is the middleware of every page: it resolves the session's aidant (none when
+// anonymous, deactivated or deleted) and records activity.
+func (h *Handlers) LoadCurrent(c *fiber.Ctx) error {
+	if err := h.loadCurrent(c); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+func (h *Handlers) loadCurrent(c *fiber.Ctx) error {
+	cur := &Current{}
+	c.Locals(currentLocal, cur)
+	sess, err := h.Session(c)
+	if err != nil {
+		return err
+	}
+	id, ok := sess.Values[store.SessionAidantKey].(int64)
+	if !ok {
+		return nil
+	}
+	a, err := h.Store.GetAidant(c.UserContext(), id)
+	if err == store.ErrNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ms, err := h.Store.ListMemberships(c.UserContext(), a.ID)
+	if err != nil {
+		return err
+	}
+	cur.Aidant, cur.Memberships = a, ms
+	for i := range ms {
+		if ms[i].OrganisationID == a.CurrentOrganisationID {
+			cur.Organisation = ms[i].Organisation
+		}
+	}
+	seen, _ := sess.Values[sessSeen].(int64)
+	now := h.now()
+	cur.Stale = now.Sub(time.Unix(seen, 0)) > h.ActivityTimeout
+	// Only activity while fresh extends the session's activity: a stale session stays stale
+	// until a code is entered again. Writes are batched to one a minute.
+	if !cur.Stale && now.Unix()-seen >= 60 {
+		sess.Values[sessSeen] = now.Unix()
+		if err := h.SaveSession(c, sess); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// current returns what LoadCurrent resolved.
+func current(c *fiber.Ctx) *Current {
+	if cur, ok := c.Locals(currentLocal).(*Current); ok {
+		return cur
+	}
+	return &Current{}
+}
+
+// RequireAidant sends anonymous visitors to the login page, then back here (for a GET).
+func (h *Handlers) RequireAidant(c *fiber.Ctx) error {
+	if current(c).Aidant != nil {
+		return c.Next()
+	}
+	next := ""
+	if c.Method() == fiber.MethodGet {
+		next = string(c.Request().URI().RequestURI())
+	}
+	return redirect(c, paths.LoginThen(next))
+}
+
+// RequireMandatCreator lets only aidants who may create mandats, in a current organisation,
+// through.
+func (h *Handlers) RequireMandatCreator(c *fiber.Ctx) error {
+	if cur := current(c); cur.Aidant != nil && cur.Aidant.CanCreateMandats && cur.Organisation != nil {
+		return c.Next()
+	}
+	return h.errorPage(c, fiber.StatusForbidden, "Accès refusé",
+		"Votre compte ne permet pas d'agir pour une personne accompagnée. Rapprochez-vous du référent de votre organisation.")
+}
+
+// RequireActivity asks for a code again after ActivityTimeout without activity.
+func (h *Handlers) RequireActivity(c *fiber.Ctx) error {
+	need, err := h.needsCode(c, false)
+	if err != nil || !need {
+		return nextIf(c, err)
+	}
+	return h.askCode(c)
+}
+
+// RequireRecentCode asks for a code again unless one was entered within ActivityTimeout: for
+// the FI, where FranceConnect sends prompt=login.
+func (h *Handlers) RequireRecentCode(c *fiber.Ctx) error {
+	need, err := h.needsCode(c, true)
+	if err != nil || !need {
+		return nextIf(c, err)
+	}
+	return h.askCode(c)
+}
+
+// askCode sends the aidant to the activity check, then back to the page they asked for (for
+// a POST, the page it came from).
+func (h *Handlers) askCode(c *fiber.Ctx) error {
+	next := string(c.Request().URI().RequestURI())
+	if c.Method() != fiber.MethodGet {
+		next = paths.Espace
+		if ref := sameSiteReferer(c); ref != "" {
+			next = ref
+		}
+	}
+	return redirect(c, paths.ActivityCheckThen(SafeNext(next)))
+}
+
+// needsCode is the one rule for "the aidant must prove a code again": after ActivityTimeout
+// without activity; and, where a code must have been entered recently (the FI, for which
+// FranceConnect sends prompt=login), when the last code (login or activity check) is older
+// than ActivityTimeout, however active the aidant has been since.
+func (h *Handlers) needsCode(c *fiber.Ctx, sinceLastCode bool) (bool, error) {
+	cur := current(c)
+	if cur.Stale || !sinceLastCode {
+		return cur.Stale, nil
+	}
+	proved, err := h.Store.LastCodeProof(c.UserContext(), cur.Aidant.ID)
+	if err != nil {
+		return false, err
+	}
+	return h.now().Sub(proved) > h.ActivityTimeout, nil
+}
+
+// nextIf goes on to the next handler, unless err.
+func nextIf(c *fiber.Ctx, err error) error {
+	if err != nil {
+		return err
+	}
+	return c.Next()
+}
