@@ -45,14 +45,14 @@ const (
 	MandatAttestationPattern    = "/espace-aidant/mandats/:mandat/attestation/"
 	MandatAttestationPDFPattern = "/espace-aidant/mandats/:mandat/attestation.pdf"
 
-	Usagers                           = "/espace-aidant/usagers/"
-	UsagerPattern                     = "/espace-aidant/usagers/:usager/"
-	MandatRevokePattern               = "/espace-aidant/mandats/:mandat/revoquer/"
-	MandatRevokeDonePattern           = "/espace-aidant/mandats/:mandat/revoquer/succes/"
-	MandatRevocationPattern           = "/espace-aidant/mandats/:mandat/revocation/"
-	AutorisationRevokePattern         = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revoquer/"
-	AutorisationRevokeDonePattern     = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revoquer/succes/"
-	AutorisationRevocationPattern     = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation/"
+	Usagers                       = "/espace-aidant/usagers/"
+	UsagerPattern                 = "/espace-aidant/usagers/:usager/"
+	MandatRevokePattern           = "/espace-aidant/mandats/:mandat/revoquer/"
+	MandatRevokeDonePattern       = "/espace-aidant/mandats/:mandat/revoquer/succes/"
+	MandatRevocationPattern       = "/espace-aidant/mandats/:mandat/revocation/"
+	AutorisationRevokePattern     = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revoquer/"
+	AutorisationRevokeDonePattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revoquer/succes/"
+	AutorisationRevocationPattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation/"
 )
 
 // Our FranceConnect client (we are FS when a mandat is created): the round trip's three ends.
