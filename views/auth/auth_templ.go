@@ -108,7 +108,7 @@ func Login(s layout.Shell, d LoginData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ui.Input(ui.InputProps{ID: "otp_token", Name: "otp_token", Label: "Code à 6 chiffres", Hint: "Affiché par votre carte Aidants Connect ou votre application d'authentification", Type: "text", InputMode: "numeric", Pattern: "[0-9 ]*", Autocomplete: "one-time-code", Required: true, MaxLength: 7, Error: d.Errors.Get("otp_token")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ui.OTPField("Code à 6 chiffres", "Affiché par votre carte Aidants Connect ou votre application d'authentification", d.Errors.Get("otp_token")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -357,7 +357,7 @@ func ActivityCheck(s layout.Shell, d ActivityData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ui.Input(ui.InputProps{ID: "otp_token", Name: "otp_token", Label: "Code à 6 chiffres", Hint: "Affiché par votre carte Aidants Connect ou votre application d'authentification", Type: "text", InputMode: "numeric", Pattern: "[0-9 ]*", Autocomplete: "one-time-code", Required: true, MaxLength: 7, Error: d.Errors.Get("otp_token")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ui.OTPField("Code à 6 chiffres", "Affiché par votre carte Aidants Connect ou votre application d'authentification", d.Errors.Get("otp_token")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
