@@ -87,19 +87,11 @@ func (d UsagerChoiceData) demarcheTitles() string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-var months = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-	"septembre", "octobre", "novembre", "décembre"}
-
 // born is "née le 24 août 1962" (birth dates are calendar dates: no time zone).
 func born(u *store.Usager) string {
 	word := "né"
 	if u.Gender == "female" {
 		word = "née"
 	}
-	d := u.Birthdate
-	day := strconv.Itoa(d.Day())
-	if d.Day() == 1 {
-		day = "1er"
-	}
-	return fmt.Sprintf("%s le %s %s %d", word, day, months[d.Month()-1], d.Year())
+	return word + " le " + ui.DayMonthYear(u.Birthdate)
 }

@@ -17,14 +17,17 @@ var (
 // Date is "24/11/2026", for tables and lists.
 func Date(t time.Time) string { return t.Format("02/01/2006") }
 
-// LongDate is "mardi 24 novembre 2026" ("1er" on the first of the month), for documents.
-func LongDate(t time.Time) string {
+// DayMonthYear is "24 novembre 2026" ("1er" on the first of the month), for birth dates.
+func DayMonthYear(t time.Time) string {
 	day := strconv.Itoa(t.Day())
 	if t.Day() == 1 {
 		day = "1er"
 	}
-	return weekdays[t.Weekday()] + " " + day + " " + months[t.Month()-1] + " " + strconv.Itoa(t.Year())
+	return day + " " + months[t.Month()-1] + " " + strconv.Itoa(t.Year())
 }
+
+// LongDate is "mardi 24 novembre 2026", for documents.
+func LongDate(t time.Time) string { return weekdays[t.Weekday()] + " " + DayMonthYear(t) }
 
 // LongDateTime is "mardi 24 novembre 2026 à 14h05".
 func LongDateTime(t time.Time) string { return LongDate(t) + " à " + t.Format("15h04") }

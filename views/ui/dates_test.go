@@ -26,6 +26,9 @@ func TestFrenchDatesOnChosenCalendarDays(t *testing.T) {
 		if got := Date(tc.t); got != tc.short {
 			t.Errorf("Date(%v) = %q, want %q", tc.t, got, tc.short)
 		}
+		if got := weekdays[tc.t.Weekday()] + " " + DayMonthYear(tc.t); got != tc.date {
+			t.Errorf("DayMonthYear(%v) = %q, want the end of %q", tc.t, got, tc.date)
+		}
 		if got := LongDate(tc.t); got != tc.date {
 			t.Errorf("LongDate(%v) = %q, want %q", tc.t, got, tc.date)
 		}
