@@ -25,6 +25,7 @@ import (
 	"github.com/aidantsconnect/ac/app/mail"
 	"github.com/aidantsconnect/ac/app/otp"
 	"github.com/aidantsconnect/ac/app/pgembed"
+	"github.com/aidantsconnect/ac/assets"
 	"github.com/aidantsconnect/ac/handlers"
 	"github.com/aidantsconnect/ac/migrations"
 	"github.com/aidantsconnect/ac/store"
@@ -98,6 +99,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Sessions = a.Store.NewSessionStore(store.DeriveKey(cfg.SecretKey, "aidants-connect/session/v1"), sessions.Options{
 		Path: "/", MaxAge: int(cfg.SessionTTL.Seconds()), HttpOnly: true, Secure: cfg.Secure(), SameSite: http.SameSiteLaxMode,
 	})
+	if cfg.Dev() {
+		if err := assets.Verify(); err != nil {
+			log.Warn("embedded assets", "err", err)
+		}
+	}
 	if cfg.Dev() && !cfg.SkipSeed {
 		if err := SeedDemo(ctx, a.Store); err != nil {
 			return nil, err

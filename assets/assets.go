@@ -46,14 +46,9 @@ func Path(name string) string {
 	return prefix + "missing/" + name
 }
 
-// Exists reports whether name is an embedded asset.
-func Exists(name string) bool {
-	return files().byName[name] != nil
-}
-
 // Verify reports what is wrong with the embedded files: a url() in a stylesheet that
-// names no embedded file, or one that the CSP would block. Tests, and start-up in dev,
-// call it; the files are served regardless.
+// names no embedded file, or one that the CSP would block. Tests, and start-up in dev
+// and sandbox, call it; the files are served regardless.
 func Verify() error {
 	return files().err()
 }

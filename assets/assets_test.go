@@ -114,25 +114,6 @@ func TestPath(t *testing.T) {
 	}
 }
 
-func TestExists(t *testing.T) {
-	tests := []struct {
-		name string
-		want bool
-	}{
-		{appCSS, true},
-		{htmxJS, true},
-		{fontBold, true},
-		{"css/nope.css", false},
-		{"static/css/app.css", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		if got := Exists(tt.name); got != tt.want {
-			t.Errorf("Exists(%q) = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestServeHashedURL(t *testing.T) {
 	app := newApp()
 	tests := []struct {

@@ -33,9 +33,6 @@ func redirectAway(c *fiber.Ctx, path string) error {
 	return c.Redirect(path, fiber.StatusSeeOther)
 }
 
-// Redirect is redirect for the app's guards (login required, activity check).
-func Redirect(c *fiber.Ctx, path string) error { return redirect(c, path) }
-
 // ClearNavigation drops a pending htmx navigation header, for an error page replacing the
 // response.
 func ClearNavigation(c *fiber.Ctx) {
