@@ -5,9 +5,10 @@ package attestation
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/ui"
 )
