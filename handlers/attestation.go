@@ -22,12 +22,7 @@ func (h *Handlers) mandatOfOrg(c *fiber.Ctx) (*store.Mandat, error) {
 
 func (h *Handlers) attestationData(m *store.Mandat) attestation.Data {
 	duree, _ := store.FindDuree(m.Duree)
-	var ds []store.Demarche
-	for _, k := range m.Demarches() {
-		if dm, ok := store.FindDemarche(k); ok {
-			ds = append(ds, dm)
-		}
-	}
+	ds := store.FindDemarches(m.Demarches())
 	o := m.Organisation
 	return attestation.Data{
 		UsagerName: m.Usager.FullName(), OrganisationName: o.Name,

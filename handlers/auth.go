@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -11,6 +12,7 @@ import (
 	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/auth"
+	mailview "github.com/aidantsconnect/ac/views/mail"
 	"github.com/aidantsconnect/ac/views/ui"
 )
 
@@ -89,16 +91,13 @@ func (h *Handlers) LoginCreate(c *fiber.Ctx) error {
 	return redirect(c, paths.LoginSent)
 }
 
-func (h *Handlers) loginEmail(a *store.Aidant, token string) store.Email {
+func (h *Handlers) loginEmail(ctx context.Context, a *store.Aidant, token string) (store.Email, error) {
 	link := h.BaseURL + paths.MagicLinkWait(token)
-	return store.Email{
-		To:      a.Email,
-		Subject: "Votre lien de connexion à Aidants Connect",
-		BodyText: fmt.Sprintf("Bonjour %s,\n\nPour vous connecter à Aidants Connect, ouvrez ce lien :\n%s\n\n"+
-			"Il est valable 5 minutes et ne fonctionne qu'une fois.\n"+
-			"Si vous n'avez pas demandé à vous connecter, ignorez ce message : personne ne peut se connecter sans votre code.\n\n"+
-			"L'équipe Aidants Connect\n", a.FirstName, link),
+	body, err := mailview.Render(ctx, mailview.LoginLink(mailview.LoginLinkData{FirstName: a.FirstName, Link: link}))
+	if err != nil {
+		return store.Email{}, fmt.Errorf("login email: %w", err)
 	}
+	return store.Email{To: a.Email, Subject: mailview.LoginLinkSubject, BodyText: body}, nil
 }
 
 // LoginSent confirms the link was sent.
@@ -110,7 +109,7 @@ func (h *Handlers) LoginSent(c *fiber.Ctx) error {
 func (h *Handlers) MagicLinkWait(c *fiber.Ctx) error {
 	token := c.Params("token")
 	if token == "" || len(token) > 128 {
-		return fiber.ErrNotFound
+		return store.ErrNotFound
 	}
 	return render(c, fiber.StatusOK, auth.Wait(h.shell(c, "Connexion en cours"), auth.WaitData{Token: token}))
 }

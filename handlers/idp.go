@@ -95,11 +95,7 @@ func (h *IdP) usagerData(c *fiber.Ctx, token string, f *store.IdPFlow, offered [
 	cur := current(c)
 	d := idpview.UsagerChoiceData{Flow: token, Organisation: cur.Organisation, Restricted: len(f.RepScope) > 0,
 		Query: strings.TrimSpace(c.Query("q")), Page: max(1, c.QueryInt("page", 1)), PerPage: idpPerPage}
-	for _, k := range offered {
-		if dm, ok := store.FindDemarche(k); ok {
-			d.Demarches = append(d.Demarches, dm)
-		}
-	}
+	d.Demarches = store.FindDemarches(offered)
 	if n := len([]rune(d.Query)); n == 1 || n > 100 {
 		d.TooShort = n == 1
 		return d, nil
@@ -178,11 +174,7 @@ func (h *IdP) demarcheData(c *fiber.Ctx, token string, f *store.IdPFlow) (idpvie
 	org := current(c).Organisation
 	keys, err := h.Store.IdPDemarches(c.UserContext(), org.ID, f.Usager.ID, f.Offered(org))
 	d := idpview.DemarcheChoiceData{Flow: token, Usager: f.Usager}
-	for _, k := range keys {
-		if dm, ok := store.FindDemarche(k); ok {
-			d.Demarches = append(d.Demarches, dm)
-		}
-	}
+	d.Demarches = store.FindDemarches(keys)
 	return d, err
 }
 

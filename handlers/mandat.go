@@ -206,12 +206,7 @@ func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
 		return mandat.RecapData{}, store.ErrFlowExpired
 	}
 	duree, _ := store.FindDuree(f.Duree)
-	var ds []store.Demarche
-	for _, k := range f.Demarches {
-		if dm, ok := store.FindDemarche(k); ok {
-			ds = append(ds, dm)
-		}
-	}
+	ds := store.FindDemarches(f.Demarches)
 	return mandat.RecapData{Usager: f.Usager, Organisation: f.Organisation, Demarches: ds, Duree: duree}, nil
 }
 

@@ -48,7 +48,7 @@ type LoginInput struct {
 	Verify    VerifyFunc
 	AllowDemo bool
 	// LinkEmail words the email that carries the login link for that token.
-	LinkEmail func(a *Aidant, token string) Email
+	LinkEmail func(ctx context.Context, a *Aidant, token string) (Email, error)
 }
 
 // RequestLogin checks email and code; on success it stores a single-use link token and queues
@@ -83,7 +83,11 @@ func (s *Store) RequestLogin(ctx context.Context, in LoginInput) error {
 		if _, err := tx.db.NewInsert().Model(mt).Exec(ctx); err != nil {
 			return fmt.Errorf("insert magic token: %w", err)
 		}
-		return tx.QueueEmail(ctx, in.LinkEmail(a, token))
+		e, err := in.LinkEmail(ctx, a, token)
+		if err != nil {
+			return err
+		}
+		return tx.QueueEmail(ctx, e)
 	})
 	if err != nil {
 		return err

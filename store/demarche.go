@@ -44,3 +44,15 @@ func FindDemarche(key string) (Demarche, bool) {
 	}
 	return Demarche{}, false
 }
+
+// FindDemarches returns the démarches with those keys, in the keys' order, skipping unknown
+// keys (nil if none is known).
+func FindDemarches(keys []string) []Demarche {
+	var out []Demarche
+	for _, k := range keys {
+		if d, ok := FindDemarche(k); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}

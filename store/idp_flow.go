@@ -172,11 +172,6 @@ func (s *Store) lockIdPFlow(ctx context.Context, token string, aidantID, orgID i
 	return f, org, nil
 }
 
-// activeAutorisation is the condition "usager (aliased usager) has an active, unrevoked,
-// unexpired autorisation for one of these démarches with this organisation".
-const activeAutorisation = `EXISTS (SELECT 1 FROM autorisations AS a JOIN mandats AS m ON m.id = a.mandat_id
-	WHERE m.usager_id = usager.id AND m.organisation_id = ? AND m.expires_at > ? AND a.revoked_at IS NULL AND a.demarche IN (?))`
-
 // ListIdPUsagers lists the organisation's usagers who have an active autorisation for one of
 // the démarches, by name, a page at a time, with the total. A query keeps those whose names
 // contain every word of it, ignoring case, accents, hyphens and apostrophes: the usagers
@@ -185,8 +180,12 @@ func (s *Store) ListIdPUsagers(ctx context.Context, orgID int64, demarches []str
 	if len(demarches) == 0 {
 		return nil, 0, nil
 	}
+	// The usager (aliased usager) has an autorisation in force for one of the démarches with
+	// the organisation.
+	active := s.db.NewSelect().Model((*Autorisation)(nil)).ColumnExpr("1").Apply(activeAutorisations(s.Now())).
+		Where("m.usager_id = usager.id AND m.organisation_id = ? AND autorisation.demarche IN (?)", orgID, bun.In(demarches))
 	var us []Usager
-	q := s.db.NewSelect().Model(&us).Where(activeAutorisation, orgID, s.Now(), bun.In(demarches))
+	q := s.db.NewSelect().Model(&us).Where("EXISTS (?)", active)
 	for _, w := range SearchWords(query) {
 		q = q.Where("usager.search_name LIKE '%' || public.f_search_text(?) || '%'", w)
 	}
@@ -202,9 +201,9 @@ func (s *Store) IdPDemarches(ctx context.Context, orgID, usagerID int64, among [
 	}
 	var keys []string
 	err := s.db.NewSelect().Model((*Autorisation)(nil)).ColumnExpr("DISTINCT autorisation.demarche").
-		Join("JOIN mandats AS m ON m.id = autorisation.mandat_id").
-		Where("m.usager_id = ? AND m.organisation_id = ? AND m.expires_at > ?", usagerID, orgID, s.Now()).
-		Where("autorisation.revoked_at IS NULL AND autorisation.demarche IN (?)", bun.In(among)).Scan(ctx, &keys)
+		Apply(activeAutorisations(s.Now())).
+		Where("m.usager_id = ? AND m.organisation_id = ?", usagerID, orgID).
+		Where("autorisation.demarche IN (?)", bun.In(among)).Scan(ctx, &keys)
 	if err != nil {
 		return nil, fmt.Errorf("idp demarches: %w", err)
 	}
@@ -250,9 +249,8 @@ func (s *Store) CompleteIdPFlow(ctx context.Context, token string, aidantID, org
 		}
 		now := tx.Now()
 		au := new(Autorisation)
-		err := tx.db.NewSelect().Model(au).Join("JOIN mandats AS m ON m.id = autorisation.mandat_id").
-			Where("m.usager_id = ? AND m.organisation_id = ? AND m.expires_at > ?", *f.UsagerID, orgID, now).
-			Where("autorisation.revoked_at IS NULL AND autorisation.demarche = ?", demarche).
+		err := tx.db.NewSelect().Model(au).Apply(activeAutorisations(now)).
+			Where("m.usager_id = ? AND m.organisation_id = ? AND autorisation.demarche = ?", *f.UsagerID, orgID, demarche).
 			OrderExpr("m.expires_at DESC, autorisation.id DESC").Limit(1).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrIdPNoAutorisation

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,6 +32,10 @@ const (
 	ActionImportTOTPCards     = "import_totp_cards"
 	ActionTransferMandat      = "transfer_mandat"
 )
+
+// ErrJournalOutsideTx refuses a journal entry written outside a transaction: alone, it could
+// record an action that then fails, or miss one that succeeds.
+var ErrJournalOutsideTx = errors.New("journal entry outside a transaction")
 
 // journalLock serialises appends so that each row chains to the one committed before it.
 const journalLock = 727_011_010
@@ -88,11 +93,12 @@ func (e *JournalEntry) computeHash() []byte {
 // genesis is the prev_hash of the first row.
 var genesis = make([]byte, sha256.Size)
 
-// appendJournal writes e at the end of the chain. It must run inside the transaction of the
-// action it records, so the entry exists if and only if the action happened.
+// appendJournal writes e at the end of the chain. It runs only inside the transaction of the
+// action it records (else ErrJournalOutsideTx), so the entry exists if and only if the action
+// happened.
 func (s *Store) appendJournal(ctx context.Context, e *JournalEntry) error {
 	if _, ok := s.db.(bun.Tx); !ok {
-		return s.InTx(ctx, func(tx *Store) error { return tx.appendJournal(ctx, e) })
+		return fmt.Errorf("journal %s: %w", e.Action, ErrJournalOutsideTx)
 	}
 	if _, err := s.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", journalLock); err != nil {
 		return fmt.Errorf("journal lock: %w", err)

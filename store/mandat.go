@@ -78,6 +78,17 @@ type Autorisation struct {
 	RevokedByAidantID *int64     `bun:"revoked_by_aidant_id"`
 }
 
+// activeAutorisations narrows a query on autorisations (the model's alias, autorisation) to
+// those in force at now: not revoked, in a mandat not expired. It joins the mandat as m, for
+// the caller's own conditions on it. Both tests stay on bare columns, as the partial index
+// autorisations_active_idx (WHERE revoked_at IS NULL) and the mandats indexes need.
+func activeAutorisations(now time.Time) func(*bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Join("JOIN mandats AS m ON m.id = autorisation.mandat_id").
+			Where("autorisation.revoked_at IS NULL AND m.expires_at > ?", now)
+	}
+}
+
 // MandatStatus is derived, never stored.
 type MandatStatus string
 
@@ -181,15 +192,4 @@ func (s *Store) GetMandatByVerifyToken(ctx context.Context, token string) (*Mand
 	err := s.db.NewSelect().Model(m).Relation("Organisation").Relation("Usager").Relation("Autorisations").
 		Where("mandat.verify_token_hash = ?", HashToken(token)).Scan(ctx)
 	return m, notFound(err, "get mandat by token")
-}
-
-// DemarcheTitles renders keys as their titles, for sentences.
-func DemarcheTitles(keys []string) []string {
-	out := make([]string, 0, len(keys))
-	for _, k := range keys {
-		if d, ok := FindDemarche(k); ok {
-			out = append(out, d.Title)
-		}
-	}
-	return out
 }

@@ -190,11 +190,6 @@ func (s *Store) FCNonce(state string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// NonceMatches reports whether nonce is the one recorded for the flow.
-func (f *MandatFlow) NonceMatches(nonce string) bool {
-	return len(f.FCNonceHash) > 0 && string(f.FCNonceHash) == string(HashToken(nonce))
-}
-
 // IdentifyUsager stores the usager FranceConnect identified for the flow (created or updated),
 // journals franceconnect_usager, and burns the state so the callback cannot be replayed.
 func (s *Store) IdentifyUsager(ctx context.Context, f *MandatFlow, id FCIdentity) (*Usager, error) {
@@ -315,10 +310,9 @@ func (s *Store) insertMandat(ctx context.Context, a *Aidant, f *MandatFlow) (*Ma
 	for _, d := range f.Demarches {
 		// The organisation's older active autorisations for this usager and démarche end now.
 		var old []Autorisation
-		err := s.db.NewSelect().Model(&old).
-			Join("JOIN mandats AS m ON m.id = autorisation.mandat_id").
+		err := s.db.NewSelect().Model(&old).Apply(activeAutorisations(now)).
 			Where("m.organisation_id = ? AND m.usager_id = ? AND autorisation.demarche = ?", f.OrganisationID, u.ID, d).
-			Where("autorisation.revoked_at IS NULL AND m.expires_at > ? AND m.id <> ?", now, m.ID).
+			Where("m.id <> ?", m.ID).
 			For("UPDATE OF autorisation").Scan(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("find older autorisations: %w", err)

@@ -38,13 +38,7 @@ func (m *Mandat) RevokedTogether() []Autorisation {
 // DemarchesOf lists the autorisations' démarches, in catalogue order.
 func DemarchesOf(as []Autorisation) []Demarche {
 	m := Mandat{Autorisations: as}
-	var out []Demarche
-	for _, k := range m.Demarches() {
-		if d, ok := FindDemarche(k); ok {
-			out = append(out, d)
-		}
-	}
-	return out
+	return FindDemarches(m.Demarches())
 }
 
 // GetRevocableMandat returns an active mandat of the organisation, for the confirmation

@@ -187,10 +187,16 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 	l := &UsagerList{Search: q, Words: SearchWords(q.Query)}
 	l.Search.Tab = ParseUsagerTab(string(q.Tab))
 	where, args := usagerFilter(orgID, now, l.Words)
-	err := s.db.NewRaw(`SELECT count(*) FILTER (WHERE m.revoked_at IS NULL AND m.expires_at > ?) AS actifs,
-		count(*) FILTER (WHERE m.revoked_at IS NULL AND m.expires_at <= ?) AS expires,
-		count(*) FILTER (WHERE m.revoked_at IS NOT NULL) AS revoques
-		FROM mandats AS m WHERE `+where, append([]any{now, now}, args...)...).Scan(ctx, &l.Counts)
+	// Each tab is counted with the filter that lists it, so a count always matches its pages.
+	var counts []string
+	var countArgs []any
+	for _, t := range []UsagerTab{TabActifs, TabExpires, TabRevoques} {
+		tab, tabArgs := tabFilter(t, now)
+		counts = append(counts, "count(*) FILTER (WHERE "+tab+") AS "+string(t))
+		countArgs = append(countArgs, tabArgs...)
+	}
+	err := s.db.NewRaw("SELECT "+strings.Join(counts, ", ")+" FROM mandats AS m WHERE "+where,
+		append(countArgs, args...)...).Scan(ctx, &l.Counts)
 	if err != nil {
 		return nil, fmt.Errorf("count usagers: %w", err)
 	}
