@@ -13,8 +13,9 @@ import (
 
 // routes is THE route table: every method, path, guard chain and handler, one block per
 // audience. Every route names its chain: nothing is guarded by the order it is registered in
-// (Fiber's Group("", guard) is Use, which guards every route registered after it). The route
-// table test (routes_test.go) asserts what each audience gets from every route.
+// (in Fiber v2 a group without a prefix of its own is Use, which guards every route registered
+// after it). The route table test (routes_test.go) asserts what each audience gets from every
+// route.
 func (a *App) routes() {
 	h, fi, f := a.Handlers, a.idpPages, a.Fiber
 
