@@ -44,7 +44,7 @@ func fcPerson(sub, given, family, usage, gender, birth string) store.FCIdentity 
 		Gender: gender, Birthplace: "75056", Birthcountry: "99100"}
 }
 
-// mandatFor creates a mandat through the store's wizard API, at the env's clock.
+// mandatFor creates a mandat through the store's wizard API, at e's clock.
 func mandatFor(e *apptest.Env, a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) *store.Mandat {
 	e.T.Helper()
 	m, _ := storetest.Mandat(e.T, e.App.Store, a, id, duree, demarches...)
@@ -439,7 +439,7 @@ func TestUsagersForAidantsWhoCannotCreateMandats(t *testing.T) {
 // each answer. It only runs when AC_BENCH_DATABASE_URL names such a database; it reports and
 // asserts no timing.
 //
-//	AC_BENCH_DATABASE_URL=postgres://… go test ./app -run TestUsagersSearchScale -count=1 -v
+//	AC_BENCH_DATABASE_URL=postgres://… go test ./handlers -run TestUsagersSearchScale -count=1 -v
 func TestUsagersSearchScale(t *testing.T) {
 	dsn := os.Getenv("AC_BENCH_DATABASE_URL")
 	if dsn == "" {
