@@ -32,11 +32,7 @@ import (
 // tests get named usagers without playing FranceConnect each time.
 func creator(e *apptest.Env, email string, org *store.Organisation) *store.Aidant {
 	e.T.Helper()
-	a := &store.Aidant{Email: email, FirstName: "Créa", LastName: "Teur", CurrentOrganisationID: org.ID, CanCreateMandats: true, IsActive: true, IsDemo: true}
-	if err := e.App.Store.CreateAidant(context.Background(), a, false); err != nil {
-		e.T.Fatal(err)
-	}
-	return a
+	return e.NewPerson(store.Aidant{Email: email, FirstName: "Créa", LastName: "Teur", CanCreateMandats: true, IsDemo: true}, org, false, false).Aidant
 }
 
 func fcPerson(sub, given, family, usage, gender, birth string) store.FCIdentity {

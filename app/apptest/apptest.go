@@ -33,8 +33,8 @@ import (
 	"github.com/aidantsconnect/ac/store/storetest"
 )
 
-// SecretKey is the App's key unless a tweak sets another.
-const SecretKey = "test-secret-key-0123456789abcdef-0123456789"
+// secretKey is the App's key unless a tweak sets another.
+const secretKey = "test-secret-key-0123456789abcdef-0123456789"
 
 // Env is one App on its own database copy, on a test clock, serving at URL.
 type Env struct {
@@ -44,20 +44,21 @@ type Env struct {
 	URL   string // the server's base URL, without a trailing slash
 }
 
-// Config is the configuration Start gives the App before the tweaks: dev mode, a fresh
+// config is the configuration Start gives the App before the tweaks: dev mode, a fresh
 // database, no demo seed, a login rate limit no test reaches, the clock's Now.
-func Config(t *testing.T, clock *storetest.Clock) app.Config {
+func config(t *testing.T, clock *storetest.Clock) app.Config {
 	t.Helper()
 	return app.Config{
 		Mode: app.ModeDev, Addr: "127.0.0.1:0", DatabaseURL: storetest.NewDSN(t),
-		SecretKey: []byte(SecretKey), SessionTTL: 24 * time.Hour,
+		SecretKey: []byte(secretKey), SessionTTL: 24 * time.Hour,
 		ActivityTimeout: 15 * time.Minute, LoginRateLimit: 1000, LoginRateWindow: 10 * time.Minute,
 		Now: clock.Now, SkipSeed: true,
 	}
 }
 
-// Start builds the App with Config, changed by the tweaks in order (BaseURL is already the
-// listener's), serves it on 127.0.0.1 and stops it when the test ends. The test package needs
+// Start builds the App (dev mode, a fresh database copy, no demo seed, a login rate limit no
+// test reaches, Now from a new storetest.Clock) changed by the tweaks in order (BaseURL is
+// already the listener's), serves it on 127.0.0.1 and stops it when the test ends. The test package needs
 // storetest.Main in its TestMain.
 func Start(t *testing.T, tweak ...func(*app.Config)) *Env {
 	t.Helper()
@@ -66,7 +67,7 @@ func Start(t *testing.T, tweak ...func(*app.Config)) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config(t, clock)
+	cfg := config(t, clock)
 	cfg.BaseURL = "http://" + ln.Addr().String()
 	for _, f := range tweak {
 		f(&cfg)
