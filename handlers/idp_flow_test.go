@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -246,8 +245,6 @@ func TestFIAuthorizeRefusals(t *testing.T) {
 		}
 	})
 }
-
-var csrfFieldRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
 // TestFIPages covers the aidant's two steps: search, lists, forged posts, cancel, ownership.
 func TestFIPages(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/aidantsconnect/ac/store"
 )
 
-// fcRound starts a mandat for the browser's aidant (step 1 posted) and returns the
+// startMandat starts a mandat for the browser's aidant (step 1 posted) and returns the
 // simulator's authorize URL the aidant's browser is sent to.
 func startMandat(t *testing.T, b *apptest.Browser, form url.Values) string {
 	t.Helper()
