@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -17,24 +20,26 @@ func TestLoadConfig(t *testing.T) {
 		}
 		return func(k string) string { return m[k] }
 	}
-	c, err := Load(env())
-	if err != nil || c.Mode != ModeDev || c.Addr != "127.0.0.1:8080" || c.DatabaseURL != "" || c.DataDir != "./.data" || c.BaseURL != "http://127.0.0.1:8080" {
+	c, err := app.Load(env())
+	if err != nil || c.Mode != app.ModeDev || c.Addr != "127.0.0.1:8080" || c.DatabaseURL != "" || c.DataDir != "./.data" || c.BaseURL != "http://127.0.0.1:8080" {
 		t.Fatalf("dev defaults: %+v %v", c, err)
 	}
-	if _, err := Load(env("AC_MODE", "prod")); err == nil {
+	// The well-known development key, which production must refuse: what dev falls back to.
+	devSecret := string(c.SecretKey)
+	if _, err := app.Load(env("AC_MODE", "prod")); err == nil {
 		t.Fatal("unknown mode accepted")
 	}
-	_, err = Load(env("AC_MODE", "production"))
+	_, err = app.Load(env("AC_MODE", "production"))
 	for _, want := range []string{"DATABASE_URL", "AC_BASE_URL", "AC_SECRET_KEY", "AC_SMTP_URL", "AC_FC_ISSUER"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("production without %s: %v", want, err)
 		}
 	}
-	_, err = Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example", "AC_SECRET_KEY", devSecret, "AC_SMTP_URL", "smtp://x", "AC_FC_ISSUER", "https://fc", "AC_FC_CLIENT_ID", "x", "AC_FC_CLIENT_SECRET", "y"))
+	_, err = app.Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example", "AC_SECRET_KEY", devSecret, "AC_SMTP_URL", "smtp://x", "AC_FC_ISSUER", "https://fc", "AC_FC_CLIENT_ID", "x", "AC_FC_CLIENT_SECRET", "y"))
 	if err == nil || !strings.Contains(err.Error(), "AC_SECRET_KEY") {
 		t.Fatalf("production with the dev secret: %v", err)
 	}
-	c, err = Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example/", "AC_SECRET_KEY", strings.Repeat("ab", 32), "AC_SMTP_URL", "smtp://x", "AC_FC_ISSUER", "https://fc/", "AC_FC_CLIENT_ID", "x", "AC_FC_CLIENT_SECRET", "y"))
+	c, err = app.Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example/", "AC_SECRET_KEY", strings.Repeat("ab", 32), "AC_SMTP_URL", "smtp://x", "AC_FC_ISSUER", "https://fc/", "AC_FC_CLIENT_ID", "x", "AC_FC_CLIENT_SECRET", "y"))
 	if err != nil || c.BaseURL != "https://ac.example" || len(c.SecretKey) != 32 || !c.Secure() || c.Dev() || c.FCIssuer != "https://fc" || c.SimulatesFC() {
 		t.Fatalf("production: %+v %v", c, err)
 	}
@@ -42,33 +47,33 @@ func TestLoadConfig(t *testing.T) {
 
 func TestDemoCodeOnlyOutsideProduction(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []Mode{ModeDev, ModeProduction} {
-		e := newEnv(t, func(c *Config) {
+	for _, mode := range []app.Mode{app.ModeDev, app.ModeProduction} {
+		e := apptest.Start(t, func(c *app.Config) {
 			c.Mode = mode
-			if mode == ModeProduction {
+			if mode == app.ModeProduction {
 				c.FCIssuer, c.FCClientID, c.FCClientSecret = "https://franceconnect.invalid/api/v2", "id", "secret"
 				c.SMTPURL, c.MailFrom = "smtp://127.0.0.1:9", "a@example.fr" // nothing listens: mail stays queued
 			}
 		})
-		if err := SeedDemo(context.Background(), e.app.Store); err != nil {
+		if err := app.SeedDemo(context.Background(), e.App.Store); err != nil {
 			t.Fatal(err)
 		}
-		if err := SeedDemo(context.Background(), e.app.Store); err != nil { // idempotent
+		if err := app.SeedDemo(context.Background(), e.App.Store); err != nil { // idempotent
 			t.Fatal(err)
 		}
-		r := e.browser().post("/accounts/login/", url.Values{"email": {DemoAidantEmail}, "otp_token": {DemoCode}})
+		r := e.Browser().Post("/accounts/login/", url.Values{"email": {app.DemoAidantEmail}, "otp_token": {app.DemoCode}})
 		want := http.StatusSeeOther
-		if mode == ModeProduction {
+		if mode == app.ModeProduction {
 			want = http.StatusUnprocessableEntity
 		}
-		if r.status != want {
-			t.Errorf("%s: demo code → %d, want %d", mode, r.status, want)
+		if r.Status != want {
+			t.Errorf("%s: demo code → %d, want %d", mode, r.Status, want)
 		}
-		outbox := e.browser().get("/dev/emails/")
-		if (mode == ModeProduction) != (outbox.status == http.StatusNotFound) {
-			t.Errorf("%s: /dev/emails/ → %d", mode, outbox.status)
+		outbox := e.Browser().Get("/dev/emails/")
+		if (mode == app.ModeProduction) != (outbox.Status == http.StatusNotFound) {
+			t.Errorf("%s: /dev/emails/ → %d", mode, outbox.Status)
 		}
-		if mode == ModeProduction && strings.Contains(outbox.body, "Environnement de développement") {
+		if mode == app.ModeProduction && strings.Contains(outbox.Body, "Environnement de développement") {
 			t.Errorf("production shows the dev banner")
 		}
 	}

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -14,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/store/storetest"
@@ -26,7 +25,7 @@ import (
 // fiSetup is a server with the demo aidant's organisation holding three mandats, and a
 // relying party playing FranceConnect, whose callback is a local page.
 type fiSetup struct {
-	srv            *server
+	srv            *apptest.Env
 	rp             *httptest.Server
 	clientID       string
 	secret         string
@@ -70,17 +69,10 @@ func newFISetup(t *testing.T) *fiSetup {
 	return s
 }
 
-// randomHex is what FranceConnect sends as state and nonce: 64 hexadecimal digits.
-func randomHex() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails (crypto/rand, Go ≥ 1.24)
-	return hex.EncodeToString(b)
-}
-
 // authorizeURL is FranceConnect v2's request, rep_scope famille.
-func (s *fiSetup) authorizeURL(state string) string {
+func (s *fiSetup) authorizeURL(t *testing.T, state string) string {
 	q := url.Values{"response_type": {"code"}, "client_id": {s.clientID}, "redirect_uri": {s.rp.URL + "/callback"},
-		"scope": {"openid profile email birth"}, "acr_values": {"eidas1"}, "state": {state}, "nonce": {randomHex()},
+		"scope": {"openid profile email birth"}, "acr_values": {"eidas1"}, "state": {state}, "nonce": {apptest.RandomHex(t)},
 		"prompt": {"login"}, "claims": {`{"id_token":{"rep_scope":{"essential":true,"values":["famille"]}}}`}}
 	return s.srv.URL + "/authorize/?" + q.Encode()
 }
@@ -124,10 +116,10 @@ func TestFIAidantSteps(t *testing.T) {
 	inBothModes(t, func(t *testing.T, noJS bool) {
 		ctx := newBrowser(t, browserOpts{NoJS: noJS})
 		s := newFISetup(t)
-		state := randomHex()
+		state := apptest.RandomHex(t)
 
 		// Not logged in: the login first, then back to the same request.
-		navigate(t, ctx, s.authorizeURL(state))
+		navigate(t, ctx, s.authorizeURL(t, state))
 		s.loginFrom(t, ctx, noJS)
 		waitVisible(t, ctx, "#idp-search")
 		if got := textOf(t, ctx, ".fr-stepper__state"); got != "Étape 1 sur 2" {
@@ -189,8 +181,8 @@ func TestFIAidantSteps(t *testing.T) {
 
 		// Cancel at step 1, then at step 2: access_denied with the state.
 		for step := 1; step <= 2; step++ {
-			state := randomHex()
-			navigate(t, ctx, s.authorizeURL(state))
+			state := apptest.RandomHex(t)
+			navigate(t, ctx, s.authorizeURL(t, state))
 			waitVisible(t, ctx, "#idp-search")
 			if step == 2 {
 				clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", s.carlos.ID), ".fr-tile")

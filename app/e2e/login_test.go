@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
 )
 
 // TestLoginJourney walks a demo aidant from the login page to the espace aidant, with and
@@ -39,8 +40,8 @@ func TestLoginJourney(t *testing.T) {
 
 		navigate(t, ctx, srv.URL+"/dev/emails/")
 		assertAxe(t, ctx, "boîte d'envoi")
-		link := loginLink.FindString(textOf(t, ctx, ".ac-email-body"))
-		if link != srv.lastLoginLink(t) {
+		link := apptest.LoginURLPattern.FindString(textOf(t, ctx, ".ac-email-body"))
+		if link != srv.LastLoginURL() {
 			t.Fatalf("outbox page shows %q", link)
 		}
 
@@ -77,7 +78,7 @@ func TestLoginJourney(t *testing.T) {
 }
 
 // loginDemo logs the demo aidant in through the real pages (email, demo code, outbox link).
-func loginDemo(t *testing.T, ctx context.Context, srv *server, noJS bool) {
+func loginDemo(t *testing.T, ctx context.Context, srv *apptest.Env, noJS bool) {
 	t.Helper()
 	navigate(t, ctx, srv.URL+"/accounts/login/")
 	submitDemoLogin(t, ctx, srv, noJS)
@@ -86,13 +87,13 @@ func loginDemo(t *testing.T, ctx context.Context, srv *server, noJS bool) {
 
 // submitDemoLogin fills the login page the browser is on for the demo aidant and follows the
 // emailed link; the aidant lands wherever the login was asked from.
-func submitDemoLogin(t *testing.T, ctx context.Context, srv *server, noJS bool) {
+func submitDemoLogin(t *testing.T, ctx context.Context, srv *apptest.Env, noJS bool) {
 	t.Helper()
 	typeInto(t, ctx, "#email", app.DemoAidantEmail)
 	typeInto(t, ctx, "#otp_token", app.DemoCode)
 	click(t, ctx, "form[action='/accounts/login/'] button[type=submit]")
 	waitVisible(t, ctx, ".fr-alert--success")
-	navigate(t, ctx, srv.lastLoginLink(t))
+	navigate(t, ctx, srv.LastLoginURL())
 	if noJS {
 		click(t, ctx, "#magic-link-form button[type=submit]")
 	}

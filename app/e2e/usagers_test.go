@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/store/storetest"
 )
 
 // seedMandat creates a mandat through the store's wizard API for a demo aidant (demo code),
 // with the identity given: cheaper than a FranceConnect round trip per usager.
-func seedMandat(t *testing.T, srv *server, a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) *store.Mandat {
+func seedMandat(t *testing.T, srv *apptest.Env, a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) *store.Mandat {
 	t.Helper()
 	m, _ := storetest.Mandat(t, srv.App.Store, a, id, duree, demarches...)
 	return m
@@ -30,7 +31,7 @@ type usagersFixture struct {
 	josephine, revoked *store.Mandat
 }
 
-func newUsagersFixture(t *testing.T, srv *server) usagersFixture {
+func newUsagersFixture(t *testing.T, srv *apptest.Env) usagersFixture {
 	t.Helper()
 	ctx, st := context.Background(), srv.App.Store
 	colleague, err := st.FindAidantByEmail(ctx, app.DemoAidant2Email)

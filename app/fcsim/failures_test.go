@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/app/fc"
 )
 
@@ -38,7 +39,7 @@ func TestNonceMismatch(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, options{})
 	code, _ := h.login(t, 0)
-	_, _, err := h.fc.Exchange(context.Background(), code, randomHex(t))
+	_, _, err := h.fc.Exchange(context.Background(), code, apptest.RandomHex(t))
 	if !errors.Is(err, fc.ErrNonceMismatch) {
 		t.Fatalf("Exchange with another nonce = %v, want ErrNonceMismatch", err)
 	}
@@ -124,7 +125,7 @@ func TestTamperedIDToken(t *testing.T) {
 // Our clock is 2 minutes ahead: the 60 s ID token is expired even with the leeway.
 func TestExpiredIDToken(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, options{fcNow: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+	h := newHarness(t, options{fcAhead: 2 * time.Minute})
 	code, nonce := h.login(t, 0)
 	_, _, err := h.fc.Exchange(context.Background(), code, nonce)
 	if !errors.Is(err, fc.ErrInvalidToken) || !strings.Contains(err.Error(), "expired") {
@@ -205,7 +206,7 @@ func TestAuthorizeRefusesUnknownClient(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, options{})
 	base := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {h.redirect},
-		"scope": {fc.Scope}, "acr_values": {"eidas1"}, "state": {randomHex(t)}, "nonce": {randomHex(t)}}
+		"scope": {fc.Scope}, "acr_values": {"eidas1"}, "state": {apptest.RandomHex(t)}, "nonce": {apptest.RandomHex(t)}}
 	for name, change := range map[string][2]string{
 		"client_id":    {"client_id", "someone-else"},
 		"redirect_uri": {"redirect_uri", "https://evil.example/callbackv2/"},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/app/fc"
 	"github.com/aidantsconnect/ac/app/fcsim"
 )
@@ -81,7 +82,7 @@ func TestFlowES256(t *testing.T) {
 // with the state we gave.
 func (h *harness) assertLogout(t *testing.T, idToken string) {
 	t.Helper()
-	state := randomHex(t)
+	state := apptest.RandomHex(t)
 	logoutURL, err := h.fc.LogoutURL(context.Background(), idToken, state)
 	if err != nil {
 		t.Fatalf("LogoutURL: %v", err)

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,38 +12,21 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/app/fc"
 	"github.com/aidantsconnect/ac/app/fcsim"
+	"github.com/aidantsconnect/ac/store/storetest"
 )
 
 const (
 	clientID     = "fs-aidants-connect"
 	clientSecret = "0123456789abcdef0123456789abcdef-secret"
 )
-
-// clock is the simulator's injectable time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // harness is one simulator on a real HTTP server, our FC client pointed at it through discovery,
 // and a browser (cookie jar, redirects not followed so that each hop can be inspected).
@@ -54,21 +36,21 @@ type harness struct {
 	issuer   string
 	redirect string // the FS callback: nothing serves it, the browser stops there
 	logout   string
-	clock    *clock
+	clock    *storetest.Clock // the simulator's time; our client's is it plus options.fcAhead
 	sim      *fcsim.Simulator
 	fc       *fc.Client
 	browser  *http.Client
 }
 
 type options struct {
-	rsa   bool                               // default key (RSA, RS256) instead of a quick ES256 one
-	fcNow func() time.Time                   // client clock
-	mount func(h *harness, sim http.Handler) // how the simulator is served; default: under /fcsim/
+	rsa     bool                               // default key (RSA, RS256) instead of a quick ES256 one
+	fcAhead time.Duration                      // how far our client's clock is ahead of the simulator's
+	mount   func(h *harness, sim http.Handler) // how the simulator is served; default: under /fcsim/
 }
 
 func newHarness(t *testing.T, o options) *harness {
 	t.Helper()
-	h := &harness{mux: http.NewServeMux(), clock: &clock{t: time.Now()}}
+	h := &harness{mux: http.NewServeMux(), clock: storetest.NewClock(t)}
 	h.srv = httptest.NewServer(h.mux)
 	t.Cleanup(h.srv.Close)
 	h.issuer = h.srv.URL + "/fcsim"
@@ -81,7 +63,7 @@ func newHarness(t *testing.T, o options) *harness {
 		h.mux.Handle("/fcsim/", h.sim.Handler())
 	}
 	cl, err := fc.New(fc.Config{Issuer: h.issuer, ClientID: clientID, ClientSecret: clientSecret,
-		RedirectURL: h.redirect, PostLogoutURL: h.logout, Now: o.fcNow})
+		RedirectURL: h.redirect, PostLogoutURL: h.logout, Now: func() time.Time { return h.clock.Now().Add(o.fcAhead) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,15 +95,6 @@ func (h *harness) newSim(t *testing.T, rsaKey bool) *fcsim.Simulator {
 		t.Fatal(err)
 	}
 	return sim
-}
-
-func randomHex(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // get fetches u with the browser and returns the response with its body read.
@@ -176,7 +149,7 @@ type loginForm struct {
 // openLogin starts a flow and returns the login page's form, with the state and nonce sent.
 func (h *harness) openLogin(t *testing.T) (form loginForm, state, nonce string) {
 	t.Helper()
-	state, nonce = randomHex(t), randomHex(t)
+	state, nonce = apptest.RandomHex(t), apptest.RandomHex(t)
 	authURL, err := h.fc.AuthCodeURL(context.Background(), state, nonce)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,9 @@
-package app
+package handlers_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,6 +16,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/store"
 )
@@ -30,7 +30,7 @@ import (
 
 // fcRP is the relying party.
 type fcRP struct {
-	e           *env
+	e           *apptest.Env
 	id, secret  string
 	redirectURI string
 	alg, format string
@@ -40,27 +40,19 @@ const fcCallback = "https://fcp-low.integ01.dev-franceconnect.fr/api/v2/oidc-cal
 const fcLogoutCallback = "https://fcp-low.integ01.dev-franceconnect.fr/api/v2/client/logout-callback"
 
 // fcClient registers a client through the store, as `ac client add` does.
-func (e *env) fcClient(t *testing.T, id, alg, format string, vocabulary map[string]string) *fcRP {
+func fcClient(t *testing.T, e *apptest.Env, id, alg, format string, vocabulary map[string]string) *fcRP {
 	t.Helper()
 	secret, err := idp.NewSecret()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.app.Store.CreateIdPClient(context.Background(), store.IdPClientInput{ID: id, Secret: secret,
+	_, err = e.App.Store.CreateIdPClient(context.Background(), store.IdPClientInput{ID: id, Secret: secret,
 		RedirectURIs: []string{fcCallback}, PostLogoutURIs: []string{fcLogoutCallback}, IDTokenAlg: alg, UserinfoFormat: format,
 		RepScopeValues: vocabulary, Source: "cli"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &fcRP{e: e, id: id, secret: secret, redirectURI: fcCallback, alg: alg, format: format}
-}
-
-func randomHex(t *testing.T) string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // authorizeParams are exactly what FranceConnect v2 sends an FI.
@@ -77,7 +69,7 @@ func (r *fcRP) authorizeParams(state, nonce string, repScope ...string) url.Valu
 	return q
 }
 
-func (r *fcRP) authorizeURL(q url.Values) string { return r.e.base + "/authorize/?" + q.Encode() }
+func (r *fcRP) authorizeURL(q url.Values) string { return r.e.URL + "/authorize/?" + q.Encode() }
 
 // token calls the token endpoint over HTTP with client_secret_post.
 func (r *fcRP) token(t *testing.T, code string, tweak ...func(url.Values)) (int, map[string]any) {
@@ -87,7 +79,7 @@ func (r *fcRP) token(t *testing.T, code string, tweak ...func(url.Values)) (int,
 	for _, f := range tweak {
 		f(form)
 	}
-	resp, err := http.PostForm(r.e.base+"/token/", form)
+	resp, err := http.PostForm(r.e.URL+"/token/", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +97,7 @@ func (r *fcRP) token(t *testing.T, code string, tweak ...func(url.Values)) (int,
 // userinfo calls /userinfo/ with the bearer token.
 func (r *fcRP) userinfo(t *testing.T, authorization string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, r.e.base+"/userinfo/", nil)
+	req, _ := http.NewRequest(http.MethodGet, r.e.URL+"/userinfo/", nil)
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
@@ -122,19 +114,19 @@ func (r *fcRP) userinfo(t *testing.T, authorization string) (*http.Response, []b
 // through the FranceConnect simulator: Angela (identity 0: usage name, born in Paris) for
 // famille and argent, Carlos (identity 3: born abroad) for papiers.
 type fiWorld struct {
-	e              *env
+	e              *apptest.Env
 	org            *store.Organisation
-	aidant         *person
-	b              *browser
+	aidant         *apptest.Person
+	b              *apptest.Browser
 	angela, carlos *store.Usager
 }
 
-func newFIWorld(t *testing.T, tweak ...func(*Config)) *fiWorld {
+func newFIWorld(t *testing.T, tweak ...func(*app.Config)) *fiWorld {
 	t.Helper()
-	e := newEnv(t, tweak...)
-	w := &fiWorld{e: e, org: e.org("Maison France Services")}
-	w.aidant = e.aidant("jean@example.fr", w.org, true)
-	w.b = e.login(w.aidant)
+	e := apptest.Start(t, tweak...)
+	w := &fiWorld{e: e, org: e.Org("Maison France Services")}
+	w.aidant = e.Aidant("jean@example.fr", w.org, true)
+	w.b = e.Login(w.aidant)
 	w.angela = w.mandat(t, 0, "famille", "argent")
 	w.carlos = w.mandat(t, 3, "papiers")
 	return w
@@ -143,71 +135,60 @@ func newFIWorld(t *testing.T, tweak ...func(*Config)) *fiWorld {
 // mandat creates a mandat through the wizard and the simulator and returns its usager.
 func (w *fiWorld) mandat(t *testing.T, identity int, demarches ...string) *store.Usager {
 	t.Helper()
-	auth := w.b.startMandat(t, mandatForm("LONG", demarches...))
-	if r := w.b.callback(t, w.b.franceConnect(t, auth, "login", identity)); r.status != http.StatusOK {
-		t.Fatalf("recap: %d", r.status)
+	auth := startMandat(t, w.b, mandatForm("LONG", demarches...))
+	if r := callback(t, w.b, franceConnect(t, w.b, auth, "login", identity)); r.Status != http.StatusOK {
+		t.Fatalf("recap: %d", r.Status)
 	}
-	r := w.b.post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {w.e.code(w.aidant)}})
-	if r.status != http.StatusSeeOther {
-		t.Fatalf("sign: %d %s", r.status, r.body)
+	r := w.b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {w.e.Code(w.aidant)}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("sign: %d %s", r.Status, r.Body)
 	}
-	w.e.clock.Advance(30 * time.Second) // the next code differs
-	id := mustInt(t, strings.Split(strings.TrimPrefix(r.location, "/espace-aidant/mandats/"), "/")[0])
-	m, err := w.e.app.Store.GetMandat(context.Background(), w.org.ID, id)
+	w.e.Clock.Advance(30 * time.Second) // the next code differs
+	id := mustInt(t, strings.Split(strings.TrimPrefix(r.Location, "/espace-aidant/mandats/"), "/")[0])
+	m, err := w.e.App.Store.GetMandat(context.Background(), w.org.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m.Usager
 }
 
-// clone is another tab of the same session, for a subtest of its own.
-func (b *browser) clone(t *testing.T) *browser {
-	e := *b.e
-	e.t = t
-	jar := map[string]string{}
-	for k, v := range b.jar {
-		jar[k] = v
-	}
-	return &browser{e: &e, jar: jar}
-}
-
 var flowID = regexp.MustCompile(`[?&]id=([A-Za-z0-9_-]+)`)
 
 // startFI follows FranceConnect's redirect to step 1 and returns the flow id.
-func (b *browser) startFI(t *testing.T, authURL string) string {
+func startFI(t *testing.T, b *apptest.Browser, authURL string) string {
 	t.Helper()
-	r := b.get(authURL)
-	if r.status != http.StatusFound || !strings.HasPrefix(r.location, "/select_usager/?id=") {
-		t.Fatalf("authorize: %d %q %s", r.status, r.location, r.body)
+	r := b.Get(authURL)
+	if r.Status != http.StatusFound || !strings.HasPrefix(r.Location, "/select_usager/?id=") {
+		t.Fatalf("authorize: %d %q %s", r.Status, r.Location, r.Body)
 	}
-	step1 := b.get(r.location)
-	if step1.status != http.StatusOK || !strings.Contains(step1.body, "Étape 1 sur 2") {
-		t.Fatalf("step 1: %d %s", step1.status, step1.body)
+	step1 := b.Get(r.Location)
+	if step1.Status != http.StatusOK || !strings.Contains(step1.Body, "Étape 1 sur 2") {
+		t.Fatalf("step 1: %d %s", step1.Status, step1.Body)
 	}
-	return flowID.FindStringSubmatch(r.location)[1]
+	return flowID.FindStringSubmatch(r.Location)[1]
 }
 
 // fiLogin walks the aidant from FranceConnect's authorize URL to the code sent back.
-func (b *browser) fiLogin(t *testing.T, authURL string, u *store.Usager, demarche string) url.Values {
+func fiLogin(t *testing.T, b *apptest.Browser, authURL string, u *store.Usager, demarche string) url.Values {
 	t.Helper()
-	id := b.startFI(t, authURL)
-	r := b.post("/select_usager/", url.Values{"id": {id}, "usager": {strconvFormat(u.ID)}})
-	if r.status != http.StatusSeeOther || r.location != "/select_demarche/?id="+id {
-		t.Fatalf("usager choice: %d %q %s", r.status, r.location, r.body)
+	id := startFI(t, b, authURL)
+	r := b.Post("/select_usager/", url.Values{"id": {id}, "usager": {itoa(u.ID)}})
+	if r.Status != http.StatusSeeOther || r.Location != "/select_demarche/?id="+id {
+		t.Fatalf("usager choice: %d %q %s", r.Status, r.Location, r.Body)
 	}
-	if step2 := b.get(r.location); step2.status != http.StatusOK || !strings.Contains(step2.body, "Étape 2 sur 2") {
-		t.Fatalf("step 2: %d %s", step2.status, step2.body)
+	if step2 := b.Get(r.Location); step2.Status != http.StatusOK || !strings.Contains(step2.Body, "Étape 2 sur 2") {
+		t.Fatalf("step 2: %d %s", step2.Status, step2.Body)
 	}
-	return b.chooseDemarche(t, id, demarche)
+	return chooseDemarche(t, b, id, demarche)
 }
 
-func (b *browser) chooseDemarche(t *testing.T, id, demarche string) url.Values {
+func chooseDemarche(t *testing.T, b *apptest.Browser, id, demarche string) url.Values {
 	t.Helper()
-	r := b.post("/select_demarche/", url.Values{"id": {id}, "demarche": {demarche}})
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, fcCallback+"?") {
-		t.Fatalf("démarche choice: %d %q %s", r.status, r.location, r.body)
+	r := b.Post("/select_demarche/", url.Values{"id": {id}, "demarche": {demarche}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, fcCallback+"?") {
+		t.Fatalf("démarche choice: %d %q %s", r.Status, r.Location, r.Body)
 	}
-	u, _ := url.Parse(r.location)
+	u, _ := url.Parse(r.Location)
 	return u.Query()
 }
 
@@ -253,7 +234,7 @@ func (r *fcRP) verify(t *testing.T, compact string) map[string]any {
 
 func (r *fcRP) jwks(t *testing.T) jose.JSONWebKeySet {
 	t.Helper()
-	resp, err := http.Get(r.e.base + "/jwks")
+	resp, err := http.Get(r.e.URL + "/jwks")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,12 +273,12 @@ func (r *fcRP) checkIDToken(t *testing.T, tok map[string]any, nonce string, repS
 	}
 	idt, _ := tok["id_token"].(string)
 	claims := r.verify(t, idt)
-	now := r.e.clock.Now().Unix()
+	now := r.e.Clock.Now().Unix()
 	iat, exp := num(t, claims, "iat"), num(t, claims, "exp")
 	sum := sha256.Sum256([]byte(at))
 	switch {
-	case claims["iss"] != r.e.base:
-		t.Errorf("iss = %v, want %s", claims["iss"], r.e.base)
+	case claims["iss"] != r.e.URL:
+		t.Errorf("iss = %v, want %s", claims["iss"], r.e.URL)
 	case !hex64.MatchString(claims["sub"].(string)):
 		t.Errorf("sub = %v", claims["sub"])
 	case claims["aud"] != r.id:
@@ -370,10 +351,10 @@ func checkIdentity(t *testing.T, claims map[string]any, sub string, u *store.Usa
 	}
 }
 
-func useAutorisations(t *testing.T, e *env, orgID int64) []store.JournalEntry {
+func useAutorisations(t *testing.T, e *apptest.Env, orgID int64) []store.JournalEntry {
 	t.Helper()
 	var out []store.JournalEntry
-	for _, j := range e.journal(orgID) {
+	for _, j := range e.Journal(orgID) {
 		if j.Action == store.ActionUseAutorisation {
 			out = append(out, j)
 		}

@@ -1,4 +1,4 @@
-package app
+package handlers_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/store"
 )
 
@@ -27,19 +28,19 @@ func TestFILoad(t *testing.T) {
 	}
 	levels := []int{1, 8, 32, 64}
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
 	clients := make([]*http.Client, levels[len(levels)-1])
 	for i := range clients {
 		p := w.aidant
 		if i > 0 {
-			p = w.e.aidant("aidant"+strconv.Itoa(i)+"@example.fr", w.org, true)
+			p = w.e.Aidant("aidant"+strconv.Itoa(i)+"@example.fr", w.org, true)
 		}
-		b := w.e.login(p)
-		w.e.clock.Advance(-30 * time.Second) // every code proof stays recent
+		b := w.e.Login(p)
+		w.e.Clock.Advance(-30 * time.Second) // every code proof stays recent
 		jar, _ := cookiejar.New(nil)
-		base, _ := url.Parse(w.e.base)
+		base, _ := url.Parse(w.e.URL)
 		var cs []*http.Cookie
-		for k, v := range b.jar {
+		for k, v := range b.Jar {
 			cs = append(cs, &http.Cookie{Name: k, Value: v})
 		}
 		jar.SetCookies(base, cs)
@@ -59,7 +60,7 @@ func TestFILoad(t *testing.T) {
 				defer wg.Done()
 				for range jobs {
 					began := time.Now()
-					td, ud, err := fiRound(c, w.e.base, rp, w.angela.ID)
+					td, ud, err := fiRound(c, w.e.URL, rp, w.angela.ID)
 					if err != nil {
 						t.Error(err)
 						continue
@@ -80,7 +81,7 @@ func TestFILoad(t *testing.T) {
 			workers, len(loginDur), wall.Seconds(), float64(len(loginDur))/wall.Seconds(), pct(loginDur, 50), pct(loginDur, 95),
 			pct(tokenDur, 50), pct(tokenDur, 95), pct(userinfoDur, 50), pct(userinfoDur, 95))
 	}
-	n, err := w.e.app.DB.NewSelect().Table("journal").Where("action = ?", store.ActionUseAutorisation).Count(context.Background())
+	n, err := w.e.App.DB.NewSelect().Table("journal").Where("action = ?", store.ActionUseAutorisation).Count(context.Background())
 	if err != nil || n != int64(perLevel*len(levels)) {
 		t.Errorf("%d use_autorisation rows (%v), want one per login", n, err)
 	}
@@ -100,7 +101,7 @@ func fiRound(c *http.Client, base string, rp *fcRP, usagerID int64) (time.Durati
 	csrf := ""
 	u, _ := url.Parse(base)
 	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == CSRFCookie {
+		if ck.Name == app.CSRFCookie {
 			csrf = ck.Value
 		}
 	}

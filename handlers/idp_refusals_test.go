@@ -1,4 +1,4 @@
-package app
+package handlers_test
 
 import (
 	"context"
@@ -11,17 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/store"
 )
 
-func (w *fiWorld) code(t *testing.T, b *browser, rp *fcRP, tweak ...func(url.Values)) (string, string) {
+func (w *fiWorld) code(t *testing.T, b *apptest.Browser, rp *fcRP, tweak ...func(url.Values)) (string, string) {
 	t.Helper()
-	nonce := randomHex(t)
-	q := rp.authorizeParams(randomHex(t), nonce, "famille")
+	nonce := apptest.RandomHex(t)
+	q := rp.authorizeParams(apptest.RandomHex(t), nonce, "famille")
 	for _, f := range tweak {
 		f(q)
 	}
-	return b.fiLogin(t, rp.authorizeURL(q), w.angela, "famille").Get("code"), nonce
+	return fiLogin(t, b, rp.authorizeURL(q), w.angela, "famille").Get("code"), nonce
 }
 
 func wantOIDCError(t *testing.T, status int, body map[string]any, wantStatus int, wantErr string) {
@@ -35,8 +36,8 @@ func wantOIDCError(t *testing.T, status int, body map[string]any, wantStatus int
 func TestFITokenRefusals(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	other := w.e.fcClient(t, "autre-fs", store.AlgHS256, store.UserinfoJSON, nil)
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	other := fcClient(t, w.e, "autre-fs", store.AlgHS256, store.UserinfoJSON, nil)
 	cases := []struct {
 		name    string
 		tweak   func(url.Values)
@@ -58,7 +59,7 @@ func TestFITokenRefusals(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, _ := w.code(t, w.b.clone(t), rp)
+			code, _ := w.code(t, w.b.Clone(t), rp)
 			status, body := rp.token(t, code, tc.tweak)
 			wantOIDCError(t, status, body, tc.status, tc.err)
 			status, body = rp.token(t, code)
@@ -69,7 +70,7 @@ func TestFITokenRefusals(t *testing.T) {
 	}
 	t.Run("code replay revokes the first tokens", func(t *testing.T) {
 		t.Parallel()
-		code, _ := w.code(t, w.b.clone(t), rp)
+		code, _ := w.code(t, w.b.Clone(t), rp)
 		status, first := rp.token(t, code)
 		if status != http.StatusOK {
 			t.Fatalf("first exchange: %d", status)
@@ -83,15 +84,15 @@ func TestFITokenRefusals(t *testing.T) {
 	})
 	t.Run("PKCE when the client sends a challenge", func(t *testing.T) {
 		t.Parallel()
-		verifier := randomHex(t)
+		verifier := apptest.RandomHex(t)
 		sum := sha256.Sum256([]byte(verifier))
 		challenge := func(q url.Values) {
 			q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(sum[:]))
 			q.Set("code_challenge_method", "S256")
 		}
-		b := w.b.clone(t)
+		b := w.b.Clone(t)
 		code, _ := w.code(t, b, rp, challenge)
-		status, body := rp.token(t, code, func(f url.Values) { f.Set("code_verifier", randomHex(t)) })
+		status, body := rp.token(t, code, func(f url.Values) { f.Set("code_verifier", apptest.RandomHex(t)) })
 		wantOIDCError(t, status, body, http.StatusBadRequest, "invalid_grant")
 		code, _ = w.code(t, b, rp, challenge)
 		if status, body := rp.token(t, code, func(f url.Values) { f.Set("code_verifier", verifier) }); status != http.StatusOK {
@@ -105,7 +106,7 @@ func TestFITokenRefusals(t *testing.T) {
 func TestFIUserinfoRefusals(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
 	code, _ := w.code(t, w.b, rp)
 	_, tok := rp.token(t, code)
 	at := tok["access_token"].(string)
@@ -132,37 +133,37 @@ func TestFIExpiries(t *testing.T) {
 	t.Run("expired flow", func(t *testing.T) {
 		t.Parallel()
 		w := newFIWorld(t)
-		rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-		id := w.b.startFI(t, rp.authorizeURL(rp.authorizeParams(randomHex(t), randomHex(t))))
-		w.b.post("/select_usager/", url.Values{"id": {id}, "usager": {strconvFormat(w.angela.ID)}})
-		w.e.clock.Advance(store.IdPFlowTTL)
-		for _, r := range []page{w.b.get("/select_usager/?id=" + id), w.b.get("/select_demarche/?id=" + id),
-			w.b.post("/select_demarche/", url.Values{"id": {id}, "demarche": {"famille"}})} {
-			if r.status != http.StatusGone || !strings.Contains(r.body, "La connexion a expiré") {
-				t.Errorf("after 5 minutes: %d", r.status)
+		rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+		id := startFI(t, w.b, rp.authorizeURL(rp.authorizeParams(apptest.RandomHex(t), apptest.RandomHex(t))))
+		w.b.Post("/select_usager/", url.Values{"id": {id}, "usager": {itoa(w.angela.ID)}})
+		w.e.Clock.Advance(store.IdPFlowTTL)
+		for _, r := range []apptest.Page{w.b.Get("/select_usager/?id=" + id), w.b.Get("/select_demarche/?id=" + id),
+			w.b.Post("/select_demarche/", url.Values{"id": {id}, "demarche": {"famille"}})} {
+			if r.Status != http.StatusGone || !strings.Contains(r.Body, "La connexion a expiré") {
+				t.Errorf("after 5 minutes: %d", r.Status)
 			}
 		}
-		if r := w.b.get("/select_usager/resultats/?id=" + id + "&q=an"); r.status != http.StatusGone ||
-			!strings.Contains(r.body, "La connexion a expiré") || strings.Contains(r.body, "<html") {
-			t.Errorf("search after 5 minutes: %d %s", r.status, r.body)
+		if r := w.b.Get("/select_usager/resultats/?id=" + id + "&q=an"); r.Status != http.StatusGone ||
+			!strings.Contains(r.Body, "La connexion a expiré") || strings.Contains(r.Body, "<html") {
+			t.Errorf("search after 5 minutes: %d %s", r.Status, r.Body)
 		}
 	})
 	t.Run("expired code", func(t *testing.T) {
 		t.Parallel()
 		w := newFIWorld(t)
-		rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+		rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
 		code, _ := w.code(t, w.b, rp)
-		w.e.clock.Advance(store.IdPCodeTTL)
+		w.e.Clock.Advance(store.IdPCodeTTL)
 		status, body := rp.token(t, code)
 		wantOIDCError(t, status, body, http.StatusBadRequest, "invalid_grant")
 	})
 	t.Run("expired bearer", func(t *testing.T) {
 		t.Parallel()
 		w := newFIWorld(t)
-		rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+		rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
 		code, _ := w.code(t, w.b, rp)
 		_, tok := rp.token(t, code)
-		w.e.clock.Advance(time.Duration(num(t, tok, "expires_in")) * time.Second)
+		w.e.Clock.Advance(time.Duration(num(t, tok, "expires_in")) * time.Second)
 		if resp, body := rp.userinfo(t, "Bearer "+tok["access_token"].(string)); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("expired token: %d %s", resp.StatusCode, body)
 		}
@@ -177,34 +178,34 @@ func TestFIExpiries(t *testing.T) {
 func TestFIPromptLogin(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	state := randomHex(t)
-	authURL := rp.authorizeURL(rp.authorizeParams(state, randomHex(t), "famille"))
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	state := apptest.RandomHex(t)
+	authURL := rp.authorizeURL(rp.authorizeParams(state, apptest.RandomHex(t), "famille"))
 	// Active all along (pages every few minutes), but no code proved for 16 minutes.
 	for i := 0; i < 4; i++ {
-		w.e.clock.Advance(4 * time.Minute)
-		if r := w.b.get("/espace-aidant/"); r.status != http.StatusOK {
-			t.Fatalf("espace aidant: %d", r.status)
+		w.e.Clock.Advance(4 * time.Minute)
+		if r := w.b.Get("/espace-aidant/"); r.Status != http.StatusOK {
+			t.Fatalf("espace aidant: %d", r.Status)
 		}
 	}
-	r := w.b.get(authURL)
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/activity_check/?next=") {
-		t.Fatalf("prompt=login without a recent code: %d %q", r.status, r.location)
+	r := w.b.Get(authURL)
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/activity_check/?next=") {
+		t.Fatalf("prompt=login without a recent code: %d %q", r.Status, r.Location)
 	}
-	next, _ := url.QueryUnescape(strings.TrimPrefix(r.location, "/activity_check/?next="))
-	if r := w.b.post("/activity_check/", url.Values{"otp_token": {w.e.code(w.aidant)}, "next": {next}}); r.status != http.StatusSeeOther ||
-		w.e.base+r.location != authURL {
-		t.Fatalf("activity check: %d %q, want back to %s", r.status, r.location, authURL)
+	next, _ := url.QueryUnescape(strings.TrimPrefix(r.Location, "/activity_check/?next="))
+	if r := w.b.Post("/activity_check/", url.Values{"otp_token": {w.e.Code(w.aidant)}, "next": {next}}); r.Status != http.StatusSeeOther ||
+		w.e.URL+r.Location != authURL {
+		t.Fatalf("activity check: %d %q, want back to %s", r.Status, r.Location, authURL)
 	}
-	cb := w.b.chooseDemarche(t, func() string {
-		id := w.b.startFI(t, authURL)
-		w.b.post("/select_usager/", url.Values{"id": {id}, "usager": {strconvFormat(w.angela.ID)}})
+	cb := chooseDemarche(t, w.b, func() string {
+		id := startFI(t, w.b, authURL)
+		w.b.Post("/select_usager/", url.Values{"id": {id}, "usager": {itoa(w.angela.ID)}})
 		return id
 	}(), "famille")
 	if cb.Get("state") != state {
 		t.Fatalf("callback %v", cb)
 	}
-	if n := w.e.count("idp_flows"); n != 1 {
+	if n := w.e.Count("idp_flows"); n != 1 {
 		t.Errorf("%d flows: the detour must not create one", n)
 	}
 }
@@ -213,25 +214,25 @@ func TestFIPromptLogin(t *testing.T) {
 func TestFILoginFirst(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	authURL := rp.authorizeURL(rp.authorizeParams(randomHex(t), randomHex(t)))
-	b := w.e.browser()
-	r := b.get(authURL)
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/accounts/login/?next=") {
-		t.Fatalf("anonymous: %d %q", r.status, r.location)
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	authURL := rp.authorizeURL(rp.authorizeParams(apptest.RandomHex(t), apptest.RandomHex(t)))
+	b := w.e.Browser()
+	r := b.Get(authURL)
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/accounts/login/?next=") {
+		t.Fatalf("anonymous: %d %q", r.Status, r.Location)
 	}
-	next, _ := url.QueryUnescape(strings.TrimPrefix(r.location, "/accounts/login/?next="))
-	r = b.post("/accounts/login/", url.Values{"email": {w.aidant.aidant.Email}, "otp_token": {w.e.code(w.aidant)}, "next": {next}})
-	if r.status != http.StatusSeeOther {
-		t.Fatalf("login: %d", r.status)
+	next, _ := url.QueryUnescape(strings.TrimPrefix(r.Location, "/accounts/login/?next="))
+	r = b.Post("/accounts/login/", url.Values{"email": {w.aidant.Aidant.Email}, "otp_token": {w.e.Code(w.aidant)}, "next": {next}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("login: %d", r.Status)
 	}
-	token := strings.TrimSuffix(strings.TrimPrefix(w.e.lastLink(), "/chargement/code/"), "/")
-	r = b.post("/code/"+token+"/", nil)
-	if r.status != http.StatusSeeOther || w.e.base+r.location != authURL {
-		t.Fatalf("after login: %d %q, want %s", r.status, r.location, authURL)
+	token := strings.TrimSuffix(strings.TrimPrefix(w.e.LastLoginLink(), "/chargement/code/"), "/")
+	r = b.Post("/code/"+token+"/", nil)
+	if r.Status != http.StatusSeeOther || w.e.URL+r.Location != authURL {
+		t.Fatalf("after login: %d %q, want %s", r.Status, r.Location, authURL)
 	}
-	b.startFI(t, authURL)
-	if n := w.e.count("idp_flows"); n != 1 {
+	startFI(t, b, authURL)
+	if n := w.e.Count("idp_flows"); n != 1 {
 		t.Errorf("%d flows, want 1", n)
 	}
 }
@@ -241,23 +242,23 @@ func TestFILoginFirst(t *testing.T) {
 func TestFIRepScopeOutsideOrganisation(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	if _, err := w.e.app.DB.NewUpdate().Table("organisations").Set("allowed_demarches = ARRAY['famille','papiers','argent']").
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	if _, err := w.e.App.DB.NewUpdate().Table("organisations").Set("allowed_demarches = ARRAY['famille','papiers','argent']").
 		Where("id = ?", w.org.ID).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	state := randomHex(t)
-	r := w.b.get(rp.authorizeURL(rp.authorizeParams(state, randomHex(t), "justice", "loisirs")))
-	r = w.b.get(r.location)
-	u, _ := url.Parse(r.location)
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, fcCallback+"?") || u.Query().Get("error") != "access_denied" ||
+	state := apptest.RandomHex(t)
+	r := w.b.Get(rp.authorizeURL(rp.authorizeParams(state, apptest.RandomHex(t), "justice", "loisirs")))
+	r = w.b.Get(r.Location)
+	u, _ := url.Parse(r.Location)
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, fcCallback+"?") || u.Query().Get("error") != "access_denied" ||
 		u.Query().Get("state") != state {
-		t.Fatalf("rep_scope outside the organisation: %d %q", r.status, r.location)
+		t.Fatalf("rep_scope outside the organisation: %d %q", r.Status, r.Location)
 	}
 	// Partly outside: only what the organisation offers is proposed.
-	id := w.b.startFI(t, rp.authorizeURL(rp.authorizeParams(randomHex(t), randomHex(t), "justice", "famille")))
-	if r := w.b.get("/select_usager/?id=" + id); !strings.Contains(r.body, "« Famille - Scolarité »") || strings.Contains(r.body, "Justice") {
-		t.Errorf("step 1 offers: %s", r.body)
+	id := startFI(t, w.b, rp.authorizeURL(rp.authorizeParams(apptest.RandomHex(t), apptest.RandomHex(t), "justice", "famille")))
+	if r := w.b.Get("/select_usager/?id=" + id); !strings.Contains(r.Body, "« Famille - Scolarité »") || strings.Contains(r.Body, "Justice") {
+		t.Errorf("step 1 offers: %s", r.Body)
 	}
 }
 
@@ -265,14 +266,14 @@ func TestFIRepScopeOutsideOrganisation(t *testing.T) {
 func TestFIAidantWithoutMandatRight(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	if _, err := w.e.app.DB.NewUpdate().Table("aidants").Set("can_create_mandats = false").
-		Where("id = ?", w.aidant.aidant.ID).Exec(context.Background()); err != nil {
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	if _, err := w.e.App.DB.NewUpdate().Table("aidants").Set("can_create_mandats = false").
+		Where("id = ?", w.aidant.Aidant.ID).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	r := w.b.get(rp.authorizeURL(rp.authorizeParams(randomHex(t), randomHex(t))))
-	if r.status != http.StatusForbidden || r.location != "" || !strings.Contains(r.body, "ne permet pas d&#39;agir") {
-		t.Fatalf("aidant without the right: %d %q", r.status, r.location)
+	r := w.b.Get(rp.authorizeURL(rp.authorizeParams(apptest.RandomHex(t), apptest.RandomHex(t))))
+	if r.Status != http.StatusForbidden || r.Location != "" || !strings.Contains(r.Body, "ne permet pas d&#39;agir") {
+		t.Fatalf("aidant without the right: %d %q", r.Status, r.Location)
 	}
 }
 
@@ -280,16 +281,16 @@ func TestFIAidantWithoutMandatRight(t *testing.T) {
 func TestFILogout(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	es := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	hs := w.e.fcClient(t, "fc-hs256", store.AlgHS256, store.UserinfoJSON, nil)
+	es := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	hs := fcClient(t, w.e, "fc-hs256", store.AlgHS256, store.UserinfoJSON, nil)
 	hint := func(rp *fcRP) string {
 		code, _ := w.code(t, w.b, rp)
 		_, tok := rp.token(t, code)
 		return tok["id_token"].(string)
 	}
 	esHint, hsHint := hint(es), hint(hs)
-	w.e.clock.Advance(time.Hour) // hints are usually expired: still fine
-	state := randomHex(t)
+	w.e.Clock.Advance(time.Hour) // hints are usually expired: still fine
+	state := apptest.RandomHex(t)
 	cases := []struct {
 		name string
 		q    url.Values
@@ -309,12 +310,12 @@ func TestFILogout(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			for _, path := range []string{"/logout", "/logout/"} {
-				r := w.e.browser().get(path + "?" + tc.q.Encode())
+				r := w.e.Browser().Get(path + "?" + tc.q.Encode())
 				switch {
-				case tc.ok && (r.status != http.StatusFound || r.location != fcLogoutCallback+"?state="+state):
-					t.Errorf("%s: %d %q", path, r.status, r.location)
-				case !tc.ok && (r.status != http.StatusBadRequest || r.location != "" || !strings.Contains(r.body, "Déconnexion impossible")):
-					t.Errorf("%s: want the local page; got %d %q", path, r.status, r.location)
+				case tc.ok && (r.Status != http.StatusFound || r.Location != fcLogoutCallback+"?state="+state):
+					t.Errorf("%s: %d %q", path, r.Status, r.Location)
+				case !tc.ok && (r.Status != http.StatusBadRequest || r.Location != "" || !strings.Contains(r.Body, "Déconnexion impossible")):
+					t.Errorf("%s: want the local page; got %d %q", path, r.Status, r.Location)
 				}
 			}
 		})

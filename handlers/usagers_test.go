@@ -1,4 +1,4 @@
-package app
+package handlers_test
 
 import (
 	"context"
@@ -20,8 +20,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/uptrace/bun"
-	"golang.org/x/net/html"
 
+	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/store/storetest"
 	"github.com/aidantsconnect/ac/views/ui"
@@ -29,13 +30,9 @@ import (
 
 // creator is a demo aidant of org who creates mandats through the store (demo code), so that
 // tests get named usagers without playing FranceConnect each time.
-func (e *env) creator(email string, org *store.Organisation) *store.Aidant {
-	e.t.Helper()
-	a := &store.Aidant{Email: email, FirstName: "Créa", LastName: "Teur", CurrentOrganisationID: org.ID, CanCreateMandats: true, IsActive: true, IsDemo: true}
-	if err := e.app.Store.CreateAidant(context.Background(), a, false); err != nil {
-		e.t.Fatal(err)
-	}
-	return a
+func creator(e *apptest.Env, email string, org *store.Organisation) *store.Aidant {
+	e.T.Helper()
+	return e.NewPerson(store.Aidant{Email: email, FirstName: "Créa", LastName: "Teur", CanCreateMandats: true, IsDemo: true}, org, false, false).Aidant
 }
 
 func fcPerson(sub, given, family, usage, gender, birth string) store.FCIdentity {
@@ -43,81 +40,23 @@ func fcPerson(sub, given, family, usage, gender, birth string) store.FCIdentity 
 		Gender: gender, Birthplace: "75056", Birthcountry: "99100"}
 }
 
-// mandatFor creates a mandat through the store's wizard API, at the env's clock.
-func (e *env) mandatFor(a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) *store.Mandat {
-	e.t.Helper()
-	m, _ := storetest.Mandat(e.t, e.app.Store, a, id, duree, demarches...)
+// mandatFor creates a mandat through the store's wizard API, at e's clock.
+func mandatFor(e *apptest.Env, a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) *store.Mandat {
+	e.T.Helper()
+	m, _ := storetest.Mandat(e.T, e.App.Store, a, id, duree, demarches...)
 	return m
 }
 
 // at moves the clock to start+d (mandats created in the past, before anyone logs in).
-func (e *env) at(start time.Time, d time.Duration) {
-	e.clock.Set(start.Add(d))
-}
-
-func parseHTML(t *testing.T, body string) *goquery.Document {
-	t.Helper()
-	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-var paris = mustLoadParis()
-
-func mustLoadParis() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
-
-func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// words is the selection's text with element boundaries as spaces (tags in a list, links in
-// a cell are separate words), squashed.
-func words(s *goquery.Selection) string {
-	var b strings.Builder
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.ElementNode && c.Data != "span" {
-				b.WriteString(" ")
-			}
-			walk(c)
-			if c.Type == html.ElementNode && c.Data != "span" {
-				b.WriteString(" ")
-			}
-		}
-	}
-	for _, n := range s.Nodes {
-		walk(n)
-	}
-	return squash(b.String())
-}
-
-// cells returns each row of the table's body as its cells' text, and the links of its last cell.
-func cells(d *goquery.Document, sel string) (rows [][]string, links [][]string) {
-	d.Find(sel + " tbody tr").Each(func(_ int, tr *goquery.Selection) {
-		var row []string
-		tr.Find("th, td").Each(func(_ int, c *goquery.Selection) { row = append(row, words(c)) })
-		var ls []string
-		tr.Find("td").Last().Find("a").Each(func(_ int, a *goquery.Selection) { ls = append(ls, a.AttrOr("href", "")) })
-		rows, links = append(rows, row), append(links, ls)
-	})
-	return rows, links
+func at(e *apptest.Env, start time.Time, d time.Duration) {
+	e.Clock.Set(start.Add(d))
 }
 
 // usagersWorld is one organisation with mandats in every state, and another organisation.
 type usagersWorld struct {
-	e                              *env
+	e                              *apptest.Env
 	org, other                     *store.Organisation
-	me                             *person
+	me                             *apptest.Person
 	active, soon, expired, revoked *store.Mandat
 	foreign                        *store.Mandat
 	creator, foreignCreator        *store.Aidant
@@ -125,23 +64,23 @@ type usagersWorld struct {
 }
 
 func newUsagersWorld(t *testing.T) *usagersWorld {
-	e := newEnv(t)
-	w := &usagersWorld{e: e, org: e.org("MFS Beaugency"), other: e.org("CCAS Autreville"), start: e.clock.Now()}
-	w.creator, w.foreignCreator = e.creator("createur@example.fr", w.org), e.creator("createur@autre.fr", w.other)
+	e := apptest.Start(t)
+	w := &usagersWorld{e: e, org: e.Org("MFS Beaugency"), other: e.Org("CCAS Autreville"), start: e.Clock.Now()}
+	w.creator, w.foreignCreator = creator(e, "createur@example.fr", w.org), creator(e, "createur@autre.fr", w.other)
 	day := 24 * time.Hour
-	e.at(w.start, -10*day)
-	w.soon = e.mandatFor(w.creator, fcPerson("2", "Bruno", "Bientôt", "", "male", "1960-02-03"), "MONTH", "argent")
-	e.at(w.start, -3*day)
-	w.expired = e.mandatFor(w.creator, fcPerson("3", "Chloé", "Expirée", "Épouse", "female", "1970-03-04"), "SHORT", "famille")
-	e.at(w.start, -2*day)
-	w.revoked = e.mandatFor(w.creator, fcPerson("4", "Emma", "Révoquée", "", "female", "1990-05-06"), "LONG", "famille", "social")
-	if _, err := e.app.Store.RevokeMandat(context.Background(), w.org.ID, w.creator.ID, w.revoked.ID); err != nil {
+	at(e, w.start, -10*day)
+	w.soon = mandatFor(e, w.creator, fcPerson("2", "Bruno", "Bientôt", "", "male", "1960-02-03"), "MONTH", "argent")
+	at(e, w.start, -3*day)
+	w.expired = mandatFor(e, w.creator, fcPerson("3", "Chloé", "Expirée", "Épouse", "female", "1970-03-04"), "SHORT", "famille")
+	at(e, w.start, -2*day)
+	w.revoked = mandatFor(e, w.creator, fcPerson("4", "Emma", "Révoquée", "", "female", "1990-05-06"), "LONG", "famille", "social")
+	if _, err := e.App.Store.RevokeMandat(context.Background(), w.org.ID, w.creator.ID, w.revoked.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.at(w.start, 0)
-	w.active = e.mandatFor(w.creator, fcPerson("1", "Joséphine", "Dupont", "", "female", "1950-03-02"), "LONG", "social", "papiers")
-	w.foreign = e.mandatFor(w.foreignCreator, fcPerson("9", "Jean", "Dupont", "", "male", "1944-09-09"), "LONG", "social")
-	w.me = e.aidant("jean@example.fr", w.org, true)
+	at(e, w.start, 0)
+	w.active = mandatFor(e, w.creator, fcPerson("1", "Joséphine", "Dupont", "", "female", "1950-03-02"), "LONG", "social", "papiers")
+	w.foreign = mandatFor(e, w.foreignCreator, fcPerson("9", "Jean", "Dupont", "", "male", "1944-09-09"), "LONG", "social")
+	w.me = e.Aidant("jean@example.fr", w.org, true)
 	return w
 }
 
@@ -151,19 +90,19 @@ func (w *usagersWorld) day(n int) string { return ui.Date(w.start.AddDate(0, 0, 
 func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	t.Parallel()
 	w := newUsagersWorld(t)
-	b := w.e.login(w.me)
+	b := w.e.Login(w.me)
 
-	home := parseHTML(t, b.get("/espace-aidant/").body)
+	home := parseHTML(t, b.Get("/espace-aidant/").Body)
 	if home.Find(`.fr-tile a[href="/espace-aidant/creation_mandat/"]`).Text() != "Créer un mandat" ||
 		home.Find(`.fr-tile a[href="/espace-aidant/usagers/"]`).Text() != "Mes usagers" || !strings.Contains(home.Text(), "MFS Beaugency") {
 		t.Fatal("home lacks its tiles or the organisation name")
 	}
 
-	r := b.get("/espace-aidant/usagers/")
-	if r.status != http.StatusOK || !strings.Contains(r.header.Get("Vary"), "HX-Request") {
-		t.Fatalf("list: %d, Vary %q", r.status, r.header.Get("Vary"))
+	r := b.Get("/espace-aidant/usagers/")
+	if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Vary"), "HX-Request") {
+		t.Fatalf("list: %d, Vary %q", r.Status, r.Header.Get("Vary"))
 	}
-	d := parseHTML(t, r.body)
+	d := parseHTML(t, r.Body)
 	var tabs []string
 	d.Find(`[role="tab"]`).Each(func(_ int, s *goquery.Selection) {
 		tabs = append(tabs, s.AttrOr("aria-selected", "")+" "+s.AttrOr("aria-current", "-")+" "+s.Text()+" "+s.AttrOr("href", ""))
@@ -198,14 +137,14 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	}
 
 	// The other tabs: expired mandats can be renewed, revoked ones cannot.
-	d = parseHTML(t, b.get("/espace-aidant/usagers/?onglet=expires").body)
+	d = parseHTML(t, b.Get("/espace-aidant/usagers/?onglet=expires").Body)
 	rows, links = cells(d, "#usagers-panel")
 	if !reflect.DeepEqual(rows, [][]string{{"Chloé ÉPOUSE (née EXPIRÉE)", "04/03/1970", "Du " + w.day(-3) + " au " + w.day(-3+1), "Famille",
 		"Renouveler le mandat de Chloé ÉPOUSE (née EXPIRÉE) Voir les mandats de Chloé ÉPOUSE (née EXPIRÉE)"}}) || len(links[0]) != 2 ||
 		d.Find(`#usagers-tab-expires`).AttrOr("aria-selected", "") != "true" || d.Find(`input[name="onglet"]`).AttrOr("value", "") != "expires" {
 		t.Fatalf("expired tab: %q %q", rows, links)
 	}
-	d = parseHTML(t, b.get("/espace-aidant/usagers/?onglet=revoques").body)
+	d = parseHTML(t, b.Get("/espace-aidant/usagers/?onglet=revoques").Body)
 	rows, links = cells(d, "#usagers-panel")
 	if !reflect.DeepEqual(rows, [][]string{{"Emma RÉVOQUÉE", "06/05/1990", "Du " + w.day(-2) + ", révoqué le " + w.day(-2), "Famille Social",
 		"Voir les mandats de Emma RÉVOQUÉE"}}) || !reflect.DeepEqual(links[0], []string{"/espace-aidant/usagers/" + itoa(w.revoked.UsagerID) + "/"}) {
@@ -213,13 +152,13 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	}
 
 	// Search: the whole page without JavaScript, the results region for htmx.
-	r = b.get("/espace-aidant/usagers/?onglet=actifs&q=DUPONT+jose")
-	d = parseHTML(t, r.body)
+	r = b.Get("/espace-aidant/usagers/?onglet=actifs&q=DUPONT+jose")
+	d = parseHTML(t, r.Body)
 	rows, _ = cells(d, "#usagers-panel")
-	if r.status != http.StatusOK || len(rows) != 1 || rows[0][0] != "Joséphine DUPONT" || d.Find("#usagers-q").AttrOr("value", "") != "DUPONT jose" ||
+	if r.Status != http.StatusOK || len(rows) != 1 || rows[0][0] != "Joséphine DUPONT" || d.Find("#usagers-q").AttrOr("value", "") != "DUPONT jose" ||
 		squash(d.Find("#usagers-status").Text()) != "1 mandat trouvé pour « DUPONT jose » : 1 actif, 0 expiré, 0 révoqué." ||
 		d.Find(`#usagers-tab-expires`).AttrOr("href", "") != "/espace-aidant/usagers/?onglet=expires&q=DUPONT+jose" {
-		t.Fatalf("search page: %d %q", r.status, rows)
+		t.Fatalf("search page: %d %q", r.Status, rows)
 	}
 	in := d.Find("#usagers-q")
 	for attr, want := range map[string]string{"hx-get": "/espace-aidant/usagers/", "hx-trigger": "input changed delay:300ms, search",
@@ -231,34 +170,34 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	if f := d.Find(`form[role="search"]`); f.AttrOr("method", "") != "get" || f.AttrOr("action", "") != "/espace-aidant/usagers/" || d.Find(`label[for="usagers-q"]`).Length() != 1 {
 		t.Error("the search is not a labelled GET form")
 	}
-	req := httptest.NewRequest(http.MethodGet, w.e.base+"/espace-aidant/usagers/?onglet=actifs&q=dupont", nil)
+	req := httptest.NewRequest(http.MethodGet, w.e.URL+"/espace-aidant/usagers/?onglet=actifs&q=dupont", nil)
 	req.Header.Set("HX-Request", "true")
-	frag := b.do(req)
-	if frag.status != http.StatusOK || !strings.HasPrefix(frag.body, `<div id="usagers-results">`) || strings.Contains(frag.body, "<html") ||
-		!strings.Contains(frag.body, `<p id="usagers-status" hx-swap-oob="innerHTML">1 mandat trouvé pour « dupont »`) ||
-		!strings.Contains(frag.header.Get("Vary"), "HX-Request") || strings.Contains(frag.body, "1944") {
-		t.Fatalf("fragment: %d %s", frag.status, frag.body)
+	frag := b.Do(req)
+	if frag.Status != http.StatusOK || !strings.HasPrefix(frag.Body, `<div id="usagers-results">`) || strings.Contains(frag.Body, "<html") ||
+		!strings.Contains(frag.Body, `<p id="usagers-status" hx-swap-oob="innerHTML">1 mandat trouvé pour « dupont »`) ||
+		!strings.Contains(frag.Header.Get("Vary"), "HX-Request") || strings.Contains(frag.Body, "1944") {
+		t.Fatalf("fragment: %d %s", frag.Status, frag.Body)
 	}
-	b.htmx = true // boosted navigation and history restore get the whole page
-	if r := b.get("/espace-aidant/usagers/?q=dupont"); !strings.Contains(r.body, "<html") {
+	b.HTMX = true // boosted navigation and history restore get the whole page
+	if r := b.Get("/espace-aidant/usagers/?q=dupont"); !strings.Contains(r.Body, "<html") {
 		t.Fatal("a boosted request got a fragment")
 	}
-	b.htmx = false
+	b.HTMX = false
 
 	// Too long: 422, the message next to the box, nothing listed.
-	r = b.get("/espace-aidant/usagers/?q=" + strings.Repeat("é", 101))
-	d = parseHTML(t, r.body)
-	if r.status != http.StatusUnprocessableEntity || d.Find("#usagers-q-error").Text() == "" || d.Find("#usagers-q").AttrOr("aria-invalid", "") != "true" ||
+	r = b.Get("/espace-aidant/usagers/?q=" + strings.Repeat("é", 101))
+	d = parseHTML(t, r.Body)
+	if r.Status != http.StatusUnprocessableEntity || d.Find("#usagers-q-error").Text() == "" || d.Find("#usagers-q").AttrOr("aria-invalid", "") != "true" ||
 		d.Find("#usagers-panel").Length() != 0 || !strings.Contains(d.Find("#usagers-q").AttrOr("aria-describedby", ""), "usagers-q-error") {
-		t.Fatalf("too long a search: %d", r.status)
+		t.Fatalf("too long a search: %d", r.Status)
 	}
 }
 
 func TestUsagersNeverShowAnotherOrganisation(t *testing.T) {
 	t.Parallel()
 	w := newUsagersWorld(t)
-	stranger := w.e.aidant("autre@example.fr", w.other, true)
-	b := w.e.login(stranger)
+	stranger := w.e.Aidant("autre@example.fr", w.other, true)
+	b := w.e.Login(stranger)
 	leaks := []string{"Joséphine", "Bruno", "Chloé", "Emma", "1950", "Beaugency"}
 	noLeak := func(where, body string) {
 		t.Helper()
@@ -270,22 +209,22 @@ func TestUsagersNeverShowAnotherOrganisation(t *testing.T) {
 	}
 	for _, path := range []string{"/espace-aidant/usagers/", "/espace-aidant/usagers/?q=dupont", "/espace-aidant/usagers/?q=jos",
 		"/espace-aidant/usagers/?onglet=revoques", "/espace-aidant/usagers/?onglet=expires&q=e"} {
-		r := b.get(path)
-		if r.status != http.StatusOK {
-			t.Fatalf("%s: %d", path, r.status)
+		r := b.Get(path)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: %d", path, r.Status)
 		}
-		noLeak(path, r.body)
+		noLeak(path, r.Body)
 	}
-	if rows, _ := cells(parseHTML(t, b.get("/espace-aidant/usagers/?q=dupont").body), "#usagers-panel"); len(rows) != 1 || rows[0][0] != "Jean DUPONT" {
+	if rows, _ := cells(parseHTML(t, b.Get("/espace-aidant/usagers/?q=dupont").Body), "#usagers-panel"); len(rows) != 1 || rows[0][0] != "Jean DUPONT" {
 		t.Fatalf("the stranger's own Dupont: %q", rows)
 	}
 	snapshot := func() string {
 		var s []string
-		if err := w.e.app.DB.NewRaw("SELECT concat_ws('|', a.id, a.revoked_at, a.revoked_by_aidant_id, m.revoked_at) FROM autorisations a JOIN mandats m ON m.id = a.mandat_id ORDER BY a.id").
+		if err := w.e.App.DB.NewRaw("SELECT concat_ws('|', a.id, a.revoked_at, a.revoked_by_aidant_id, m.revoked_at) FROM autorisations a JOIN mandats m ON m.id = a.mandat_id ORDER BY a.id").
 			Scan(context.Background(), &s); err != nil {
 			t.Fatal(err)
 		}
-		return strings.Join(s, ";") + "/" + itoa(int64(w.e.count("journal")))
+		return strings.Join(s, ";") + "/" + itoa(int64(w.e.Count("journal")))
 	}
 	before := snapshot()
 	a := w.active.Autorisations[0].ID
@@ -301,19 +240,19 @@ func TestUsagersNeverShowAnotherOrganisation(t *testing.T) {
 		"/espace-aidant/mandats/" + itoa(w.revoked.ID) + "/autorisations/" + itoa(w.revoked.Autorisations[0].ID) + "/revocation/",
 		"/espace-aidant/mandats/" + itoa(w.foreign.ID) + "/autorisations/" + itoa(a) + "/revoquer/", // own mandat, foreign autorisation
 	} {
-		r := b.get(path)
-		if r.status != http.StatusNotFound || !strings.Contains(r.body, "introuvable ou inaccessible") {
-			t.Errorf("GET %s: %d", path, r.status)
+		r := b.Get(path)
+		if r.Status != http.StatusNotFound || !strings.Contains(r.Body, "introuvable ou inaccessible") {
+			t.Errorf("GET %s: %d", path, r.Status)
 		}
-		noLeak(path, r.body)
+		noLeak(path, r.Body)
 	}
 	for _, path := range []string{
 		"/espace-aidant/mandats/" + itoa(w.active.ID) + "/revoquer/",
 		"/espace-aidant/mandats/" + itoa(w.active.ID) + "/autorisations/" + itoa(a) + "/revoquer/",
 		"/espace-aidant/mandats/" + itoa(w.foreign.ID) + "/autorisations/" + itoa(a) + "/revoquer/",
 	} {
-		if r := b.post(path, nil); r.status != http.StatusNotFound {
-			t.Errorf("POST %s: %d", path, r.status)
+		if r := b.Post(path, nil); r.Status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", path, r.Status)
 		}
 	}
 	if after := snapshot(); after != before {
@@ -321,32 +260,32 @@ func TestUsagersNeverShowAnotherOrganisation(t *testing.T) {
 	}
 
 	// An aidant of both organisations sees only the current one's usagers.
-	both := w.e.aidant("deux@example.fr", w.other, true)
-	if err := w.e.app.Store.AddMembership(context.Background(), both.aidant.ID, w.org.ID, false); err != nil {
+	both := w.e.Aidant("deux@example.fr", w.other, true)
+	if err := w.e.App.Store.AddMembership(context.Background(), both.Aidant.ID, w.org.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	b2 := w.e.login(both)
-	noLeak("two organisations, current CCAS", b2.get("/espace-aidant/usagers/?q=e").body)
-	if r := b2.post("/espace-aidant/organisations/switch_main", url.Values{"organisation": {itoa(w.org.ID)}, "next": {"/espace-aidant/usagers/"}}); r.status != http.StatusSeeOther {
-		t.Fatalf("switch: %d", r.status)
+	b2 := w.e.Login(both)
+	noLeak("two organisations, current CCAS", b2.Get("/espace-aidant/usagers/?q=e").Body)
+	if r := b2.Post("/espace-aidant/organisations/switch_main", url.Values{"organisation": {itoa(w.org.ID)}, "next": {"/espace-aidant/usagers/"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("switch: %d", r.Status)
 	}
-	r := b2.get("/espace-aidant/usagers/?q=dupont")
-	if rows, _ := cells(parseHTML(t, r.body), "#usagers-panel"); len(rows) != 1 || rows[0][0] != "Joséphine DUPONT" {
+	r := b2.Get("/espace-aidant/usagers/?q=dupont")
+	if rows, _ := cells(parseHTML(t, r.Body), "#usagers-panel"); len(rows) != 1 || rows[0][0] != "Joséphine DUPONT" {
 		t.Fatalf("after the switch: %q", rows)
 	}
-	if r := b2.get("/espace-aidant/usagers/" + itoa(w.foreign.UsagerID) + "/"); r.status != http.StatusNotFound {
-		t.Fatalf("the CCAS usager after switching to MFS: %d", r.status)
+	if r := b2.Get("/espace-aidant/usagers/" + itoa(w.foreign.UsagerID) + "/"); r.Status != http.StatusNotFound {
+		t.Fatalf("the CCAS usager after switching to MFS: %d", r.Status)
 	}
 }
 
 func TestRevocationPages(t *testing.T) {
 	t.Parallel()
 	w := newUsagersWorld(t)
-	b := w.e.login(w.me)
+	b := w.e.Login(w.me)
 	e, m := w.e, w.active
 	usagerPath := "/espace-aidant/usagers/" + itoa(m.UsagerID) + "/"
 
-	d := parseHTML(t, b.get(usagerPath).body)
+	d := parseHTML(t, b.Get(usagerPath).Body)
 	if d.Find("h1").Text() != "Joséphine DUPONT" || !strings.Contains(d.Find(".fr-tag").First().Text(), "02/03/1950") {
 		t.Fatal("usager page identity")
 	}
@@ -376,27 +315,27 @@ func TestRevocationPages(t *testing.T) {
 	}
 
 	// One autorisation: confirmation, CSRF, POST, success, attestation.
-	conf := parseHTML(t, b.get(revokeSocial).body)
+	conf := parseHTML(t, b.Get(revokeSocial).Body)
 	if conf.Find("h1").Text() != "Révoquer une démarche" || words(conf.Find("#demarches-concernees")) != "Social - Santé" ||
 		conf.Find(`form[action="`+revokeSocial+`"] input[name="csrf_token"]`).Length() != 1 {
 		t.Fatalf("confirmation page: %s", conf.Find("main").Text())
 	}
-	if r := b.postRaw(revokeSocial, url.Values{}); r.status != http.StatusForbidden {
-		t.Fatalf("POST without CSRF: %d", r.status)
+	if r := b.PostRaw(revokeSocial, url.Values{}); r.Status != http.StatusForbidden {
+		t.Fatalf("POST without CSRF: %d", r.Status)
 	}
-	e.clock.Advance(time.Minute)
-	revokedAt := e.clock.Now().In(paris)
-	r := b.post(revokeSocial, nil)
-	if r.status != http.StatusSeeOther || r.location != revokeSocial+"succes/" {
-		t.Fatalf("revoke autorisation: %d %q", r.status, r.location)
+	e.Clock.Advance(time.Minute)
+	revokedAt := e.Clock.Now().In(paris)
+	r := b.Post(revokeSocial, nil)
+	if r.Status != http.StatusSeeOther || r.Location != revokeSocial+"succes/" {
+		t.Fatalf("revoke autorisation: %d %q", r.Status, r.Location)
 	}
-	done := parseHTML(t, b.get(r.location).body)
+	done := parseHTML(t, b.Get(r.Location).Body)
 	attAut := "/espace-aidant/mandats/" + itoa(m.ID) + "/autorisations/" + itoa(social.ID) + "/revocation/"
 	if !strings.Contains(done.Find(".fr-alert--success").Text(), "La démarche « Social - Santé » est révoquée.") ||
 		!strings.Contains(done.Find(".fr-alert--success").Text(), "reste valable") || done.Find(`a[href="`+attAut+`"]`).Length() != 1 {
 		t.Fatalf("success page: %s", done.Find("main").Text())
 	}
-	att := parseHTML(t, b.get(attAut).body)
+	att := parseHTML(t, b.Get(attAut).Body)
 	text := squash(att.Find(".ac-attestation-document").Text())
 	for _, want := range []string{"Révocation d'une autorisation", "Joséphine DUPONT", "révoque l'autorisation donnée à MFS Beaugency",
 		"le " + ui.LongDateTime(w.start.In(paris)), "Social - Santé", "Fait le " + ui.LongDate(revokedAt), "Le mandant"} {
@@ -404,33 +343,33 @@ func TestRevocationPages(t *testing.T) {
 			t.Errorf("autorisation attestation lacks %q: %s", want, text)
 		}
 	}
-	if r := b.post(revokeSocial, nil); r.status != http.StatusNotFound {
-		t.Fatalf("revoking it again: %d", r.status)
+	if r := b.Post(revokeSocial, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("revoking it again: %d", r.Status)
 	}
 
 	// The whole mandat, through htmx this time: HX-Location on a 200.
-	d = parseHTML(t, b.get(usagerPath).body)
+	d = parseHTML(t, b.Get(usagerPath).Body)
 	if got := words(d.Find(`tr[data-autorisation="` + itoa(social.ID) + `"]`)); got != "Social - Santé Révoquée le "+ui.Date(revokedAt)+" Voir la révocation de la démarche Social - Santé" {
 		t.Fatalf("revoked autorisation row: %q", got)
 	}
 	revokeMandat := "/espace-aidant/mandats/" + itoa(m.ID) + "/revoquer/"
-	conf = parseHTML(t, b.get(revokeMandat).body)
+	conf = parseHTML(t, b.Get(revokeMandat).Body)
 	if words(conf.Find("#demarches-concernees")) != "Papiers - Citoyenneté - Élections" {
 		t.Fatalf("mandat confirmation lists %q", conf.Find("main ul li").Text())
 	}
-	e.clock.Advance(time.Minute)
-	b.htmx = true
-	r = b.post(revokeMandat, nil)
-	b.htmx = false
-	if r.status != http.StatusOK || r.header.Get("HX-Location") != revokeMandat+"succes/" {
-		t.Fatalf("revoke mandat (htmx): %d %q", r.status, r.header.Get("HX-Location"))
+	e.Clock.Advance(time.Minute)
+	b.HTMX = true
+	r = b.Post(revokeMandat, nil)
+	b.HTMX = false
+	if r.Status != http.StatusOK || r.Header.Get("HX-Location") != revokeMandat+"succes/" {
+		t.Fatalf("revoke mandat (htmx): %d %q", r.Status, r.Header.Get("HX-Location"))
 	}
-	done = parseHTML(t, b.get(revokeMandat+"succes/").body)
+	done = parseHTML(t, b.Get(revokeMandat+"succes/").Body)
 	attMandat := "/espace-aidant/mandats/" + itoa(m.ID) + "/revocation/"
 	if !strings.Contains(done.Text(), "Le mandat de Joséphine DUPONT est révoqué.") || done.Find(`a[href="`+attMandat+`"]`).Length() != 1 {
 		t.Fatalf("mandat success page: %s", done.Find("main").Text())
 	}
-	text = squash(parseHTML(t, b.get(attMandat).body).Find(".ac-attestation-document").Text())
+	text = squash(parseHTML(t, b.Get(attMandat).Body).Find(".ac-attestation-document").Text())
 	for _, want := range []string{"Révocation d'un mandat", "révoque le mandat donné à MFS Beaugency", "Papiers - Citoyenneté - Élections", "Le mandant"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("mandat attestation lacks %q: %s", want, text)
@@ -439,56 +378,52 @@ func TestRevocationPages(t *testing.T) {
 	if strings.Contains(text, "Social - Santé") {
 		t.Error("the mandat attestation lists the démarche revoked earlier on its own")
 	}
-	if r := b.post(revokeMandat, nil); r.status != http.StatusNotFound {
-		t.Fatalf("revoking the mandat again: %d", r.status)
+	if r := b.Post(revokeMandat, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("revoking the mandat again: %d", r.Status)
 	}
-	if r := b.get(revokeMandat); r.status != http.StatusNotFound {
-		t.Fatalf("confirming a revoked mandat: %d", r.status)
+	if r := b.Get(revokeMandat); r.Status != http.StatusNotFound {
+		t.Fatalf("confirming a revoked mandat: %d", r.Status)
 	}
-	d = parseHTML(t, b.get(usagerPath).body)
+	d = parseHTML(t, b.Get(usagerPath).Body)
 	groups = nil
 	d.Find("section h2").Each(func(_ int, s *goquery.Selection) { groups = append(groups, s.Text()) })
 	if !reflect.DeepEqual(groups, []string{"Mandats actifs (0)", "Mandats expirés (0)", "Mandats révoqués (1)"}) ||
 		d.Find(`a[href="`+attMandat+`"]`).Length() != 1 || d.Find(`a[href="`+revokeMandat+`"]`).Length() != 0 {
 		t.Fatalf("after revocation: %q", groups)
 	}
-	js := e.journal(w.org.ID)
+	js := e.Journal(w.org.ID)
 	var actions []string
 	for _, j := range js[:3] {
 		actions = append(actions, j.Action+" "+j.Demarche)
 	}
-	if !reflect.DeepEqual(actions, []string{"cancel_mandat papiers", "cancel_autorisation papiers", "cancel_autorisation social"}) || *js[2].AidantID != w.me.aidant.ID {
+	if !reflect.DeepEqual(actions, []string{"cancel_mandat papiers", "cancel_autorisation papiers", "cancel_autorisation social"}) || *js[2].AidantID != w.me.Aidant.ID {
 		t.Fatalf("journal %q", actions)
 	}
 	// The expired mandat cannot be revoked.
-	if r := b.get("/espace-aidant/mandats/" + itoa(w.expired.ID) + "/revoquer/"); r.status != http.StatusNotFound {
-		t.Fatalf("expired mandat confirmation: %d", r.status)
+	if r := b.Get("/espace-aidant/mandats/" + itoa(w.expired.ID) + "/revoquer/"); r.Status != http.StatusNotFound {
+		t.Fatalf("expired mandat confirmation: %d", r.Status)
 	}
 }
 
 func TestUsagersForAidantsWhoCannotCreateMandats(t *testing.T) {
 	t.Parallel()
 	w := newUsagersWorld(t)
-	reader := w.e.aidant("lecteur@example.fr", w.org, true)
-	if _, err := w.e.app.DB.NewUpdate().Model((*store.Aidant)(nil)).Set("can_create_mandats = false").Where("id = ?", reader.aidant.ID).Exec(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	b := w.e.login(reader)
-	if home := parseHTML(t, b.get("/espace-aidant/").body); home.Find(".fr-tile").Length() != 0 || !strings.Contains(home.Text(), "ne permet pas de créer de mandats") {
+	_, b := w.e.LoginAidantWithoutMandats("lecteur@example.fr", w.org)
+	if home := parseHTML(t, b.Get("/espace-aidant/").Body); home.Find(".fr-tile").Length() != 0 || !strings.Contains(home.Text(), "ne permet pas de créer de mandats") {
 		t.Fatal("home shows tiles to an aidant who cannot create mandats")
 	}
 	usager := itoa(w.active.UsagerID)
 	for _, path := range []string{"/espace-aidant/usagers/", "/espace-aidant/usagers/?q=dupont", "/espace-aidant/usagers/" + usager + "/",
 		"/espace-aidant/mandats/" + itoa(w.active.ID) + "/revoquer/", "/espace-aidant/mandats/" + itoa(w.revoked.ID) + "/revocation/"} {
-		if r := b.get(path); r.status != http.StatusForbidden || strings.Contains(r.body, "Joséphine") || strings.Contains(r.body, "Emma") {
-			t.Errorf("GET %s: %d", path, r.status)
+		if r := b.Get(path); r.Status != http.StatusForbidden || strings.Contains(r.Body, "Joséphine") || strings.Contains(r.Body, "Emma") {
+			t.Errorf("GET %s: %d", path, r.Status)
 		}
 	}
-	before := w.e.count("journal")
-	if r := b.post("/espace-aidant/mandats/"+itoa(w.active.ID)+"/revoquer/", nil); r.status != http.StatusForbidden || w.e.count("journal") != before {
-		t.Fatalf("revocation POST: %d", r.status)
+	before := w.e.Count("journal")
+	if r := b.Post("/espace-aidant/mandats/"+itoa(w.active.ID)+"/revoquer/", nil); r.Status != http.StatusForbidden || w.e.Count("journal") != before {
+		t.Fatalf("revocation POST: %d", r.Status)
 	}
-	if m, _ := w.e.app.Store.GetMandat(context.Background(), w.org.ID, w.active.ID); m.Status(w.e.clock.Now()) != store.StatusActive {
+	if m, _ := w.e.App.Store.GetMandat(context.Background(), w.org.ID, w.active.ID); m.Status(w.e.Clock.Now()) != store.StatusActive {
 		t.Fatal("a refused revocation changed the mandat")
 	}
 }
@@ -500,7 +435,7 @@ func TestUsagersForAidantsWhoCannotCreateMandats(t *testing.T) {
 // each answer. It only runs when AC_BENCH_DATABASE_URL names such a database; it reports and
 // asserts no timing.
 //
-//	AC_BENCH_DATABASE_URL=postgres://… go test ./app -run TestUsagersSearchScale -count=1 -v
+//	AC_BENCH_DATABASE_URL=postgres://… go test ./handlers -run TestUsagersSearchScale -count=1 -v
 func TestUsagersSearchScale(t *testing.T) {
 	dsn := os.Getenv("AC_BENCH_DATABASE_URL")
 	if dsn == "" {
@@ -508,13 +443,13 @@ func TestUsagersSearchScale(t *testing.T) {
 	}
 	// The seeded database keeps secrets sealed with the key `ac seed` ran with (AC_SECRET_KEY,
 	// or the dev default): use the same.
-	seeded, err := Load(os.Getenv)
+	seeded, err := app.Load(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, func(c *Config) { c.DatabaseURL, c.SecretKey = dsn, seeded.SecretKey })
+	e := apptest.Start(t, func(c *app.Config) { c.DatabaseURL, c.SecretKey = dsn, seeded.SecretKey })
 	ctx := context.Background()
-	db := e.app.DB
+	db := e.App.DB
 
 	// Organisations drawn in proportion to their mandats (a larger structure has more aidants
 	// searching), plus the largest and a median one, each with a logged-in aidant.
@@ -555,9 +490,9 @@ func TestUsagersSearchScale(t *testing.T) {
 		if err := db.NewSelect().Model(org).WherePK().Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
-		b := e.login(e.aidant(fmt.Sprintf("bench%d.%s@example.fr", i, run), org, true))
+		b := e.Login(e.Aidant(fmt.Sprintf("bench%d.%s@example.fr", i, run), org, true))
 		var cs []string
-		for k, v := range b.jar {
+		for k, v := range b.Jar {
 			cs = append(cs, k+"="+v)
 		}
 		clients = append(clients, client{o, strings.Join(cs, "; ")})
@@ -577,7 +512,7 @@ func TestUsagersSearchScale(t *testing.T) {
 	db.AddQueryHook(hook)
 	statements := func(orgID int64, q string) []string {
 		hook.start()
-		if _, err := e.app.Store.ListUsagers(context.WithValue(ctx, captureKey{}, true), orgID, store.UsagerSearch{Query: q, Tab: store.TabActifs}); err != nil {
+		if _, err := e.App.Store.ListUsagers(context.WithValue(ctx, captureKey{}, true), orgID, store.UsagerSearch{Query: q, Tab: store.TabActifs}); err != nil {
 			t.Fatal(err)
 		}
 		return hook.stop()
@@ -599,7 +534,7 @@ func TestUsagersSearchScale(t *testing.T) {
 	}
 	httpc := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}}
 	get := func(c client, q string, fragment bool) (time.Duration, int) {
-		u := e.base + "/espace-aidant/usagers/?" + url.Values{"onglet": {"actifs"}, "q": {q}}.Encode()
+		u := e.URL + "/espace-aidant/usagers/?" + url.Values{"onglet": {"actifs"}, "q": {q}}.Encode()
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
 		req.Header.Set("Cookie", c.cookies)
 		req.Header.Set("Accept-Encoding", "gzip, deflate, br")

@@ -1,4 +1,4 @@
-package app
+package handlers_test
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/store"
 )
 
@@ -37,10 +37,10 @@ func TestFIEndToEnd(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newFIWorld(t)
-			rp := w.e.fcClient(t, "franceconnect", tc.alg, tc.format, tc.vocabulary)
-			state, nonce := randomHex(t), randomHex(t)
+			rp := fcClient(t, w.e, "franceconnect", tc.alg, tc.format, tc.vocabulary)
+			state, nonce := apptest.RandomHex(t), apptest.RandomHex(t)
 			u := tc.usager(w)
-			cb := w.b.fiLogin(t, rp.authorizeURL(rp.authorizeParams(state, nonce, tc.repScope...)), u, tc.demarche)
+			cb := fiLogin(t, w.b, rp.authorizeURL(rp.authorizeParams(state, nonce, tc.repScope...)), u, tc.demarche)
 			if cb.Get("state") != state || len(cb) != 2 || !b64url.MatchString(cb.Get("code")) {
 				t.Fatalf("callback %v", cb)
 			}
@@ -50,7 +50,7 @@ func TestFIEndToEnd(t *testing.T) {
 			}
 			claims := rp.checkIDToken(t, tok, nonce, tc.want)
 			sub := claims["sub"].(string)
-			if sub != w.e.app.Store.IdPSubject(rp.id, u.Sub) || sub == u.Sub {
+			if sub != w.e.App.Store.IdPSubject(rp.id, u.Sub) || sub == u.Sub {
 				t.Errorf("sub %s is not the usager's pairwise subject", sub)
 			}
 			for i := 0; i < 2; i++ { // FC may call twice; the journal counts one use
@@ -64,7 +64,7 @@ func TestFIEndToEnd(t *testing.T) {
 						t.Fatalf("userinfo Content-Type %q", ct)
 					}
 					info = rp.verify(t, string(body))
-					if info["iss"] != w.e.base || info["aud"] != rp.id || num(t, info, "iat") > w.e.clock.Now().Unix() {
+					if info["iss"] != w.e.URL || info["aud"] != rp.id || num(t, info, "iat") > w.e.Clock.Now().Unix() {
 						t.Errorf("userinfo JWT iss %v aud %v iat %v", info["iss"], info["aud"], info["iat"])
 					}
 				} else {
@@ -87,15 +87,15 @@ func TestFIEndToEnd(t *testing.T) {
 			j := uses[0]
 			atHash := sha256.Sum256([]byte(tok["access_token"].(string)))
 			if j.Demarche != tc.demarche || j.AutorisationID == nil || j.MandatID == nil || *j.UsagerID != u.ID ||
-				*j.AidantID != w.aidant.aidant.ID || j.AccessTokenHash != hex.EncodeToString(atHash[:]) {
+				*j.AidantID != w.aidant.Aidant.ID || j.AccessTokenHash != hex.EncodeToString(atHash[:]) {
 				t.Errorf("use_autorisation %+v", j)
 			}
 			au := new(store.Autorisation)
-			if err := w.e.app.DB.NewSelect().Model(au).Where("id = ?", *j.AutorisationID).Scan(context.Background()); err != nil ||
+			if err := w.e.App.DB.NewSelect().Model(au).Where("id = ?", *j.AutorisationID).Scan(context.Background()); err != nil ||
 				au.Demarche != tc.demarche || au.MandatID != *j.MandatID {
 				t.Errorf("journaled autorisation %+v (%v)", au, err)
 			}
-			if rep, err := w.e.app.Store.VerifyJournal(context.Background()); err != nil || rep.BrokenID != 0 {
+			if rep, err := w.e.App.Store.VerifyJournal(context.Background()); err != nil || rep.BrokenID != 0 {
 				t.Errorf("journal chain: %+v %v", rep, err)
 			}
 		})
@@ -104,8 +104,8 @@ func TestFIEndToEnd(t *testing.T) {
 
 func TestFIDiscoveryAndJWKS(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	resp, err := http.Get(e.base + "/.well-known/openid-configuration")
+	e := apptest.Start(t)
+	resp, err := http.Get(e.URL + "/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,9 +114,9 @@ func TestFIDiscoveryAndJWKS(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range map[string]string{"issuer": e.base, "authorization_endpoint": e.base + "/authorize",
-		"token_endpoint": e.base + "/token", "userinfo_endpoint": e.base + "/userinfo", "end_session_endpoint": e.base + "/logout",
-		"jwks_uri": e.base + "/jwks"} {
+	for k, v := range map[string]string{"issuer": e.URL, "authorization_endpoint": e.URL + "/authorize",
+		"token_endpoint": e.URL + "/token", "userinfo_endpoint": e.URL + "/userinfo", "end_session_endpoint": e.URL + "/logout",
+		"jwks_uri": e.URL + "/jwks"} {
 		if d[k] != v {
 			t.Errorf("%s = %v, want %s", k, d[k], v)
 		}
@@ -133,7 +133,7 @@ func TestFIDiscoveryAndJWKS(t *testing.T) {
 		t.Fatalf("JWKS %+v", set.Keys)
 	}
 	var stored []byte
-	if err := e.app.DB.NewSelect().Table("idp_signing_keys").Column("private_enc").Limit(1).Scan(context.Background(), &stored); err != nil {
+	if err := e.App.DB.NewSelect().Table("idp_signing_keys").Column("private_enc").Limit(1).Scan(context.Background(), &stored); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(stored), "PRIVATE") || len(stored) < 100 {
@@ -145,13 +145,13 @@ func strconvItoa(n int) string { return strconv.Itoa(n) }
 
 // authorizeError follows FranceConnect's authorize URL and expects an OIDC error sent back to
 // the client's redirect URI.
-func authorizeError(t *testing.T, b *browser, authURL string) url.Values {
+func authorizeError(t *testing.T, b *apptest.Browser, authURL string) url.Values {
 	t.Helper()
-	r := b.get(authURL)
-	if r.status != http.StatusFound || !(strings.HasPrefix(r.location, fcCallback+"?") || strings.HasPrefix(r.location, fcCallback+"#")) {
-		t.Fatalf("want an error redirect to the client; got %d %q %s", r.status, r.location, r.body)
+	r := b.Get(authURL)
+	if r.Status != http.StatusFound || !(strings.HasPrefix(r.Location, fcCallback+"?") || strings.HasPrefix(r.Location, fcCallback+"#")) {
+		t.Fatalf("want an error redirect to the client; got %d %q %s", r.Status, r.Location, r.Body)
 	}
-	u, _ := url.Parse(r.location)
+	u, _ := url.Parse(r.Location)
 	if u.Fragment != "" { // implicit response types get their errors in the fragment
 		q, _ := url.ParseQuery(u.Fragment)
 		return q
@@ -163,8 +163,8 @@ func authorizeError(t *testing.T, b *browser, authURL string) url.Values {
 func TestFIAuthorizeRefusals(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	state, nonce := randomHex(t), randomHex(t)
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	state, nonce := apptest.RandomHex(t), apptest.RandomHex(t)
 	params := func(f func(q url.Values)) string {
 		q := rp.authorizeParams(state, nonce, "famille")
 		f(q)
@@ -186,9 +186,9 @@ func TestFIAuthorizeRefusals(t *testing.T) {
 	for _, tc := range local {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := w.b.clone(t).get(params(tc.q))
-			if r.status != http.StatusBadRequest || r.location != "" || !strings.Contains(r.body, "Demande de connexion invalide") {
-				t.Fatalf("want the local error page; got %d %q", r.status, r.location)
+			r := w.b.Clone(t).Get(params(tc.q))
+			if r.Status != http.StatusBadRequest || r.Location != "" || !strings.Contains(r.Body, "Demande de connexion invalide") {
+				t.Fatalf("want the local error page; got %d %q", r.Status, r.Location)
 			}
 		})
 	}
@@ -208,7 +208,7 @@ func TestFIAuthorizeRefusals(t *testing.T) {
 		{"implicit flow", "unauthorized_client", func(q url.Values) { q.Set("response_type", "id_token token") }},
 		{"missing scope", "invalid_request", func(q url.Values) { q.Del("scope") }},
 		{"scope without openid", "invalid_scope", func(q url.Values) { q.Set("scope", "profile email birth") }},
-		{"duplicated state", "invalid_request", func(q url.Values) { q.Add("state", randomHex(t)) }},
+		{"duplicated state", "invalid_request", func(q url.Values) { q.Add("state", apptest.RandomHex(t)) }},
 		{"duplicated scope", "invalid_request", func(q url.Values) { q.Add("scope", "openid") }},
 		{"prompt=none", "interaction_required", func(q url.Values) { q.Set("prompt", "none") }},
 		{"response_mode=fragment", "invalid_request", func(q url.Values) { q.Set("response_mode", "fragment") }},
@@ -221,7 +221,7 @@ func TestFIAuthorizeRefusals(t *testing.T) {
 	for _, tc := range redirected {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := authorizeError(t, w.b.clone(t), params(tc.q))
+			got := authorizeError(t, w.b.Clone(t), params(tc.q))
 			wantState := state
 			if strings.Contains(tc.name, "state") && tc.name != "missing state" {
 				wantState = "" // a malformed state is never reflected
@@ -236,166 +236,164 @@ func TestFIAuthorizeRefusals(t *testing.T) {
 	}
 	t.Run("unknown parameters are ignored", func(t *testing.T) {
 		t.Parallel()
-		b := w.b.clone(t)
-		b.startFI(t, params(func(q url.Values) { q.Set("idp_hint", "x"); q.Set("ui_locales", "fr") }))
+		b := w.b.Clone(t)
+		startFI(t, b, params(func(q url.Values) { q.Set("idp_hint", "x"); q.Set("ui_locales", "fr") }))
 	})
 	t.Cleanup(func() { // after the parallel subtests
-		if n := w.e.count("idp_flows"); n != 1 {
+		if n := w.e.Count("idp_flows"); n != 1 {
 			t.Errorf("%d flows recorded, want only the accepted one", n)
 		}
 	})
 }
 
-var csrfFieldRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
 // TestFIPages covers the aidant's two steps: search, lists, forged posts, cancel, ownership.
 func TestFIPages(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	rp := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
 	// A colleague in the same organisation, and a stranger with a mandat of their own elsewhere.
-	colleague := w.e.login(w.e.aidant("colleague@example.fr", w.org, true))
-	elsewhere := &fiWorld{e: w.e, org: w.e.org("CCAS")}
-	elsewhere.aidant = w.e.aidant("stranger@example.fr", elsewhere.org, true)
-	elsewhere.b = w.e.login(elsewhere.aidant)
+	colleague := w.e.Login(w.e.Aidant("colleague@example.fr", w.org, true))
+	elsewhere := &fiWorld{e: w.e, org: w.e.Org("CCAS")}
+	elsewhere.aidant = w.e.Aidant("stranger@example.fr", elsewhere.org, true)
+	elsewhere.b = w.e.Login(elsewhere.aidant)
 	marie := elsewhere.mandat(t, 1, "famille")
-	start := func(t *testing.T, b *browser, repScope ...string) string {
-		return b.startFI(t, rp.authorizeURL(rp.authorizeParams(randomHex(t), randomHex(t), repScope...)))
+	start := func(t *testing.T, b *apptest.Browser, repScope ...string) string {
+		return startFI(t, b, rp.authorizeURL(rp.authorizeParams(apptest.RandomHex(t), apptest.RandomHex(t), repScope...)))
 	}
 
 	t.Run("step 1 lists the usagers with a mandat for the démarche asked", func(t *testing.T) {
 		t.Parallel()
-		b := w.b.clone(t)
+		b := w.b.Clone(t)
 		id := start(t, b, "famille")
-		r := b.get("/select_usager/?id=" + id)
-		if !strings.Contains(r.body, "Angela Claire Louise MARTIN") || strings.Contains(r.body, "Carlos") || strings.Contains(r.body, "Marie") {
-			t.Fatalf("step 1 list: %s", r.body)
+		r := b.Get("/select_usager/?id=" + id)
+		if !strings.Contains(r.Body, "Angela Claire Louise MARTIN") || strings.Contains(r.Body, "Carlos") || strings.Contains(r.Body, "Marie") {
+			t.Fatalf("step 1 list: %s", r.Body)
 		}
-		if !strings.Contains(r.body, "« Famille - Scolarité »") || !strings.Contains(r.body, `hx-get="/select_usager/resultats/"`) {
+		if !strings.Contains(r.Body, "« Famille - Scolarité »") || !strings.Contains(r.Body, `hx-get="/select_usager/resultats/"`) {
 			t.Error("step 1 lacks the démarche asked or the live search")
 		}
-		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://fcp-low.integ01.dev-franceconnect.fr;") {
+		if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://fcp-low.integ01.dev-franceconnect.fr;") {
 			t.Errorf("CSP %q: the cancel form cannot reach the client", csp)
 		}
-		all := b.get("/select_usager/?id=" + id[:10]) // a wrong id
-		if all.status != http.StatusNotFound {
-			t.Errorf("unknown flow: %d", all.status)
+		all := b.Get("/select_usager/?id=" + id[:10]) // a wrong id
+		if all.Status != http.StatusNotFound {
+			t.Errorf("unknown flow: %d", all.Status)
 		}
 	})
 	t.Run("search ignores case and accents, needs 2 characters", func(t *testing.T) {
 		t.Parallel()
-		b := w.b.clone(t)
+		b := w.b.Clone(t)
 		id := start(t, b)
 		for q, want := range map[string]string{"garcia": "Carlos GARCÍA LÓPEZ", "GARCÍA lópez": "Carlos GARCÍA LÓPEZ",
 			"angela martin": "Angela Claire Louise MARTIN", "dubois": "Angela Claire Louise MARTIN", "x": "au moins 2 caractères",
 			"dupont": "Aucune personne ne correspond", "marie": "Aucune personne ne correspond"} {
-			r := b.get("/select_usager/resultats/?" + url.Values{"id": {id}, "q": {q}}.Encode())
-			if r.status != http.StatusOK || !strings.Contains(r.body, want) || strings.Contains(r.body, "<html") ||
-				!strings.Contains(r.body, `hx-swap-oob="innerHTML"`) {
-				t.Errorf("search %q: %d, %q missing: %s", q, r.status, want, r.body)
+			r := b.Get("/select_usager/resultats/?" + url.Values{"id": {id}, "q": {q}}.Encode())
+			if r.Status != http.StatusOK || !strings.Contains(r.Body, want) || strings.Contains(r.Body, "<html") ||
+				!strings.Contains(r.Body, `hx-swap-oob="innerHTML"`) {
+				t.Errorf("search %q: %d, %q missing: %s", q, r.Status, want, r.Body)
 			}
 		}
-		full := b.get("/select_usager/?" + url.Values{"id": {id}, "q": {"lopez"}}.Encode()) // without JavaScript
-		if full.status != http.StatusOK || !strings.Contains(full.body, "<html") || !strings.Contains(full.body, "Carlos") || strings.Contains(full.body, "Angela") {
-			t.Errorf("search page without JS: %d", full.status)
+		full := b.Get("/select_usager/?" + url.Values{"id": {id}, "q": {"lopez"}}.Encode()) // without JavaScript
+		if full.Status != http.StatusOK || !strings.Contains(full.Body, "<html") || !strings.Contains(full.Body, "Carlos") || strings.Contains(full.Body, "Angela") {
+			t.Errorf("search page without JS: %d", full.Status)
 		}
 	})
 	t.Run("usager without active mandat posted by hand", func(t *testing.T) {
 		t.Parallel()
-		b := w.b.clone(t)
+		b := w.b.Clone(t)
 		id := start(t, b, "famille")
-		for _, u := range []string{strconvFormat(w.carlos.ID), strconvFormat(marie.ID), "999999", "abc"} {
-			r := b.post("/select_usager/", url.Values{"id": {id}, "usager": {u}})
-			if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "pas de mandat actif") {
-				t.Errorf("usager %s: %d", u, r.status)
+		for _, u := range []string{itoa(w.carlos.ID), itoa(marie.ID), "999999", "abc"} {
+			r := b.Post("/select_usager/", url.Values{"id": {id}, "usager": {u}})
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "pas de mandat actif") {
+				t.Errorf("usager %s: %d", u, r.Status)
 			}
 		}
-		if r := b.get("/select_demarche/?id=" + id); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/select_usager/") {
-			t.Errorf("step 2 without a usager: %d %q", r.status, r.location)
+		if r := b.Get("/select_demarche/?id=" + id); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/select_usager/") {
+			t.Errorf("step 2 without a usager: %d %q", r.Status, r.Location)
 		}
 	})
 	t.Run("démarche without autorisation posted by hand", func(t *testing.T) {
 		t.Parallel()
-		b := w.b.clone(t)
+		b := w.b.Clone(t)
 		id := start(t, b, "famille", "argent")
-		b.post("/select_usager/", url.Values{"id": {id}, "usager": {strconvFormat(w.angela.ID)}})
-		step2 := b.get("/select_demarche/?id=" + id)
-		if !strings.Contains(step2.body, `value="famille"`) || !strings.Contains(step2.body, `value="argent"`) ||
-			!strings.Contains(step2.body, "périmètre « Argent »") || strings.Contains(step2.body, `value="papiers"`) {
-			t.Fatalf("step 2 tiles: %s", step2.body)
+		b.Post("/select_usager/", url.Values{"id": {id}, "usager": {itoa(w.angela.ID)}})
+		step2 := b.Get("/select_demarche/?id=" + id)
+		if !strings.Contains(step2.Body, `value="famille"`) || !strings.Contains(step2.Body, `value="argent"`) ||
+			!strings.Contains(step2.Body, "périmètre « Argent »") || strings.Contains(step2.Body, `value="papiers"`) {
+			t.Fatalf("step 2 tiles: %s", step2.Body)
 		}
 		for _, d := range []string{"papiers", "social", "", "famille'"} {
-			r := b.post("/select_demarche/", url.Values{"id": {id}, "demarche": {d}})
-			if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "pas couverte par un mandat actif") {
-				t.Errorf("démarche %q: %d", d, r.status)
+			r := b.Post("/select_demarche/", url.Values{"id": {id}, "demarche": {d}})
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "pas couverte par un mandat actif") {
+				t.Errorf("démarche %q: %d", d, r.Status)
 			}
 		}
 	})
 	t.Run("démarche outside the rep_scope asked", func(t *testing.T) {
 		t.Parallel()
-		b := w.b.clone(t)
+		b := w.b.Clone(t)
 		id := start(t, b, "famille")
-		b.post("/select_usager/", url.Values{"id": {id}, "usager": {strconvFormat(w.angela.ID)}})
-		if r := b.post("/select_demarche/", url.Values{"id": {id}, "demarche": {"argent"}}); r.status != http.StatusUnprocessableEntity {
-			t.Errorf("argent when famille was asked: %d", r.status)
+		b.Post("/select_usager/", url.Values{"id": {id}, "usager": {itoa(w.angela.ID)}})
+		if r := b.Post("/select_demarche/", url.Values{"id": {id}, "demarche": {"argent"}}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("argent when famille was asked: %d", r.Status)
 		}
 	})
 	for _, step := range []int{1, 2} {
 		t.Run("cancel at step "+strconvItoa(step), func(t *testing.T) {
 			t.Parallel()
-			b := w.b.clone(t)
-			state := randomHex(t)
-			id := b.startFI(t, rp.authorizeURL(rp.authorizeParams(state, randomHex(t))))
+			b := w.b.Clone(t)
+			state := apptest.RandomHex(t)
+			id := startFI(t, b, rp.authorizeURL(rp.authorizeParams(state, apptest.RandomHex(t))))
 			if step == 2 {
-				b.post("/select_usager/", url.Values{"id": {id}, "usager": {strconvFormat(w.carlos.ID)}})
+				b.Post("/select_usager/", url.Values{"id": {id}, "usager": {itoa(w.carlos.ID)}})
 			}
-			r := b.post("/annuler_connexion/", url.Values{"id": {id}})
-			u, _ := url.Parse(r.location)
-			if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, fcCallback+"?") ||
+			r := b.Post("/annuler_connexion/", url.Values{"id": {id}})
+			u, _ := url.Parse(r.Location)
+			if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, fcCallback+"?") ||
 				u.Query().Get("error") != "access_denied" || u.Query().Get("state") != state || u.Query().Has("code") {
-				t.Fatalf("cancel: %d %q", r.status, r.location)
+				t.Fatalf("cancel: %d %q", r.Status, r.Location)
 			}
-			if r := b.get("/select_usager/?id=" + id); r.status != http.StatusNotFound {
-				t.Errorf("the cancelled flow still opens: %d", r.status)
+			if r := b.Get("/select_usager/?id=" + id); r.Status != http.StatusNotFound {
+				t.Errorf("the cancelled flow still opens: %d", r.Status)
 			}
 		})
 	}
 	t.Run("cancel with htmx is a full navigation to the client", func(t *testing.T) {
 		t.Parallel()
-		b := w.b.clone(t)
+		b := w.b.Clone(t)
 		id := start(t, b)
-		b.htmx = true
-		r := b.post("/annuler_connexion/", url.Values{"id": {id}})
-		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("HX-Redirect"), fcCallback+"?error=access_denied") {
-			t.Fatalf("htmx cancel: %d %v", r.status, r.header)
+		b.HTMX = true
+		r := b.Post("/annuler_connexion/", url.Values{"id": {id}})
+		if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("HX-Redirect"), fcCallback+"?error=access_denied") {
+			t.Fatalf("htmx cancel: %d %v", r.Status, r.Header)
 		}
 	})
 	t.Run("a colleague's mandat serves any aidant of the organisation", func(t *testing.T) {
 		t.Parallel()
-		cb := colleague.clone(t).fiLogin(t, rp.authorizeURL(rp.authorizeParams(randomHex(t), randomHex(t), "famille")), w.angela, "famille")
+		cb := fiLogin(t, colleague.Clone(t), rp.authorizeURL(rp.authorizeParams(apptest.RandomHex(t), apptest.RandomHex(t), "famille")), w.angela, "famille")
 		if status, tok := rp.token(t, cb.Get("code")); status != http.StatusOK {
 			t.Fatalf("token: %d %v", status, tok)
 		}
 	})
 	t.Run("another aidant cannot take over a flow", func(t *testing.T) {
 		t.Parallel()
-		id := start(t, w.b.clone(t))
-		for _, b := range []*browser{colleague.clone(t), elsewhere.b.clone(t)} {
-			if r := b.get("/select_usager/?id=" + id); r.status != http.StatusNotFound {
-				t.Errorf("someone else's flow: %d", r.status)
+		id := start(t, w.b.Clone(t))
+		for _, b := range []*apptest.Browser{colleague.Clone(t), elsewhere.b.Clone(t)} {
+			if r := b.Get("/select_usager/?id=" + id); r.Status != http.StatusNotFound {
+				t.Errorf("someone else's flow: %d", r.Status)
 			}
-			if r := b.post("/annuler_connexion/", url.Values{"id": {id}}); r.status != http.StatusNotFound {
-				t.Errorf("cancelling someone else's flow: %d", r.status)
+			if r := b.Post("/annuler_connexion/", url.Values{"id": {id}}); r.Status != http.StatusNotFound {
+				t.Errorf("cancelling someone else's flow: %d", r.Status)
 			}
 		}
 	})
 	t.Run("forms need the CSRF token", func(t *testing.T) {
 		t.Parallel()
-		b := w.b.clone(t)
+		b := w.b.Clone(t)
 		id := start(t, b)
-		r := b.postRaw("/select_usager/", url.Values{"id": {id}, "usager": {strconvFormat(w.angela.ID)}, "csrf_token": {"forged"}})
-		if r.status != http.StatusForbidden {
-			t.Errorf("forged form: %d", r.status)
+		r := b.PostRaw("/select_usager/", url.Values{"id": {id}, "usager": {itoa(w.angela.ID)}, "csrf_token": {"forged"}})
+		if r.Status != http.StatusForbidden {
+			t.Errorf("forged form: %d", r.Status)
 		}
 	})
 }

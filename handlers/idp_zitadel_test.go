@@ -1,4 +1,4 @@
-package app
+package handlers_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/store"
 )
 
@@ -19,20 +20,20 @@ import (
 func TestFIWithZitadelRelyingParty(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t)
-	fc := w.e.fcClient(t, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	state, nonce := randomHex(t), randomHex(t)
+	fc := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
+	state, nonce := apptest.RandomHex(t), apptest.RandomHex(t)
 	ctx := context.Background()
-	party, err := rp.NewRelyingPartyOIDC(ctx, w.e.base, fc.id, fc.secret, fcCallback, []string{"openid", "profile", "email", "birth"},
+	party, err := rp.NewRelyingPartyOIDC(ctx, w.e.URL, fc.id, fc.secret, fcCallback, []string{"openid", "profile", "email", "birth"},
 		rp.WithVerifierOpts(rp.WithNonce(func(context.Context) string { return nonce }), rp.WithACRVerifier(oidc.DefaultACRVerifier([]string{"eidas1"})),
 			// zitadel's verifier reads the wall clock: its offset makes it see the test clock.
-			rp.WithIssuedAtOffset(w.e.clock.Offset()+time.Second)))
+			rp.WithIssuedAtOffset(w.e.Clock.Offset()+time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	param := func(k, v string) rp.AuthURLOpt { return rp.AuthURLOpt(rp.WithURLParam(k, v)) }
 	authURL := rp.AuthURL(state, party, param("nonce", nonce), rp.WithPrompt("login"), param("acr_values", "eidas1"),
 		param("claims", `{"id_token":{"rep_scope":{"essential":true,"values":["famille"]}}}`))
-	cb := w.b.fiLogin(t, authURL, w.angela, "famille")
+	cb := fiLogin(t, w.b, authURL, w.angela, "famille")
 	if cb.Get("state") != state {
 		t.Fatalf("callback %v", cb)
 	}
@@ -41,7 +42,7 @@ func TestFIWithZitadelRelyingParty(t *testing.T) {
 		t.Fatalf("zitadel's code exchange and ID token verification: %v", err)
 	}
 	claims := tokens.IDTokenClaims
-	if claims.Nonce != nonce || claims.AuthenticationContextClassReference != "eidas1" || claims.Issuer != w.e.base || claims.Subject == "" {
+	if claims.Nonce != nonce || claims.AuthenticationContextClassReference != "eidas1" || claims.Issuer != w.e.URL || claims.Subject == "" {
 		t.Fatalf("ID token claims %+v", claims)
 	}
 	if rs, ok := claims.Claims["rep_scope"].([]any); !ok || len(rs) != 1 || rs[0] != "famille" {

@@ -1,0 +1,327 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aidantsconnect/ac/app/apptest"
+	"github.com/aidantsconnect/ac/store"
+)
+
+// startMandat starts a mandat for the browser's aidant (step 1 posted) and returns the
+// simulator's authorize URL the aidant's browser is sent to.
+func startMandat(t *testing.T, b *apptest.Browser, form url.Values) string {
+	t.Helper()
+	r := b.Post("/espace-aidant/creation_mandat/", form)
+	if r.Status != http.StatusSeeOther || r.Location != "/fc_authorize/" {
+		t.Fatalf("step 1: %d %q", r.Status, r.Location)
+	}
+	r = b.Get("/fc_authorize/")
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "/fcsim/authorize?") {
+		t.Fatalf("fc_authorize: %d %q", r.Status, r.Location)
+	}
+	return r.Location
+}
+
+var simField = regexp.MustCompile(`name="(id|csrf_token)" value="([^"]+)"`)
+
+// franceConnect plays the usager at the simulator: picks identity n (or cancels) and returns
+// the callback URL the simulator redirects to.
+func franceConnect(t *testing.T, b *apptest.Browser, authURL string, action string, identity int) string {
+	t.Helper()
+	// The simulator's authorize redirects to its login page.
+	r := b.Get(authURL)
+	for r.Status == http.StatusFound || r.Status == http.StatusSeeOther {
+		r = b.Get(r.Location)
+	}
+	if r.Status != http.StatusOK {
+		t.Fatalf("simulator login page: %d %s", r.Status, r.Body)
+	}
+	form := url.Values{"action": {action}, "identity": {strconv.Itoa(identity)}}
+	for _, m := range simField.FindAllStringSubmatch(r.Body, -1) {
+		form.Set(m[1], m[2])
+	}
+	r = b.PostRaw("/fcsim/login", form)
+	for r.Status == http.StatusFound && strings.Contains(r.Location, "/fcsim/") {
+		r = b.Get(r.Location)
+	}
+	if r.Status != http.StatusFound && r.Status != http.StatusSeeOther {
+		t.Fatalf("simulator login: %d %s", r.Status, r.Body)
+	}
+	return r.Location
+}
+
+// callback follows the FranceConnect callback, the FranceConnect logout, and returns the page reached.
+func callback(t *testing.T, b *apptest.Browser, callbackURL string) apptest.Page {
+	t.Helper()
+	r := b.Get(callbackURL)
+	for i := 0; i < 5 && (r.Status == http.StatusFound || r.Status == http.StatusSeeOther); i++ {
+		r = b.Get(r.Location)
+	}
+	return r
+}
+
+func mandatForm(duree string, demarches ...string) url.Values {
+	return url.Values{"duree": {duree}, "demarche": demarches}
+}
+
+const recapPath = "/espace-aidant/creation_mandat/recapitulatif/"
+
+func TestMandatWizard(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+
+	if r := b.Get("/espace-aidant/creation_mandat/"); r.Status != http.StatusOK || strings.Count(r.Body, `name="demarche"`) != 10 {
+		t.Fatalf("step 1: %d, %d démarches", r.Status, strings.Count(r.Body, `name="demarche"`))
+	}
+	auth := startMandat(t, b, mandatForm("SHORT", "papiers", "argent"))
+	recap := callback(t, b, franceConnect(t, b, auth, "login", 0))
+	if recap.Status != http.StatusOK || !strings.Contains(recap.Body, "Récapitulatif du mandat") {
+		t.Fatalf("recap: %d", recap.Status)
+	}
+	for _, want := range []string{"Angela Claire Louise", "autorise <strong>MFS</strong>", "Papiers - Citoyenneté - Élections", "Argent - Impôts - Consommation", "périmètre « Argent »", "pour une durée de 1 jour"} {
+		if !strings.Contains(recap.Body, want) {
+			t.Errorf("recap lacks %q", want)
+		}
+	}
+	// Consent missing and a malformed code: 422, messages next to the fields, nothing saved.
+	r := b.Post(recapPath, url.Values{"otp_token": {"12"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Cochez cette case") || !strings.Contains(r.Body, `id="otp_token-error"`) {
+		t.Fatalf("invalid recap: %d", r.Status)
+	}
+	if e.Count("mandats") != 0 {
+		t.Fatal("a mandat was saved from an invalid recap")
+	}
+	r = b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/espace-aidant/mandats/") {
+		t.Fatalf("sign: %d %q", r.Status, r.Location)
+	}
+	att := b.Get(r.Location)
+	if att.Status != http.StatusOK || !strings.Contains(att.Body, "Fait le") || !strings.Contains(att.Body, `role="img"`) || !strings.Contains(att.Body, "Le mandat a été créé") {
+		t.Fatalf("attestation: %d %s", att.Status, att.Body)
+	}
+	verify := regexp.MustCompile(`/mandats/verifier/[A-Za-z0-9_-]{22}`).FindString(att.Body)
+	pdf := b.Get(strings.TrimSuffix(strings.SplitN(r.Location, "?", 2)[0], "attestation/") + "attestation.pdf")
+	if pdf.Status != http.StatusOK || !strings.HasPrefix(pdf.Body, "%PDF-") || pdf.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("pdf: %d %q", pdf.Status, pdf.Header.Get("Content-Type"))
+	}
+	v := e.Browser().Get(verify)
+	if v.Status != http.StatusOK || !strings.Contains(v.Body, "MFS") || strings.Contains(v.Body, "Angela") || strings.Contains(v.Body, "Dubois") {
+		t.Fatalf("verification page: %d", v.Status)
+	}
+	js := e.Journal(org.ID)
+	actions := map[string]int{}
+	for _, j := range js {
+		actions[j.Action]++
+	}
+	for k, n := range map[string]int{"franceconnect_usager": 1, "create_attestation": 1, "create_autorisation": 2, "connect_aidant": 1} {
+		if actions[k] != n {
+			t.Errorf("journal %s = %d, want %d", k, actions[k], n)
+		}
+	}
+	if js[len(js)-1].Action != store.ActionConnectAidant {
+		t.Errorf("oldest journal row = %s", js[len(js)-1].Action)
+	}
+}
+
+func TestMandatFranceConnectFailures(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		run     func(t *testing.T, e *apptest.Env, b *apptest.Browser) apptest.Page
+		message string
+	}{
+		{"usager cancels", func(t *testing.T, e *apptest.Env, b *apptest.Browser) apptest.Page {
+			return callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "cancel", 0))
+		}, "L'usager a annulé la connexion FranceConnect"},
+		{"unknown state", func(t *testing.T, e *apptest.Env, b *apptest.Browser) apptest.Page {
+			cb := franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "login", 1)
+			return callback(t, b, regexp.MustCompile(`state=[0-9a-f]+`).ReplaceAllString(cb, "state="+strings.Repeat("ab", 32)))
+		}, "La connexion avec FranceConnect n'a pas abouti"},
+		{"replayed callback", func(t *testing.T, e *apptest.Env, b *apptest.Browser) apptest.Page {
+			cb := franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "login", 1)
+			if r := callback(t, b, cb); r.Status != http.StatusOK || !strings.Contains(r.Body, "Récapitulatif") {
+				t.Fatalf("first callback: %d", r.Status)
+			}
+			return callback(t, b, cb)
+		}, "La connexion avec FranceConnect n'a pas abouti"},
+		{"expired flow", func(t *testing.T, e *apptest.Env, b *apptest.Browser) apptest.Page {
+			cb := franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "login", 1)
+			e.Clock.Advance(11 * time.Minute)
+			return callback(t, b, cb)
+		}, "La création du mandat a pris trop de temps"},
+		{"identity missing a required field", func(t *testing.T, e *apptest.Env, b *apptest.Browser) apptest.Page {
+			return callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "login", 5))
+		}, "FranceConnect n'a pas transmis toutes les informations nécessaires"},
+		{"nonce mismatch", func(t *testing.T, e *apptest.Env, b *apptest.Browser) apptest.Page {
+			auth := startMandat(t, b, mandatForm("LONG", "papiers"))
+			forged := regexp.MustCompile(`nonce=[0-9a-f]+`).ReplaceAllString(auth, "nonce="+strings.Repeat("cd", 32))
+			return callback(t, b, franceConnect(t, b, forged, "login", 1))
+		}, "La connexion avec FranceConnect n'a pas abouti"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := apptest.Start(t)
+			org := e.Org("MFS")
+			b := e.Login(e.Aidant("jean@example.fr", org, true))
+			r := tc.run(t, e, b)
+			if r.Status != http.StatusOK || !strings.Contains(r.Body, "Créer un mandat") || !strings.Contains(strings.ReplaceAll(r.Body, "&#39;", "'"), tc.message) {
+				t.Fatalf("expected step 1 with %q; got %d %s", tc.message, r.Status, r.Body)
+			}
+			if tc.name != "replayed callback" && e.Count("usagers") != 0 {
+				t.Fatal("a usager was saved")
+			}
+			if e.Count("mandats") != 0 || e.Count("mandat_flows") != 0 {
+				t.Fatal("something of the run was kept")
+			}
+		})
+	}
+}
+
+func TestMandatStep1Validation(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := &store.Organisation{Name: "MFS restreinte", AllowedDemarches: []string{"papiers", "famille"}}
+	if err := e.App.Store.CreateOrganisation(context.Background(), org); err != nil {
+		t.Fatal(err)
+	}
+	b := e.Login(e.Aidant("jean@example.fr", org, true))
+	if r := b.Get("/espace-aidant/creation_mandat/"); strings.Count(r.Body, `name="demarche"`) != 2 || strings.Contains(r.Body, `value="argent"`) {
+		t.Fatal("step 1 offers démarches the organisation does not allow")
+	}
+	cases := []struct {
+		form url.Values
+		msg  string
+	}{
+		{mandatForm("LONG"), "Sélectionnez au moins une démarche."},
+		{mandatForm("", "papiers"), "Choisissez la durée du mandat."},
+		{mandatForm("FOREVER", "papiers"), "Choisissez la durée du mandat."},
+		{mandatForm("LONG", "papiers", "argent"), "n&#39;est pas proposée par votre organisation"}, // posted by hand
+	}
+	for _, tc := range cases {
+		r := b.Post("/espace-aidant/creation_mandat/", tc.form)
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, tc.msg) {
+			t.Errorf("%v: %d, %q missing", tc.form, r.Status, tc.msg)
+		}
+	}
+	if e.Count("mandat_flows") != 0 {
+		t.Fatal("an invalid step 1 was saved")
+	}
+}
+
+func TestRecapCodeReuseRefused(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	auth := startMandat(t, b, mandatForm("LONG", "papiers"))
+	callback(t, b, franceConnect(t, b, auth, "login", 2))
+	// The code is used once (an activity check), then offered again at the recap.
+	e.Clock.Advance(16 * time.Minute)
+	code := e.Code(p)
+	if r := b.Post("/activity_check/", url.Values{"otp_token": {code}, "next": {recapPath}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("activity check: %d", r.Status)
+	}
+	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {code}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Ce code n&#39;est pas valide") {
+		t.Fatalf("reused code at recap: %d", r.Status)
+	}
+	if e.Count("mandats") != 0 {
+		t.Fatal("a mandat was created with a reused code")
+	}
+}
+
+func TestForeignMandatPagesAreNotFound(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org, other := e.Org("MFS"), e.Org("Autre")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	auth := startMandat(t, b, mandatForm("LONG", "papiers"))
+	callback(t, b, franceConnect(t, b, auth, "login", 0))
+	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	id := strings.Split(strings.TrimPrefix(r.Location, "/espace-aidant/mandats/"), "/")[0]
+	m, err := e.App.Store.GetMandat(context.Background(), org.ID, mustInt(t, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := e.Login(e.Aidant("autre@example.fr", other, true))
+	for _, path := range []string{
+		"/espace-aidant/mandats/" + id + "/attestation/",
+		"/espace-aidant/mandats/" + id + "/attestation.pdf",
+		"/espace-aidant/renew_mandat/" + strconv.FormatInt(m.UsagerID, 10),
+		"/espace-aidant/mandats/999999/attestation/",
+	} {
+		r := stranger.Get(path)
+		if r.Status != http.StatusNotFound || !strings.Contains(r.Body, "introuvable ou inaccessible") || strings.Contains(r.Body, "Angela") {
+			t.Errorf("%s: %d", path, r.Status)
+		}
+	}
+	if r := stranger.Post("/espace-aidant/renew_mandat/"+strconv.FormatInt(m.UsagerID, 10), mandatForm("LONG", "papiers")); r.Status != http.StatusNotFound {
+		t.Errorf("foreign renewal POST: %d", r.Status)
+	}
+	// The owner can renew: no FranceConnect, straight to the recap, journaled.
+	r = b.Post("/espace-aidant/renew_mandat/"+strconv.FormatInt(m.UsagerID, 10), mandatForm("MONTH", "papiers", "famille"))
+	if r.Status != http.StatusSeeOther || r.Location != recapPath {
+		t.Fatalf("renewal: %d %q", r.Status, r.Location)
+	}
+	e.Clock.Advance(30 * time.Second)
+	if r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("renewal sign: %d %s", r.Status, r.Body)
+	}
+	got, _ := e.App.Store.GetMandat(context.Background(), org.ID, m.ID)
+	if got.Status(e.Clock.Now()) != store.StatusRevoked {
+		t.Fatalf("the renewed mandat's papiers autorisation should be revoked: %s", got.Status(e.Clock.Now()))
+	}
+	if js := e.Journal(org.ID); js[len(js)-1].Action == "" || !hasAction(js, store.ActionInitRenewMandat) {
+		t.Fatal("init_renew_mandat not journaled")
+	}
+}
+
+func hasAction(js []store.JournalEntry, action string) bool {
+	for _, j := range js {
+		if j.Action == action {
+			return true
+		}
+	}
+	return false
+}
+
+func TestVerificationPageOfRevokedMandat(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	sign := func() string {
+		auth := startMandat(t, b, mandatForm("LONG", "papiers"))
+		callback(t, b, franceConnect(t, b, auth, "login", 0))
+		e.Clock.Advance(30 * time.Second)
+		r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+		att := b.Get(r.Location)
+		return regexp.MustCompile(`/mandats/verifier/[A-Za-z0-9_-]{22}`).FindString(att.Body)
+	}
+	first := sign()
+	if v := e.Browser().Get(first); !strings.Contains(v.Body, "Mandat valide") {
+		t.Fatal("first mandat should be valid")
+	}
+	sign() // same usager, same démarche: the first mandat's only autorisation is revoked
+	v := e.Browser().Get(first)
+	if v.Status != http.StatusOK || !strings.Contains(v.Body, "Mandat révoqué") || strings.Contains(v.Body, "Mandat valide") {
+		t.Fatalf("revoked mandat's verification page: %d", v.Status)
+	}
+	if r := e.Browser().Get("/mandats/verifier/AAAAAAAAAAAAAAAAAAAAAA"); r.Status != http.StatusNotFound {
+		t.Fatalf("unknown token: %d", r.Status)
+	}
+}
