@@ -1,0 +1,314 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
+	"github.com/aidantsconnect/ac/app/paths"
+	"github.com/aidantsconnect/ac/assets"
+)
+
+// The audiences of the route table, in the order of a row's answers.
+const (
+	anonymous = iota
+	aidant    // an aidant who may not create mandats
+	creator   // an aidant who may
+	referent  // the organisation's référent (an aidant who may create mandats)
+	staff     // the national team: no staff session exists yet, so it browses as anonymous
+	usager    // a usager's FranceConnect session: none exists yet, so it browses as anonymous
+	audiences
+)
+
+var audienceNames = [audiences]string{"anonymous", "aidant", "creator", "référent", "staff", "usager"}
+
+// answer is what a request gets: a status and, for a redirect, the start of its Location
+// ({url} stands for the server's base URL).
+type answer struct {
+	status int
+	to     string
+}
+
+func (a answer) String() string {
+	if a.to != "" {
+		return fmt.Sprintf("%d → %s…", a.status, a.to)
+	}
+	return fmt.Sprint(a.status)
+}
+
+var (
+	ok        = answer{status: http.StatusOK}
+	toLogin   = answer{http.StatusSeeOther, paths.Login}
+	forbidden = answer{status: http.StatusForbidden}
+	notFound  = answer{status: http.StatusNotFound}
+	invalid   = answer{status: http.StatusUnprocessableEntity}
+	bad       = answer{status: http.StatusBadRequest}
+	noMethod  = answer{status: http.StatusMethodNotAllowed}
+
+	unauthorized = answer{status: http.StatusUnauthorized}
+)
+
+func see(to string) answer { return answer{http.StatusSeeOther, to} }
+
+type answers [audiences]answer
+
+// everyone gets the same answer.
+func everyone(a answer) answers {
+	var as answers
+	for i := range as {
+		as[i] = a
+	}
+	return as
+}
+
+// byAccount is a row's answers when they depend on the account: staff and usager, who have
+// no session of their own yet, get what anonymous visitors get.
+func byAccount(anon, aidantAnswer, creatorAnswer, referentAnswer answer) answers {
+	return answers{anon, aidantAnswer, creatorAnswer, referentAnswer, anon, anon}
+}
+
+// Guarded answers, by chain (app/routes.go).
+var (
+	activeAidants = func(a answer) answers { return byAccount(toLogin, a, a, a) }
+	creators      = func(a answer) answers { return byAccount(toLogin, forbidden, a, a) }
+)
+
+// route is one row of the table: a registered pattern, the path requested for it, and the
+// answers by method. A method missing from the map takes "HEAD" from "GET" (Fiber registers
+// both), then "*".
+type route struct {
+	pattern string
+	sample  string // "" means the pattern itself; {url} is the base URL
+	answers map[string]answers
+	// endsSession: the request ends the session it is sent with, so each audience sends it
+	// from a session of its own.
+	endsSession bool
+}
+
+func get(pattern, sample string, as answers) route {
+	return route{pattern: pattern, sample: sample, answers: map[string]answers{"GET": as}}
+}
+
+func post(pattern, sample string, as answers) route {
+	return route{pattern: pattern, sample: sample, answers: map[string]answers{"POST": as}}
+}
+
+func getPost(pattern, sample string, g, p answers) route {
+	return route{pattern: pattern, sample: sample, answers: map[string]answers{"GET": g, "POST": p}}
+}
+
+// mounted is a net/http handler served for every method at pattern and at every path below
+// it (sampled by below).
+func mounted(pattern, sample, below string, as map[string]answers) []route {
+	return []route{{pattern: pattern, sample: sample, answers: as}, {pattern: pattern + "/*", sample: below, answers: as}}
+}
+
+// routeTable is what every audience gets from every route. A route without a row fails
+// TestRouteTable: each new route brings its row.
+func routeTable() []route {
+	const id = "1" // an id nobody's data has: past the guards, the handler answers 404
+	flowEnd := see(paths.MandatNew)
+	rows := []route{
+		// Assets and health.
+		get(paths.Healthz, "", everyone(ok)),
+		get(paths.Readyz, "", everyone(ok)),
+		get(paths.Static+"*", assets.Path("css/app.css"), everyone(ok)),
+
+		// Public pages.
+		get(paths.Home, "", everyone(ok)),
+		get(paths.Accessibilite, "", everyone(ok)),
+		get(paths.MentionsLegales, "", everyone(ok)),
+		get(paths.CGU, "", everyone(ok)),
+		get(paths.MandatVerifyPattern, paths.MandatVerify(strings.Repeat("A", 22)), everyone(notFound)),
+		get(paths.DevEmails, "", everyone(ok)), // dev and sandbox only
+
+		// Login and session.
+		get(paths.LegacyLogin, "", everyone(answer{http.StatusMovedPermanently, paths.Login})),
+		getPost(paths.Login, "", byAccount(ok, see(paths.Espace), see(paths.Espace), see(paths.Espace)), everyone(invalid)),
+		get(paths.LoginSent, "", everyone(ok)),
+		get(paths.MagicLinkWaitPattern, paths.MagicLinkWait("unknown"), everyone(ok)),
+		post(paths.MagicLinkPattern, paths.MagicLink("unknown"), everyone(see(paths.Login))),
+		{pattern: paths.Logout, answers: map[string]answers{"POST": everyone(see(paths.Home))}, endsSession: true},
+		getPost(paths.ActivityCheck, "", activeAidants(ok), activeAidants(invalid)),
+
+		// Espace aidant.
+		get(paths.Espace, "", activeAidants(ok)),
+		post(paths.OrganisationSwitch, "", activeAidants(notFound)),
+
+		// Aidants who may create mandats.
+		getPost(paths.MandatNew, "", creators(ok), creators(invalid)),
+		getPost(paths.MandatRecap, "", creators(flowEnd), creators(flowEnd)),
+		getPost(paths.MandatRenewPattern, paths.MandatRenew(1), creators(notFound), creators(notFound)),
+		get(paths.MandatAttestationPattern, paths.MandatAttestation(1), creators(notFound)),
+		get(paths.MandatAttestationPDFPattern, paths.MandatAttestationPDF(1), creators(notFound)),
+		get(paths.FCAuthorize, "", creators(flowEnd)),
+		get(paths.FCCallback, "", creators(flowEnd)),
+		get(paths.FCLogoutCallback, "", creators(see(paths.MandatRecap))),
+		get(paths.Usagers, "", creators(ok)),
+		get(paths.UsagerPattern, paths.Usager(1), creators(notFound)),
+		getPost(paths.MandatRevokePattern, paths.MandatRevoke(1), creators(notFound), creators(notFound)),
+		get(paths.MandatRevokeDonePattern, paths.MandatRevokeDone(1), creators(notFound)),
+		get(paths.MandatRevocationPattern, paths.MandatRevocation(1), creators(notFound)),
+		getPost(paths.AutorisationRevokePattern, paths.AutorisationRevoke(1, 1), creators(notFound), creators(notFound)),
+		get(paths.AutorisationRevokeDonePattern, paths.AutorisationRevokeDone(1, 1), creators(notFound)),
+		get(paths.AutorisationRevocationPattern, paths.AutorisationRevocation(1, 1), creators(notFound)),
+
+		// Identity provider pages: without a flow of theirs, the steps are 404 to creators.
+		getPost(paths.IdPUsagerChoice, paths.IdPStep(paths.IdPUsagerChoice, id), creators(notFound), creators(notFound)),
+		get(paths.IdPUsagerResults, paths.IdPStep(paths.IdPUsagerResults, id), creators(notFound)),
+		getPost(paths.IdPDemarcheChoice, paths.IdPStep(paths.IdPDemarcheChoice, id), creators(notFound), creators(notFound)),
+		post(paths.IdPCancel, "", creators(notFound)),
+		get(paths.IdPLogout, "", everyone(bad)), // end_session without a client: a page, never a redirect
+	}
+	// /authorize with the demo broker's registration: the guards, then the provider, which
+	// sends the missing parameters' error back to the client.
+	demoCallback := "{url}" + paths.FCSim + paths.FCSimDemoCallback
+	authorize := paths.IdPAuthorize + "?" + url.Values{"client_id": {app.DemoBrokerID}, "redirect_uri": {demoCallback}}.Encode()
+	authorizeSlash := paths.IdPAuthorize + "/?" + strings.SplitN(authorize, "?", 2)[1]
+	rows = append(rows, mounted(paths.IdPAuthorize, authorize, authorizeSlash, map[string]answers{
+		"GET": byAccount(toLogin, forbidden, answer{http.StatusFound, demoCallback}, answer{http.StatusFound, demoCallback}),
+		"*":   everyone(noMethod),
+	})...)
+	// The OIDC back channel answers without a session, the same to everyone, whatever the
+	// method: discovery and the JWKS to any; /token refuses a request without a grant;
+	// /userinfo wants a bearer token, by GET or POST.
+	for path, as := range map[string]map[string]answers{
+		paths.IdPDiscovery: {"*": everyone(ok)},
+		paths.IdPJWKS:      {"*": everyone(ok)},
+		paths.IdPToken:     {"*": everyone(bad)},
+		paths.IdPUserinfo:  {"GET": everyone(unauthorized), "POST": everyone(unauthorized), "*": everyone(noMethod)},
+	} {
+		rows = append(rows, mounted(path, path, path+"/", as)...)
+	}
+	// The simulator (dev and sandbox): its discovery, and its root, which is no page (its mux
+	// redirects; CONNECT carries no path it could redirect).
+	rows = append(rows, route{pattern: paths.FCSim, answers: map[string]answers{
+		"CONNECT": everyone(notFound), "*": everyone(answer{http.StatusTemporaryRedirect, paths.Home})}},
+		route{pattern: paths.FCSim + "/*", sample: paths.FCSim + paths.IdPDiscovery, answers: map[string]answers{"*": everyone(ok)}})
+	return rows
+}
+
+// registered is every method and pattern the app serves, Use middleware excluded.
+func registered(a *app.App) []string {
+	var out []string
+	for _, r := range a.Fiber.GetRoutes(true) {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// lookup finds the answers of a method at a pattern, and whether the table has them.
+func lookup(rows []route, method, pattern string) (route, answers, bool) {
+	for _, r := range rows {
+		if r.pattern != pattern {
+			continue
+		}
+		for _, m := range []string{method, map[string]string{"HEAD": "GET"}[method], "*"} {
+			if as, ok := r.answers[m]; ok && m != "" {
+				return r, as, true
+			}
+		}
+	}
+	return route{}, answers{}, false
+}
+
+// missing lists the registered routes the table has no answers for, and the rows that match
+// no registered route.
+func missing(rows []route, routes []string) (unlisted, stale []string) {
+	seen := map[string]bool{}
+	for _, mp := range routes {
+		method, pattern, _ := strings.Cut(mp, " ")
+		if _, _, ok := lookup(rows, method, pattern); !ok {
+			unlisted = append(unlisted, mp)
+		}
+		seen[pattern] = true
+	}
+	for _, r := range rows {
+		if !seen[r.pattern] {
+			stale = append(stale, r.pattern)
+		}
+	}
+	return unlisted, stale
+}
+
+func TestRouteTableCoversEveryRoute(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	unlisted, stale := missing(routeTable(), registered(e.App))
+	for _, r := range unlisted {
+		t.Errorf("route %s has no row in the route table test: add what every audience gets from it", r)
+	}
+	for _, p := range stale {
+		t.Errorf("the route table test has a row for %s, which the app does not serve", p)
+	}
+	// The check itself: a route added without a row is reported, and so is a row left behind.
+	unlisted, stale = missing(routeTable(), append(registered(e.App), "GET /espace-aidant/nouvelle-page/"))
+	if !slices.Equal(unlisted, []string{"GET /espace-aidant/nouvelle-page/"}) || len(stale) != 0 {
+		t.Errorf("an unlisted route: reported %q, stale %q", unlisted, stale)
+	}
+}
+
+func TestRouteTable(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS Beaugency")
+	logins := [audiences]func() *apptest.Browser{
+		anonymous: e.Browser,
+		aidant: func() *apptest.Browser {
+			return e.Login(e.AidantWithoutMandats(apptest.RandomHex(t)[:12]+"@lecteur.fr", org))
+		},
+		creator:  func() *apptest.Browser { return e.Login(e.Aidant(apptest.RandomHex(t)[:12]+"@aidant.fr", org, true)) },
+		referent: func() *apptest.Browser { return e.Login(e.Referent(apptest.RandomHex(t)[:12]+"@referent.fr", org)) },
+		staff:    e.Browser,
+		usager:   e.Browser,
+	}
+	var sessions [audiences]*apptest.Browser
+	for i, login := range logins {
+		sessions[i] = login()
+		sessions[i].Get(paths.Home) // the CSRF cookie, as a browser that opened a page has it
+	}
+	rows := routeTable()
+	for _, mp := range registered(e.App) {
+		method, pattern, _ := strings.Cut(mp, " ")
+		r, want, ok := lookup(rows, method, pattern)
+		if !ok {
+			continue // TestRouteTableCoversEveryRoute reports it
+		}
+		sample := r.sample
+		if sample == "" {
+			sample = pattern
+		}
+		sample = strings.NewReplacer("{url}", e.URL, url.QueryEscape("{url}"), url.QueryEscape(e.URL)).Replace(sample)
+		for who := range audiences {
+			b := sessions[who]
+			if r.endsSession {
+				b = logins[who]()
+				b.Get(paths.Home)
+			}
+			got := request(b, method, sample)
+			w := want[who]
+			w.to = strings.ReplaceAll(w.to, "{url}", e.URL)
+			if got.Status != w.status || !strings.HasPrefix(got.Location, w.to) || (w.to == "") != (got.Location == "") {
+				t.Errorf("%s %s as %s: got %d %q, want %s", method, sample, audienceNames[who], got.Status, got.Location, w)
+			}
+		}
+	}
+}
+
+// request sends method to path from b's session with the CSRF token as htmx sends it, so that
+// what answers is the route's chain and handler (the CSRF check has tests of its own). An
+// unsafe request carries an empty form.
+func request(b *apptest.Browser, method, path string) apptest.Page {
+	req := httptest.NewRequest(method, b.Env.URL+path, strings.NewReader(""))
+	req.Header.Set(app.CSRFHeader, b.Jar[app.CSRFCookie])
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.Do(req)
+}
