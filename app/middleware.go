@@ -145,15 +145,3 @@ func (a *App) sameOrigin(c *fiber.Ctx) bool {
 	}
 	return u.Host == string(c.Request().Host())
 }
-
-func (a *App) healthz(c *fiber.Ctx) error { return c.SendString("ok") }
-
-func (a *App) readyz(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
-	defer cancel()
-	if err := a.Store.Ping(ctx); err != nil {
-		a.Log.Error("not ready", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
-	}
-	return c.SendString("ok")
-}
