@@ -22,7 +22,7 @@ import (
 	"github.com/aidantsconnect/ac/store"
 )
 
-// The FranceConnect identity provider (issue 4), tested from outside: a relying party that
+// The FranceConnect identity provider, tested from outside: a relying party that
 // behaves like FranceConnect's core (openid-client as FC configures it for an FI: static
 // endpoints with a trailing slash, client_secret_post, 64-hex state and nonce, prompt=login,
 // acr_values=eidas1, a claims rep_scope request) talks to the real server over HTTP, while the
