@@ -18,7 +18,7 @@ const (
 	ModeProduction Mode = "production"
 )
 
-// devSecret is the well-known development key. Production refuses it.
+// devSecret is the well-known development key. Sandbox and production refuse it.
 const devSecret = "dev-only-secret-key-do-not-use-in-production-0000000000000000"
 
 // Config is everything the app reads from its environment.
@@ -86,13 +86,19 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("AC_BASE_URL %q is not a URL", c.BaseURL)
 	}
 	secret := get("AC_SECRET_KEY", "")
-	if secret == "" && c.Mode != ModeProduction {
+	if secret == "" && c.Mode == ModeDev {
 		secret = devSecret
 	}
 	if b, err := hex.DecodeString(secret); err == nil && len(b) >= 32 {
 		c.SecretKey = b
 	} else {
 		c.SecretKey = []byte(secret)
+	}
+	// The key is public in dev only: the sandbox runs on a real server with aidants' real
+	// TOTP seeds, sealed and signed under it, so it refuses the dev key as production does.
+	weakSecret := len(c.SecretKey) < 32 || secret == devSecret
+	if c.Mode == ModeSandbox && weakSecret {
+		return c, errors.New("sandbox mode refuses to start without AC_SECRET_KEY (at least 32 random bytes, e.g. `openssl rand -hex 32`; the dev key is public)")
 	}
 	if c.Mode == ModeProduction {
 		var missing []string
@@ -102,7 +108,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if getenv("AC_BASE_URL") == "" || !strings.HasPrefix(c.BaseURL, "https://") {
 			missing = append(missing, "AC_BASE_URL (https)")
 		}
-		if len(c.SecretKey) < 32 || secret == devSecret {
+		if weakSecret {
 			missing = append(missing, "AC_SECRET_KEY (at least 32 random bytes, e.g. `openssl rand -hex 32`)")
 		}
 		if c.SMTPURL == "" {

@@ -45,6 +45,35 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+// The sandbox runs on a real server with real aidants' TOTP seeds: with the public dev key,
+// anyone could decrypt them and compute verification tokens. It refuses that key, as
+// production does, and an absent key too (which would fall back to it).
+func TestSandboxRefusesTheDevSecretKey(t *testing.T) {
+	t.Parallel()
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	dev, err := app.Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	devSecret := string(dev.SecretKey)
+	for _, secret := range []string{"", devSecret, "trop-courte"} {
+		_, err := app.Load(env("AC_MODE", "sandbox", "AC_SECRET_KEY", secret))
+		if err == nil || !strings.Contains(err.Error(), "AC_SECRET_KEY") {
+			t.Errorf("sandbox with AC_SECRET_KEY=%q: err = %v, want a refusal naming AC_SECRET_KEY", secret, err)
+		}
+	}
+	c, err := app.Load(env("AC_MODE", "sandbox", "AC_SECRET_KEY", strings.Repeat("cd", 32)))
+	if err != nil || c.Mode != app.ModeSandbox || len(c.SecretKey) != 32 || !c.Dev() {
+		t.Fatalf("sandbox with a real key: %+v %v", c, err)
+	}
+}
+
 func TestDemoCodeOnlyOutsideProduction(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []app.Mode{app.ModeDev, app.ModeProduction} {
