@@ -197,7 +197,7 @@ func (a *App) Close() error {
 
 // Background runs the periodic work until ctx ends: delivering the outbox over SMTP
 // (production), and purging what has expired (sessions, login links, wizard runs holding
-// personal data). The serve command runs it beside Serve; tests that move the clock do not.
+// personal data, outbox rows past their retention). The serve command runs it beside Serve; tests that move the clock do not.
 func (a *App) Background(ctx context.Context) {
 	if a.mailer != nil {
 		go a.mailer.Run(ctx)
@@ -208,10 +208,20 @@ func (a *App) Background(ctx context.Context) {
 		if err := a.Store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("purge", "err", err)
 		}
+		if err := a.Store.PurgeOutbox(ctx, a.outboxRetention()); err != nil && ctx.Err() == nil {
+			a.Log.Error("purge outbox", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
 	}
+}
+
+func (a *App) outboxRetention() time.Duration {
+	if a.Cfg.OutboxRetention > 0 {
+		return a.Cfg.OutboxRetention
+	}
+	return store.DefaultOutboxRetention
 }

@@ -33,6 +33,10 @@ type Config struct {
 	MailFrom    string // AC_MAIL_FROM
 	ProxyHeader string // AC_PROXY_HEADER: header carrying the client IP behind a trusted proxy (e.g. X-Forwarded-For)
 
+	// OutboxRetention is how long the outbox remembers a message (AC_OUTBOX_RETENTION; 0 →
+	// store.DefaultOutboxRetention, 30 days). Bodies go at delivery; this is the rest.
+	OutboxRetention time.Duration
+
 	// FranceConnect, where the usager identifies when a mandat is created (we are FS).
 	// In dev and sandbox they default to the built-in simulator.
 	FCIssuer       string // AC_FC_ISSUER
@@ -76,6 +80,13 @@ func Load(getenv func(string) string) (Config, error) {
 	c.FCClientID = get("AC_FC_CLIENT_ID", "")
 	c.FCClientSecret = get("AC_FC_CLIENT_SECRET", "")
 	c.IdPClients = get("AC_IDP_CLIENTS", "")
+	if v := get("AC_OUTBOX_RETENTION", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("AC_OUTBOX_RETENTION=%q: expected a positive duration such as 720h", v)
+		}
+		c.OutboxRetention = d
+	}
 	switch c.Mode {
 	case ModeDev, ModeSandbox, ModeProduction:
 	default:

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
@@ -71,6 +72,19 @@ func TestSandboxRefusesTheDevSecretKey(t *testing.T) {
 	c, err := app.Load(env("AC_MODE", "sandbox", "AC_SECRET_KEY", strings.Repeat("cd", 32)))
 	if err != nil || c.Mode != app.ModeSandbox || len(c.SecretKey) != 32 || !c.Dev() {
 		t.Fatalf("sandbox with a real key: %+v %v", c, err)
+	}
+}
+
+func TestOutboxRetentionConfig(t *testing.T) {
+	t.Parallel()
+	c, err := app.Load(func(k string) string { return map[string]string{"AC_OUTBOX_RETENTION": "168h"}[k] })
+	if err != nil || c.OutboxRetention != 7*24*time.Hour {
+		t.Fatalf("AC_OUTBOX_RETENTION=168h: %v %v", c.OutboxRetention, err)
+	}
+	for _, bad := range []string{"30", "-1h", "0s"} {
+		if _, err := app.Load(func(k string) string { return map[string]string{"AC_OUTBOX_RETENTION": bad}[k] }); err == nil || !strings.Contains(err.Error(), "AC_OUTBOX_RETENTION") {
+			t.Errorf("AC_OUTBOX_RETENTION=%q: %v", bad, err)
+		}
 	}
 }
 

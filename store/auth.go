@@ -28,17 +28,23 @@ type MagicToken struct {
 	ExpiresAt time.Time `bun:"expires_at"`
 }
 
-// Email is a message in the outbox.
+// Email is a message in the outbox. Its body may carry a credential (a login link): the
+// database holds it only sealed (BodySealed), and only until it is delivered.
 type Email struct {
 	bun.BaseModel `bun:"table:emails"`
 
-	ID        int64      `bun:"id,pk,autoincrement"`
-	To        string     `bun:"to_address"`
-	Subject   string     `bun:"subject"`
-	BodyText  string     `bun:"body_text"`
-	CreatedAt time.Time  `bun:"created_at"`
-	SentAt    *time.Time `bun:"sent_at"`
+	ID         int64      `bun:"id,pk,autoincrement"`
+	To         string     `bun:"to_address"`
+	Subject    string     `bun:"subject"`
+	BodyText   string     `bun:"-"`           // in clear, in memory only; "" once delivered
+	BodySealed []byte     `bun:"body_sealed"` // AES-GCM (Sealer); NULL once delivered
+	CreatedAt  time.Time  `bun:"created_at"`
+	SentAt     *time.Time `bun:"sent_at"`
 }
+
+// DefaultOutboxRetention is how long the outbox remembers a message (to whom, when, what
+// about) before PurgeOutbox forgets it.
+const DefaultOutboxRetention = 30 * 24 * time.Hour
 
 // LoginInput is what the login form submits, plus how to check codes and word the email.
 type LoginInput struct {
@@ -98,18 +104,47 @@ func (s *Store) RequestLogin(ctx context.Context, in LoginInput) error {
 	return nil
 }
 
-// QueueEmail puts a message in the outbox.
+// QueueEmail puts a message in the outbox, its body sealed: a dump, a backup or an SQL
+// console shows no link that logs in.
 func (s *Store) QueueEmail(ctx context.Context, e Email) error {
 	e.CreatedAt = s.Now()
-	_, err := s.db.NewInsert().Model(&e).Exec(ctx)
+	sealed, err := s.sealer.Seal([]byte(e.BodyText))
+	if err != nil {
+		return fmt.Errorf("seal email: %w", err)
+	}
+	e.BodySealed = sealed
+	_, err = s.db.NewInsert().Model(&e).Exec(ctx)
 	return notFound(err, "queue email")
 }
 
-// ListEmails returns the newest outbox messages (the dev outbox page and tests).
+// ListEmails returns the newest outbox messages (the dev outbox page and tests), bodies
+// opened; a delivered message has none left.
 func (s *Store) ListEmails(ctx context.Context, limit int) ([]Email, error) {
 	var es []Email
-	err := s.db.NewSelect().Model(&es).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
-	return es, notFound(err, "list emails")
+	if err := s.db.NewSelect().Model(&es).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, notFound(err, "list emails")
+	}
+	return es, s.openEmails(es)
+}
+
+func (s *Store) openEmails(es []Email) error {
+	for i := range es {
+		if es[i].BodySealed == nil {
+			continue
+		}
+		body, err := s.sealer.Open(es[i].BodySealed)
+		if err != nil {
+			return fmt.Errorf("email %d: %w", es[i].ID, err)
+		}
+		es[i].BodyText = string(body)
+	}
+	return nil
+}
+
+// PurgeOutbox forgets the messages queued more than retention ago, delivered or not.
+func (s *Store) PurgeOutbox(ctx context.Context, retention time.Duration) error {
+	_, err := s.db.NewDelete().Model((*Email)(nil)).Where("created_at <= ?", s.Now().Add(-retention)).Exec(ctx)
+	return notFound(err, "purge outbox")
 }
 
 // Login consumes a link token: valid and unexpired → the aidant, the stored next path, every
@@ -172,8 +207,8 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration, limit
 }
 
 // ClaimEmails locks up to limit unsent messages for this sender; other app instances skip
-// them (SKIP LOCKED). fn sends them and returns the ids it delivered, marked sent in the same
-// transaction; undelivered ones are retried on the next round.
+// them (SKIP LOCKED). fn sends them and returns the ids it delivered, marked sent and their
+// bodies wiped in the same transaction; undelivered ones are retried on the next round.
 func (s *Store) ClaimEmails(ctx context.Context, limit int, fn func([]Email) []int64) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		var es []Email
@@ -183,11 +218,14 @@ func (s *Store) ClaimEmails(ctx context.Context, limit int, fn func([]Email) []i
 		if len(es) == 0 {
 			return nil
 		}
+		if err := tx.openEmails(es); err != nil {
+			return err
+		}
 		sent := fn(es)
 		if len(sent) == 0 {
 			return nil
 		}
-		_, err := tx.db.NewUpdate().Model((*Email)(nil)).Set("sent_at = ?", tx.Now()).Where("id IN (?)", bun.In(sent)).Exec(ctx)
+		_, err := tx.db.NewUpdate().Model((*Email)(nil)).Set("sent_at = ?, body_sealed = NULL", tx.Now()).Where("id IN (?)", bun.In(sent)).Exec(ctx)
 		return notFound(err, "mark emails sent")
 	})
 }
