@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -119,6 +120,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
+	prox, err := parseProxies(cfg.ProxyHeader, cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		return nil, fmt.Errorf("time zone: %w", err)
@@ -128,6 +133,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Store: a.Store, Sessions: a.Sessions, Verify: otp.StoreVerify, Log: log,
 		Mode: string(cfg.Mode), BaseURL: cfg.BaseURL, ActivityTimeout: cfg.ActivityTimeout,
 		LoginRateLimit: cfg.LoginRateLimit, LoginRateWindow: cfg.LoginRateWindow, SecureCookies: cfg.Secure(),
+		LoginAccountLimit: cmp.Or(cfg.LoginAccountLimit, 10), ClientIP: prox.clientIP,
 	}
 	// Our FranceConnect identity provider and its aidant pages.
 	if a.idp, err = idp.New(ctx, idp.Config{Issuer: cfg.BaseURL, Store: a.Store, Clients: cfg.IdPClients}); err != nil {
@@ -149,7 +155,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		ProxyHeader:           cfg.ProxyHeader,
+		// The proxy header is believed only from AC_TRUSTED_PROXIES (none: from nobody), and
+		// only as a valid address; the client address itself is proxies.clientIP's.
+		ProxyHeader:             cfg.ProxyHeader,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		EnableIPValidation:      true,
 	})
 	a.routes()
 	ok = true

@@ -32,6 +32,9 @@ type Config struct {
 	SMTPURL     string // AC_SMTP_URL, production mail (smtp://user:pass@host:port)
 	MailFrom    string // AC_MAIL_FROM
 	ProxyHeader string // AC_PROXY_HEADER: header carrying the client IP behind a trusted proxy (e.g. X-Forwarded-For)
+	// TrustedProxies (AC_TRUSTED_PROXIES: CIDRs or addresses) are the reverse proxies whose
+	// ProxyHeader is believed; from any other peer the header is ignored.
+	TrustedProxies []string
 
 	// OutboxRetention is how long the outbox remembers a message (AC_OUTBOX_RETENTION; 0 →
 	// store.DefaultOutboxRetention, 30 days). Bodies go at delivery; this is the rest.
@@ -52,6 +55,10 @@ type Config struct {
 	LoginRateWindow time.Duration
 	Now             func() time.Time // the clock; tests inject one
 	SkipSeed        bool             // AC_SEED=0: do not insert demo data in dev/sandbox
+
+	// LoginAccountLimit bounds the attempts on one email per LoginRateWindow, from all IPs
+	// together (0 → 10): past it they get the generic refusal, the code unchecked.
+	LoginAccountLimit int
 }
 
 // Load reads the configuration from getenv, with dev defaults, and refuses unsafe production settings.
@@ -80,6 +87,20 @@ func Load(getenv func(string) string) (Config, error) {
 	c.FCClientID = get("AC_FC_CLIENT_ID", "")
 	c.FCClientSecret = get("AC_FC_CLIENT_SECRET", "")
 	c.IdPClients = get("AC_IDP_CLIENTS", "")
+	for _, p := range strings.FieldsFunc(getenv("AC_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if _, err := parseProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
+		return c, err
+	}
+	switch {
+	case len(c.TrustedProxies) > 0 && c.ProxyHeader == "":
+		c.ProxyHeader = "X-Forwarded-For"
+	case len(c.TrustedProxies) == 0 && c.ProxyHeader != "":
+		// Believed from any peer, the header would let every client choose its address and
+		// walk past the login limits.
+		return c, errors.New("AC_PROXY_HEADER needs AC_TRUSTED_PROXIES: the addresses (CIDR) of the reverse proxies allowed to set it")
+	}
 	if v := get("AC_OUTBOX_RETENTION", ""); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

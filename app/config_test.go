@@ -88,6 +88,33 @@ func TestOutboxRetentionConfig(t *testing.T) {
 	}
 }
 
+// A proxy header is believed only from proxies named by address: alone it would let any
+// client choose the address it is counted as.
+func TestProxyConfig(t *testing.T) {
+	t.Parallel()
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	if _, err := app.Load(env("AC_PROXY_HEADER", "X-Forwarded-For")); err == nil || !strings.Contains(err.Error(), "AC_TRUSTED_PROXIES") {
+		t.Errorf("AC_PROXY_HEADER without AC_TRUSTED_PROXIES: %v", err)
+	}
+	if _, err := app.Load(env("AC_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example")); err == nil || !strings.Contains(err.Error(), "proxy.example") {
+		t.Errorf("a host name among the proxies: %v", err)
+	}
+	c, err := app.Load(env("AC_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1 fd00::/8"))
+	if err != nil || c.ProxyHeader != "X-Forwarded-For" || strings.Join(c.TrustedProxies, " ") != "10.0.0.0/8 192.0.2.1 fd00::/8" {
+		t.Fatalf("trusted proxies: %q %q %v", c.ProxyHeader, c.TrustedProxies, err)
+	}
+	c, err = app.Load(env("AC_TRUSTED_PROXIES", "10.0.0.0/8", "AC_PROXY_HEADER", "X-Real-IP"))
+	if err != nil || c.ProxyHeader != "X-Real-IP" {
+		t.Fatalf("another header: %q %v", c.ProxyHeader, err)
+	}
+}
+
 func TestDemoCodeOnlyOutsideProduction(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []app.Mode{app.ModeDev, app.ModeProduction} {

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -55,14 +58,31 @@ type LoginInput struct {
 	AllowDemo bool
 	// LinkEmail words the email that carries the login link for that token.
 	LinkEmail func(ctx context.Context, a *Aidant, token string) (Email, error)
+	// AccountLimit bounds the attempts on one email per AccountWindow, from every IP
+	// together (0: no bound).
+	AccountLimit  int
+	AccountWindow time.Duration
 }
 
 // RequestLogin checks email and code; on success it stores a single-use link token and queues
 // the email carrying it, in one transaction. Device state (failures, backoff) is saved even
-// when the code is wrong.
+// when the code is wrong. Past in.AccountLimit attempts on the email in the window, it refuses
+// without looking the code up: the attempts of a distributed guess are slowed down to that
+// rate, the device's backoff is not pushed any further, and the aidant logs in again as soon
+// as the window has passed. Unknown emails are counted alike, so the bound reveals nothing.
 func (s *Store) RequestLogin(ctx context.Context, in LoginInput) error {
 	refused := false
 	err := s.InTx(ctx, func(tx *Store) error {
+		if in.AccountLimit > 0 {
+			ok, err := tx.Hit(ctx, tx.loginAccountKey(in.Email), in.AccountWindow, in.AccountLimit)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				refused = true
+				return nil
+			}
+		}
 		a := new(Aidant)
 		err := tx.db.NewSelect().Model(a).Where("email = ? AND is_active", NormaliseEmail(in.Email)).Scan(ctx)
 		if err != nil {
@@ -102,6 +122,14 @@ func (s *Store) RequestLogin(ctx context.Context, in LoginInput) error {
 		return ErrLoginRefused
 	}
 	return nil
+}
+
+// loginAccountKey is the rate-limit key of an email: keyed, so that the counters table holds
+// no address.
+func (s *Store) loginAccountKey(email string) string {
+	m := hmac.New(sha256.New, s.sealer.Key("login-account/v1"))
+	m.Write([]byte(NormaliseEmail(email)))
+	return "login-account:" + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // QueueEmail puts a message in the outbox, its body sealed: a dump, a backup or an SQL
