@@ -28,7 +28,6 @@ import (
 	"github.com/aidantsconnect/ac/app/pgembed"
 	"github.com/aidantsconnect/ac/assets"
 	"github.com/aidantsconnect/ac/handlers"
-	"github.com/aidantsconnect/ac/migrations"
 	"github.com/aidantsconnect/ac/store"
 )
 
@@ -66,7 +65,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			a.Close()
 		}
 	}()
-	dsn := cfg.DatabaseURL
+	dsn, migrateDSN := cfg.DatabaseURL, cfg.MigrateDatabaseURL
 	if dsn == "" {
 		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "postgres"))
 		if err != nil {
@@ -77,7 +76,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		dsn = a.pg.DSN()
+		if dsn, migrateDSN, err = embeddedRoles(ctx, a.pg); err != nil {
+			return nil, err
+		}
 	}
 	db, err := openDB(dsn)
 	if err != nil {
@@ -87,13 +88,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := db.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
-	if n, err := migrations.Up(ctx, db); err != nil {
-		return nil, err
-	} else if n > 0 {
-		log.Info("migrations applied", "count", n)
-	}
 	sealer, err := store.NewSealer(cfg.SecretKey)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.migrate(ctx, migrateDSN, sealer); err != nil {
 		return nil, err
 	}
 	a.Store = store.New(db, cfg.Now, sealer)
@@ -187,10 +186,23 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		if err := a.Fiber.ShutdownWithTimeout(10 * time.Second); err != nil {
+		err := a.Fiber.ShutdownWithTimeout(10 * time.Second)
+		// The last requests have been answered: the journal's final state gets its checkpoint.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		a.checkpoint(cctx)
+		if err != nil {
 			return fmt.Errorf("shutdown: %w", err)
 		}
 		return nil
+	}
+}
+
+// checkpoint signs and stores the journal's state (entry count, last hash) if it moved since
+// the last checkpoint: rows deleted after it would show in `journal verify`.
+func (a *App) checkpoint(ctx context.Context) {
+	if _, err := a.Store.WriteJournalCheckpoint(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("journal checkpoint", "err", err)
 	}
 }
 
@@ -208,7 +220,8 @@ func (a *App) Close() error {
 
 // Background runs the periodic work until ctx ends: delivering the outbox over SMTP
 // (production), and purging what has expired (sessions, login links, wizard runs holding
-// personal data, outbox rows past their retention). The serve command runs it beside Serve; tests that move the clock do not.
+// personal data, outbox rows past their retention), and signing a journal checkpoint when the
+// journal has moved (every 5 minutes at most; Serve writes the last one at shutdown). The serve command runs it beside Serve; tests that move the clock do not.
 func (a *App) Background(ctx context.Context) {
 	if a.mailer != nil {
 		go a.mailer.Run(ctx)
@@ -222,6 +235,7 @@ func (a *App) Background(ctx context.Context) {
 		if err := a.Store.PurgeOutbox(ctx, a.outboxRetention()); err != nil && ctx.Err() == nil {
 			a.Log.Error("purge outbox", "err", err)
 		}
+		a.checkpoint(ctx)
 		select {
 		case <-ctx.Done():
 			return

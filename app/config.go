@@ -36,6 +36,11 @@ type Config struct {
 	// ProxyHeader is believed; from any other peer the header is ignored.
 	TrustedProxies []string
 
+	// MigrateDatabaseURL (AC_MIGRATE_DATABASE_URL) reaches the same database as the owner
+	// role, which runs the migrations and grants DATABASE_URL's role what serving needs.
+	// Empty: DATABASE_URL migrates, when its role may (one role for everything, dev only).
+	MigrateDatabaseURL string
+
 	// OutboxRetention is how long the outbox remembers a message (AC_OUTBOX_RETENTION; 0 →
 	// store.DefaultOutboxRetention, 30 days). Bodies go at delivery; this is the rest.
 	OutboxRetention time.Duration
@@ -83,6 +88,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LoginRateWindow: 10 * time.Minute,
 		SkipSeed:        get("AC_SEED", "1") == "0",
 	}
+	c.MigrateDatabaseURL = get("AC_MIGRATE_DATABASE_URL", "")
 	c.FCIssuer = strings.TrimRight(get("AC_FC_ISSUER", ""), "/")
 	c.FCClientID = get("AC_FC_CLIENT_ID", "")
 	c.FCClientSecret = get("AC_FC_CLIENT_SECRET", "")
