@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -27,7 +28,6 @@ import (
 	"github.com/aidantsconnect/ac/app/pgembed"
 	"github.com/aidantsconnect/ac/assets"
 	"github.com/aidantsconnect/ac/handlers"
-	"github.com/aidantsconnect/ac/migrations"
 	"github.com/aidantsconnect/ac/store"
 )
 
@@ -65,7 +65,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			a.Close()
 		}
 	}()
-	dsn := cfg.DatabaseURL
+	dsn, migrateDSN := cfg.DatabaseURL, cfg.MigrateDatabaseURL
 	if dsn == "" {
 		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "postgres"))
 		if err != nil {
@@ -76,7 +76,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		dsn = a.pg.DSN()
+		if dsn, migrateDSN, err = embeddedRoles(ctx, a.pg); err != nil {
+			return nil, err
+		}
 	}
 	db, err := openDB(dsn)
 	if err != nil {
@@ -86,13 +88,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := db.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
-	if n, err := migrations.Up(ctx, db); err != nil {
-		return nil, err
-	} else if n > 0 {
-		log.Info("migrations applied", "count", n)
-	}
 	sealer, err := store.NewSealer(cfg.SecretKey)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.migrate(ctx, migrateDSN, sealer); err != nil {
 		return nil, err
 	}
 	a.Store = store.New(db, cfg.Now, sealer)
@@ -119,6 +119,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
+	prox, err := parseProxies(cfg.ProxyHeader, cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		return nil, fmt.Errorf("time zone: %w", err)
@@ -128,6 +132,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Store: a.Store, Sessions: a.Sessions, Verify: otp.StoreVerify, Log: log,
 		Mode: string(cfg.Mode), BaseURL: cfg.BaseURL, ActivityTimeout: cfg.ActivityTimeout,
 		LoginRateLimit: cfg.LoginRateLimit, LoginRateWindow: cfg.LoginRateWindow, SecureCookies: cfg.Secure(),
+		LoginAccountLimit: cmp.Or(cfg.LoginAccountLimit, 10), ClientIP: prox.clientIP,
 	}
 	// Our FranceConnect identity provider and its aidant pages.
 	if a.idp, err = idp.New(ctx, idp.Config{Issuer: cfg.BaseURL, Store: a.Store, Clients: cfg.IdPClients}); err != nil {
@@ -149,7 +154,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		ProxyHeader:           cfg.ProxyHeader,
+		// The proxy header is believed only from AC_TRUSTED_PROXIES (none: from nobody), and
+		// only as a valid address; the client address itself is proxies.clientIP's.
+		ProxyHeader:             cfg.ProxyHeader,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		EnableIPValidation:      true,
 	})
 	a.routes()
 	ok = true
@@ -176,10 +186,23 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		if err := a.Fiber.ShutdownWithTimeout(10 * time.Second); err != nil {
+		err := a.Fiber.ShutdownWithTimeout(10 * time.Second)
+		// The last requests have been answered: the journal's final state gets its checkpoint.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		a.checkpoint(cctx)
+		if err != nil {
 			return fmt.Errorf("shutdown: %w", err)
 		}
 		return nil
+	}
+}
+
+// checkpoint signs and stores the journal's state (entry count, last hash) if it moved since
+// the last checkpoint: rows deleted after it would show in `journal verify`.
+func (a *App) checkpoint(ctx context.Context) {
+	if _, err := a.Store.WriteJournalCheckpoint(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("journal checkpoint", "err", err)
 	}
 }
 
@@ -197,7 +220,8 @@ func (a *App) Close() error {
 
 // Background runs the periodic work until ctx ends: delivering the outbox over SMTP
 // (production), and purging what has expired (sessions, login links, wizard runs holding
-// personal data). The serve command runs it beside Serve; tests that move the clock do not.
+// personal data, outbox rows past their retention), and signing a journal checkpoint when the
+// journal has moved (every 5 minutes at most; Serve writes the last one at shutdown). The serve command runs it beside Serve; tests that move the clock do not.
 func (a *App) Background(ctx context.Context) {
 	if a.mailer != nil {
 		go a.mailer.Run(ctx)
@@ -208,10 +232,21 @@ func (a *App) Background(ctx context.Context) {
 		if err := a.Store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("purge", "err", err)
 		}
+		if err := a.Store.PurgeOutbox(ctx, a.outboxRetention()); err != nil && ctx.Err() == nil {
+			a.Log.Error("purge outbox", "err", err)
+		}
+		a.checkpoint(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
 	}
+}
+
+func (a *App) outboxRetention() time.Duration {
+	if a.Cfg.OutboxRetention > 0 {
+		return a.Cfg.OutboxRetention
+	}
+	return store.DefaultOutboxRetention
 }

@@ -18,7 +18,7 @@ const (
 	ModeProduction Mode = "production"
 )
 
-// devSecret is the well-known development key. Production refuses it.
+// devSecret is the well-known development key. Sandbox and production refuse it.
 const devSecret = "dev-only-secret-key-do-not-use-in-production-0000000000000000"
 
 // Config is everything the app reads from its environment.
@@ -32,6 +32,18 @@ type Config struct {
 	SMTPURL     string // AC_SMTP_URL, production mail (smtp://user:pass@host:port)
 	MailFrom    string // AC_MAIL_FROM
 	ProxyHeader string // AC_PROXY_HEADER: header carrying the client IP behind a trusted proxy (e.g. X-Forwarded-For)
+	// TrustedProxies (AC_TRUSTED_PROXIES: CIDRs or addresses) are the reverse proxies whose
+	// ProxyHeader is believed; from any other peer the header is ignored.
+	TrustedProxies []string
+
+	// MigrateDatabaseURL (AC_MIGRATE_DATABASE_URL) reaches the same database as the owner
+	// role, which runs the migrations and grants DATABASE_URL's role what serving needs.
+	// Empty: DATABASE_URL migrates, when its role may (one role for everything, dev only).
+	MigrateDatabaseURL string
+
+	// OutboxRetention is how long the outbox remembers a message (AC_OUTBOX_RETENTION; 0 →
+	// store.DefaultOutboxRetention, 30 days). Bodies go at delivery; this is the rest.
+	OutboxRetention time.Duration
 
 	// FranceConnect, where the usager identifies when a mandat is created (we are FS).
 	// In dev and sandbox they default to the built-in simulator.
@@ -48,6 +60,10 @@ type Config struct {
 	LoginRateWindow time.Duration
 	Now             func() time.Time // the clock; tests inject one
 	SkipSeed        bool             // AC_SEED=0: do not insert demo data in dev/sandbox
+
+	// LoginAccountLimit bounds the attempts on one email per LoginRateWindow, from all IPs
+	// together (0 → 10): past it they get the generic refusal, the code unchecked.
+	LoginAccountLimit int
 }
 
 // Load reads the configuration from getenv, with dev defaults, and refuses unsafe production settings.
@@ -72,10 +88,32 @@ func Load(getenv func(string) string) (Config, error) {
 		LoginRateWindow: 10 * time.Minute,
 		SkipSeed:        get("AC_SEED", "1") == "0",
 	}
+	c.MigrateDatabaseURL = get("AC_MIGRATE_DATABASE_URL", "")
 	c.FCIssuer = strings.TrimRight(get("AC_FC_ISSUER", ""), "/")
 	c.FCClientID = get("AC_FC_CLIENT_ID", "")
 	c.FCClientSecret = get("AC_FC_CLIENT_SECRET", "")
 	c.IdPClients = get("AC_IDP_CLIENTS", "")
+	for _, p := range strings.FieldsFunc(getenv("AC_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if _, err := parseProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
+		return c, err
+	}
+	switch {
+	case len(c.TrustedProxies) > 0 && c.ProxyHeader == "":
+		c.ProxyHeader = "X-Forwarded-For"
+	case len(c.TrustedProxies) == 0 && c.ProxyHeader != "":
+		// Believed from any peer, the header would let every client choose its address and
+		// walk past the login limits.
+		return c, errors.New("AC_PROXY_HEADER needs AC_TRUSTED_PROXIES: the addresses (CIDR) of the reverse proxies allowed to set it")
+	}
+	if v := get("AC_OUTBOX_RETENTION", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("AC_OUTBOX_RETENTION=%q: expected a positive duration such as 720h", v)
+		}
+		c.OutboxRetention = d
+	}
 	switch c.Mode {
 	case ModeDev, ModeSandbox, ModeProduction:
 	default:
@@ -86,13 +124,19 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("AC_BASE_URL %q is not a URL", c.BaseURL)
 	}
 	secret := get("AC_SECRET_KEY", "")
-	if secret == "" && c.Mode != ModeProduction {
+	if secret == "" && c.Mode == ModeDev {
 		secret = devSecret
 	}
 	if b, err := hex.DecodeString(secret); err == nil && len(b) >= 32 {
 		c.SecretKey = b
 	} else {
 		c.SecretKey = []byte(secret)
+	}
+	// The key is public in dev only: the sandbox runs on a real server with aidants' real
+	// TOTP seeds, sealed and signed under it, so it refuses the dev key as production does.
+	weakSecret := len(c.SecretKey) < 32 || secret == devSecret
+	if c.Mode == ModeSandbox && weakSecret {
+		return c, errors.New("sandbox mode refuses to start without AC_SECRET_KEY (at least 32 random bytes, e.g. `openssl rand -hex 32`; the dev key is public)")
 	}
 	if c.Mode == ModeProduction {
 		var missing []string
@@ -102,7 +146,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if getenv("AC_BASE_URL") == "" || !strings.HasPrefix(c.BaseURL, "https://") {
 			missing = append(missing, "AC_BASE_URL (https)")
 		}
-		if len(c.SecretKey) < 32 || secret == devSecret {
+		if weakSecret {
 			missing = append(missing, "AC_SECRET_KEY (at least 32 random bytes, e.g. `openssl rand -hex 32`)")
 		}
 		if c.SMTPURL == "" {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
@@ -42,6 +43,75 @@ func TestLoadConfig(t *testing.T) {
 	c, err = app.Load(env("AC_MODE", "production", "DATABASE_URL", "postgres://x", "AC_BASE_URL", "https://ac.example/", "AC_SECRET_KEY", strings.Repeat("ab", 32), "AC_SMTP_URL", "smtp://x", "AC_FC_ISSUER", "https://fc/", "AC_FC_CLIENT_ID", "x", "AC_FC_CLIENT_SECRET", "y"))
 	if err != nil || c.BaseURL != "https://ac.example" || len(c.SecretKey) != 32 || !c.Secure() || c.Dev() || c.FCIssuer != "https://fc" || c.SimulatesFC() {
 		t.Fatalf("production: %+v %v", c, err)
+	}
+}
+
+// The sandbox runs on a real server with real aidants' TOTP seeds: with the public dev key,
+// anyone could decrypt them and compute verification tokens. It refuses that key, as
+// production does, and an absent key too (which would fall back to it).
+func TestSandboxRefusesTheDevSecretKey(t *testing.T) {
+	t.Parallel()
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	dev, err := app.Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	devSecret := string(dev.SecretKey)
+	for _, secret := range []string{"", devSecret, "trop-courte"} {
+		_, err := app.Load(env("AC_MODE", "sandbox", "AC_SECRET_KEY", secret))
+		if err == nil || !strings.Contains(err.Error(), "AC_SECRET_KEY") {
+			t.Errorf("sandbox with AC_SECRET_KEY=%q: err = %v, want a refusal naming AC_SECRET_KEY", secret, err)
+		}
+	}
+	c, err := app.Load(env("AC_MODE", "sandbox", "AC_SECRET_KEY", strings.Repeat("cd", 32)))
+	if err != nil || c.Mode != app.ModeSandbox || len(c.SecretKey) != 32 || !c.Dev() {
+		t.Fatalf("sandbox with a real key: %+v %v", c, err)
+	}
+}
+
+func TestOutboxRetentionConfig(t *testing.T) {
+	t.Parallel()
+	c, err := app.Load(func(k string) string { return map[string]string{"AC_OUTBOX_RETENTION": "168h"}[k] })
+	if err != nil || c.OutboxRetention != 7*24*time.Hour {
+		t.Fatalf("AC_OUTBOX_RETENTION=168h: %v %v", c.OutboxRetention, err)
+	}
+	for _, bad := range []string{"30", "-1h", "0s"} {
+		if _, err := app.Load(func(k string) string { return map[string]string{"AC_OUTBOX_RETENTION": bad}[k] }); err == nil || !strings.Contains(err.Error(), "AC_OUTBOX_RETENTION") {
+			t.Errorf("AC_OUTBOX_RETENTION=%q: %v", bad, err)
+		}
+	}
+}
+
+// A proxy header is believed only from proxies named by address: alone it would let any
+// client choose the address it is counted as.
+func TestProxyConfig(t *testing.T) {
+	t.Parallel()
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	if _, err := app.Load(env("AC_PROXY_HEADER", "X-Forwarded-For")); err == nil || !strings.Contains(err.Error(), "AC_TRUSTED_PROXIES") {
+		t.Errorf("AC_PROXY_HEADER without AC_TRUSTED_PROXIES: %v", err)
+	}
+	if _, err := app.Load(env("AC_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example")); err == nil || !strings.Contains(err.Error(), "proxy.example") {
+		t.Errorf("a host name among the proxies: %v", err)
+	}
+	c, err := app.Load(env("AC_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1 fd00::/8"))
+	if err != nil || c.ProxyHeader != "X-Forwarded-For" || strings.Join(c.TrustedProxies, " ") != "10.0.0.0/8 192.0.2.1 fd00::/8" {
+		t.Fatalf("trusted proxies: %q %q %v", c.ProxyHeader, c.TrustedProxies, err)
+	}
+	c, err = app.Load(env("AC_TRUSTED_PROXIES", "10.0.0.0/8", "AC_PROXY_HEADER", "X-Real-IP"))
+	if err != nil || c.ProxyHeader != "X-Real-IP" {
+		t.Fatalf("another header: %q %v", c.ProxyHeader, err)
 	}
 }
 

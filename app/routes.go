@@ -36,6 +36,9 @@ func (a *App) routes() {
 	f.Get(paths.Readyz, a.readyz)
 	f.Get(paths.Static+"*", assets.Handler())
 
+	// The journal's signed checkpoints, for auditors: no session, no personal data.
+	f.Get(paths.JournalCheckpoints, h.JournalCheckpoints)
+
 	// OIDC back channel of our identity provider: /token, /userinfo (with or without a trailing
 	// slash), discovery and JWKS answer relying parties' servers in OIDC's JSON. No session, no
 	// CSRF check.

@@ -121,6 +121,9 @@ func routeTable() []route {
 		get(paths.Readyz, "", everyone(ok)),
 		get(paths.Static+"*", assets.Path("css/app.css"), everyone(ok)),
 
+		// The journal's signed checkpoints.
+		get(paths.JournalCheckpoints, "", everyone(ok)),
+
 		// Public pages.
 		get(paths.Home, "", everyone(ok)),
 		get(paths.Accessibilite, "", everyone(ok)),

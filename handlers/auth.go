@@ -70,7 +70,7 @@ func (h *Handlers) LoginCreate(c *fiber.Ctx) error {
 	if d.Errors.Any() {
 		return render(c, fiber.StatusUnprocessableEntity, auth.Login(h.shell(c, "Connexion"), d))
 	}
-	ok, err := h.Store.Hit(c.UserContext(), "login:"+c.IP(), h.LoginRateWindow, h.LoginRateLimit)
+	ok, err := h.Store.Hit(c.UserContext(), "login:"+h.clientIP(c), h.LoginRateWindow, h.LoginRateLimit)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,8 @@ func (h *Handlers) LoginCreate(c *fiber.Ctx) error {
 	}
 	err = h.Store.RequestLogin(c.UserContext(), store.LoginInput{
 		Email: d.Email, Code: code, NextPath: d.Next, Verify: h.Verify, AllowDemo: h.Dev(),
-		LinkEmail: h.loginEmail,
+		LinkEmail:    h.loginEmail,
+		AccountLimit: h.LoginAccountLimit, AccountWindow: h.LoginRateWindow,
 	})
 	if errors.Is(err, store.ErrLoginRefused) {
 		d.Errors = ui.Errors{{Field: "", Message: msgLoginRefused}}

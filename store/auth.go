@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -28,17 +31,23 @@ type MagicToken struct {
 	ExpiresAt time.Time `bun:"expires_at"`
 }
 
-// Email is a message in the outbox.
+// Email is a message in the outbox. Its body may carry a credential (a login link): the
+// database holds it only sealed (BodySealed), and only until it is delivered.
 type Email struct {
 	bun.BaseModel `bun:"table:emails"`
 
-	ID        int64      `bun:"id,pk,autoincrement"`
-	To        string     `bun:"to_address"`
-	Subject   string     `bun:"subject"`
-	BodyText  string     `bun:"body_text"`
-	CreatedAt time.Time  `bun:"created_at"`
-	SentAt    *time.Time `bun:"sent_at"`
+	ID         int64      `bun:"id,pk,autoincrement"`
+	To         string     `bun:"to_address"`
+	Subject    string     `bun:"subject"`
+	BodyText   string     `bun:"-"`           // in clear, in memory only; "" once delivered
+	BodySealed []byte     `bun:"body_sealed"` // AES-GCM (Sealer); NULL once delivered
+	CreatedAt  time.Time  `bun:"created_at"`
+	SentAt     *time.Time `bun:"sent_at"`
 }
+
+// DefaultOutboxRetention is how long the outbox remembers a message (to whom, when, what
+// about) before PurgeOutbox forgets it.
+const DefaultOutboxRetention = 30 * 24 * time.Hour
 
 // LoginInput is what the login form submits, plus how to check codes and word the email.
 type LoginInput struct {
@@ -49,14 +58,31 @@ type LoginInput struct {
 	AllowDemo bool
 	// LinkEmail words the email that carries the login link for that token.
 	LinkEmail func(ctx context.Context, a *Aidant, token string) (Email, error)
+	// AccountLimit bounds the attempts on one email per AccountWindow, from every IP
+	// together (0: no bound).
+	AccountLimit  int
+	AccountWindow time.Duration
 }
 
 // RequestLogin checks email and code; on success it stores a single-use link token and queues
 // the email carrying it, in one transaction. Device state (failures, backoff) is saved even
-// when the code is wrong.
+// when the code is wrong. Past in.AccountLimit attempts on the email in the window, it refuses
+// without looking the code up: the attempts of a distributed guess are slowed down to that
+// rate, the device's backoff is not pushed any further, and the aidant logs in again as soon
+// as the window has passed. Unknown emails are counted alike, so the bound reveals nothing.
 func (s *Store) RequestLogin(ctx context.Context, in LoginInput) error {
 	refused := false
 	err := s.InTx(ctx, func(tx *Store) error {
+		if in.AccountLimit > 0 {
+			ok, err := tx.Hit(ctx, tx.loginAccountKey(in.Email), in.AccountWindow, in.AccountLimit)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				refused = true
+				return nil
+			}
+		}
 		a := new(Aidant)
 		err := tx.db.NewSelect().Model(a).Where("email = ? AND is_active", NormaliseEmail(in.Email)).Scan(ctx)
 		if err != nil {
@@ -98,18 +124,55 @@ func (s *Store) RequestLogin(ctx context.Context, in LoginInput) error {
 	return nil
 }
 
-// QueueEmail puts a message in the outbox.
+// loginAccountKey is the rate-limit key of an email: keyed, so that the counters table holds
+// no address.
+func (s *Store) loginAccountKey(email string) string {
+	m := hmac.New(sha256.New, s.sealer.Key("login-account/v1"))
+	m.Write([]byte(NormaliseEmail(email)))
+	return "login-account:" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// QueueEmail puts a message in the outbox, its body sealed: a dump, a backup or an SQL
+// console shows no link that logs in.
 func (s *Store) QueueEmail(ctx context.Context, e Email) error {
 	e.CreatedAt = s.Now()
-	_, err := s.db.NewInsert().Model(&e).Exec(ctx)
+	sealed, err := s.sealer.Seal([]byte(e.BodyText))
+	if err != nil {
+		return fmt.Errorf("seal email: %w", err)
+	}
+	e.BodySealed = sealed
+	_, err = s.db.NewInsert().Model(&e).Exec(ctx)
 	return notFound(err, "queue email")
 }
 
-// ListEmails returns the newest outbox messages (the dev outbox page and tests).
+// ListEmails returns the newest outbox messages (the dev outbox page and tests), bodies
+// opened; a delivered message has none left.
 func (s *Store) ListEmails(ctx context.Context, limit int) ([]Email, error) {
 	var es []Email
-	err := s.db.NewSelect().Model(&es).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
-	return es, notFound(err, "list emails")
+	if err := s.db.NewSelect().Model(&es).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, notFound(err, "list emails")
+	}
+	return es, s.openEmails(es)
+}
+
+func (s *Store) openEmails(es []Email) error {
+	for i := range es {
+		if es[i].BodySealed == nil {
+			continue
+		}
+		body, err := s.sealer.Open(es[i].BodySealed)
+		if err != nil {
+			return fmt.Errorf("email %d: %w", es[i].ID, err)
+		}
+		es[i].BodyText = string(body)
+	}
+	return nil
+}
+
+// PurgeOutbox forgets the messages queued more than retention ago, delivered or not.
+func (s *Store) PurgeOutbox(ctx context.Context, retention time.Duration) error {
+	_, err := s.db.NewDelete().Model((*Email)(nil)).Where("created_at <= ?", s.Now().Add(-retention)).Exec(ctx)
+	return notFound(err, "purge outbox")
 }
 
 // Login consumes a link token: valid and unexpired → the aidant, the stored next path, every
@@ -172,8 +235,8 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration, limit
 }
 
 // ClaimEmails locks up to limit unsent messages for this sender; other app instances skip
-// them (SKIP LOCKED). fn sends them and returns the ids it delivered, marked sent in the same
-// transaction; undelivered ones are retried on the next round.
+// them (SKIP LOCKED). fn sends them and returns the ids it delivered, marked sent and their
+// bodies wiped in the same transaction; undelivered ones are retried on the next round.
 func (s *Store) ClaimEmails(ctx context.Context, limit int, fn func([]Email) []int64) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		var es []Email
@@ -183,11 +246,14 @@ func (s *Store) ClaimEmails(ctx context.Context, limit int, fn func([]Email) []i
 		if len(es) == 0 {
 			return nil
 		}
+		if err := tx.openEmails(es); err != nil {
+			return err
+		}
 		sent := fn(es)
 		if len(sent) == 0 {
 			return nil
 		}
-		_, err := tx.db.NewUpdate().Model((*Email)(nil)).Set("sent_at = ?", tx.Now()).Where("id IN (?)", bun.In(sent)).Exec(ctx)
+		_, err := tx.db.NewUpdate().Model((*Email)(nil)).Set("sent_at = ?, body_sealed = NULL", tx.Now()).Where("id IN (?)", bun.In(sent)).Exec(ctx)
 		return notFound(err, "mark emails sent")
 	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -85,10 +86,23 @@ func (e *JournalEntry) canonical() []byte {
 	return b
 }
 
-func (e *JournalEntry) computeHash() []byte {
+// mac is the row's hash: HMAC-SHA256 of its canonical content under the journal key. Without
+// the key nobody can recompute a chain that verifies, even knowing the algorithm.
+func (e *JournalEntry) mac(key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(e.canonical())
+	return m.Sum(nil)
+}
+
+// legacyHash is the hash rows had before the chain was keyed (plain SHA-256), read only to
+// check them before they are re-chained.
+func (e *JournalEntry) legacyHash() []byte {
 	h := sha256.Sum256(e.canonical())
 	return h[:]
 }
+
+// journalKey is the chain's HMAC key, derived from the application secret.
+func (s *Store) journalKey() []byte { return s.sealer.Key("journal/chain/v1") }
 
 // genesis is the prev_hash of the first row.
 var genesis = make([]byte, sha256.Size)
@@ -114,7 +128,7 @@ func (s *Store) appendJournal(ctx context.Context, e *JournalEntry) error {
 	e.ID = 0
 	e.CreatedAt = s.Now()
 	e.PrevHash = prev
-	e.Hash = e.computeHash()
+	e.Hash = e.mac(s.journalKey())
 	if _, err := s.db.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("journal %s: %w", e.Action, err)
 	}
@@ -126,14 +140,45 @@ type JournalReport struct {
 	Checked   int
 	BrokenID  int64 // 0 when the chain is intact
 	BrokenWhy string
+
+	// Checkpoints is how many signed checkpoints the chain was checked against, Last the
+	// latest of them (nil when there is none yet).
+	Checkpoints int
+	Last        *JournalCheckpoint
+	// Missing is how many entries Last counts that the journal no longer has: rows deleted
+	// at its end. Uncovered is how many entries came after Last (no checkpoint vouches for
+	// them yet).
+	Missing   int64
+	Uncovered int64
+	// ForgedCheckpoint describes a checkpoint whose signature does not verify ("" if none).
+	ForgedCheckpoint string
+}
+
+// Intact reports a chain that verifies, matches every checkpoint and lacks none of their
+// entries.
+func (r JournalReport) Intact() bool {
+	return r.BrokenID == 0 && r.Missing == 0 && r.ForgedCheckpoint == ""
 }
 
 // VerifyJournal recomputes the whole chain in id order, in batches, and stops at the first
-// row whose content or link does not match.
-func (s *Store) VerifyJournal(ctx context.Context) (JournalReport, error) {
+// row whose content or link does not match. It checks the chain against the signed
+// checkpoints, the database's and the extra ones (copies an auditor kept): at each
+// checkpoint's entry count the row must be the one it names, with its hash, and the journal
+// must have at least as many entries as the latest one counts.
+func (s *Store) VerifyJournal(ctx context.Context, extra ...JournalCheckpoint) (JournalReport, error) {
 	var rep JournalReport
+	cps, forged, err := s.checkpointsToVerify(ctx, extra)
+	if err != nil {
+		return rep, err
+	}
+	if forged != "" {
+		rep.ForgedCheckpoint = forged
+		return rep, nil
+	}
+	key := s.journalKey()
 	prev := genesis
 	var after int64
+	next := 0 // the first checkpoint not reached yet
 	for {
 		var rows []JournalEntry
 		err := s.db.NewSelect().Model(&rows).Where("id > ?", after).OrderExpr("id").Limit(5000).Scan(ctx)
@@ -141,7 +186,7 @@ func (s *Store) VerifyJournal(ctx context.Context) (JournalReport, error) {
 			return rep, fmt.Errorf("read journal: %w", err)
 		}
 		if len(rows) == 0 {
-			return rep, nil
+			break
 		}
 		for i := range rows {
 			e := &rows[i]
@@ -149,15 +194,35 @@ func (s *Store) VerifyJournal(ctx context.Context) (JournalReport, error) {
 			case !bytes.Equal(e.PrevHash, prev):
 				rep.BrokenID, rep.BrokenWhy = e.ID, "le lien avec l'entrée précédente est rompu"
 				return rep, nil
-			case !bytes.Equal(e.computeHash(), e.Hash):
+			case !hmac.Equal(e.mac(key), e.Hash):
 				rep.BrokenID, rep.BrokenWhy = e.ID, "le contenu de l'entrée a été modifié"
 				return rep, nil
 			}
 			prev = e.Hash
 			rep.Checked++
+			for ; next < len(cps) && cps[next].Entries == int64(rep.Checked); next++ {
+				cp := &cps[next]
+				if cp.HeadID != e.ID || !bytes.Equal(cp.HeadHash, e.Hash) {
+					rep.BrokenID = e.ID
+					rep.BrokenWhy = fmt.Sprintf("l'entrée ne correspond pas au point de contrôle du %s (entrée n° %d attendue à cette place)",
+						cp.CreatedAt.UTC().Format("02/01/2006 à 15:04:05 UTC"), cp.HeadID)
+					return rep, nil
+				}
+				rep.Checkpoints++
+			}
 		}
 		after = rows[len(rows)-1].ID
 	}
+	if len(cps) > 0 {
+		last := cps[len(cps)-1]
+		rep.Last = &last
+		if last.Entries > int64(rep.Checked) {
+			rep.Missing = last.Entries - int64(rep.Checked)
+		} else {
+			rep.Uncovered = int64(rep.Checked) - last.Entries
+		}
+	}
+	return rep, nil
 }
 
 // ListJournal returns the last entries of an organisation, newest first (tests and the journal page).

@@ -45,11 +45,13 @@ type Env struct {
 }
 
 // config is the configuration Start gives the App before the tweaks: dev mode, a fresh
-// database, no demo seed, a login rate limit no test reaches, the clock's Now.
+// database served as a role that may only read and append to the journal (migrated by its
+// owner, as in production), no demo seed, a login rate limit no test reaches, the clock's Now.
 func config(t *testing.T, clock *storetest.Clock) app.Config {
 	t.Helper()
+	owner, serving := storetest.NewDSNs(t)
 	return app.Config{
-		Mode: app.ModeDev, Addr: "127.0.0.1:0", DatabaseURL: storetest.NewDSN(t),
+		Mode: app.ModeDev, Addr: "127.0.0.1:0", DatabaseURL: serving, MigrateDatabaseURL: owner,
 		SecretKey: []byte(secretKey), SessionTTL: 24 * time.Hour,
 		ActivityTimeout: 15 * time.Minute, LoginRateLimit: 1000, LoginRateWindow: 10 * time.Minute,
 		Now: clock.Now, SkipSeed: true,
@@ -69,8 +71,12 @@ func Start(t *testing.T, tweak ...func(*app.Config)) *Env {
 	}
 	cfg := config(t, clock)
 	cfg.BaseURL = "http://" + ln.Addr().String()
+	serving, owner := cfg.DatabaseURL, cfg.MigrateDatabaseURL
 	for _, f := range tweak {
 		f(&cfg)
+	}
+	if cfg.DatabaseURL != serving && cfg.MigrateDatabaseURL == owner {
+		cfg.MigrateDatabaseURL = "" // a tweak brought its own database: it migrates it itself
 	}
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/store/storetest"
@@ -147,5 +148,77 @@ func TestNewRejectsBadURL(t *testing.T) {
 		if _, err := New(u, "a@b.fr", nil, nil); err == nil {
 			t.Errorf("%q accepted", u)
 		}
+	}
+}
+
+// outboxRows is every outbox row as the database holds it, each column as text.
+func outboxRows(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	var rows []string
+	if err := st.DB().NewRaw("SELECT row_to_json(emails)::text FROM emails ORDER BY id").Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// Once delivered, a message's body (a login link is a credential) is gone from the outbox:
+// no row holds anything that logs in, even for whoever holds the key.
+func TestDeliveredBodiesAreWiped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sealer, _ := store.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	st := store.New(storetest.New(t), storetest.NewClock(t).Now, sealer)
+	sink := &smtpSink{}
+	s, err := New("smtp://"+sink.serve(t), "Aidants Connect <nepasrepondre@example.fr>", st, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const link = "https://aidantsconnect.example/chargement/code/c2VjcmV0LWxpbmstdG9rZW4tMDEyMzQ1Njc4OWFiY2RlZg/"
+	if err := st.QueueEmail(ctx, store.Email{To: "jean@example.fr", Subject: "Votre lien de connexion à Aidants Connect", BodyText: "Bonjour Jean,\n" + link + "\n"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sink.mu.Lock()
+	delivered := strings.Join(sink.messages, "")
+	sink.mu.Unlock()
+	if !strings.Contains(delivered, link) {
+		t.Fatalf("the link was not delivered: %q", delivered)
+	}
+	for _, row := range outboxRows(t, st) {
+		if strings.Contains(row, "chargement") || strings.Contains(row, "c2VjcmV0") {
+			t.Errorf("a delivered row still holds the link: %s", row)
+		}
+	}
+	es, err := st.ListEmails(ctx, 10)
+	if err != nil || len(es) != 1 || es[0].SentAt == nil || es[0].BodyText != "" || es[0].To != "jean@example.fr" {
+		t.Fatalf("after delivery: %+v %v", es, err)
+	}
+}
+
+// The outbox keeps who was written to, when and about what for the retention period (30 days
+// by default), then forgets it, sent or not.
+func TestOutboxPurgedAfterRetention(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sealer, _ := store.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	clock := storetest.NewClock(t)
+	st := store.New(storetest.New(t), clock.Now, sealer)
+	queue := func(to string) {
+		if err := st.QueueEmail(ctx, store.Email{To: to, Subject: "Votre lien de connexion à Aidants Connect", BodyText: "Bonjour"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queue("ancien@example.fr")
+	clock.Advance(20 * 24 * time.Hour)
+	queue("recent@example.fr")
+	clock.Advance(10*24*time.Hour + time.Minute) // the first is past 30 days, the second is 10 days old
+	if err := st.PurgeOutbox(ctx, 30*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	es, err := st.ListEmails(ctx, 10)
+	if err != nil || len(es) != 1 || es[0].To != "recent@example.fr" {
+		t.Fatalf("after the purge: %+v %v", es, err)
 	}
 }

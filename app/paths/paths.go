@@ -101,6 +101,10 @@ const (
 	FCSimDemoCallback = "/demo/callback"
 )
 
+// The journal's signed checkpoints, public: an auditor fetches and keeps them (no personal
+// data), and `ac journal verify` checks the journal against the copies.
+const JournalCheckpoints = "/journal/points-de-controle.json"
+
 // Transport.
 const (
 	Healthz = "/healthz"

@@ -137,12 +137,16 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 // DSN returns a pgx/libpq URL reaching the server through its Unix socket as
 // the postgres superuser, database postgres.
-func (s *Server) DSN() string {
+func (s *Server) DSN() string { return s.DSNAs("postgres") }
+
+// DSNAs is DSN as another role (created beforehand). Authentication is trust:
+// only the server's own user can reach the socket's directory.
+func (s *Server) DSNAs(role string) string {
 	q := url.Values{}
 	q.Set("host", s.sockDir)
 	q.Set("port", strconv.Itoa(port))
 	q.Set("sslmode", "disable")
-	u := url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/postgres", RawQuery: q.Encode()}
+	u := url.URL{Scheme: "postgres", User: url.User(role), Path: "/postgres", RawQuery: q.Encode()}
 	return u.String()
 }
 

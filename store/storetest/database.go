@@ -21,6 +21,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/aidantsconnect/ac/app/pgembed"
+	"github.com/aidantsconnect/ac/migrations"
 )
 
 // noBinaries is printed instead of pgembed's sentence, which points at
@@ -99,7 +100,48 @@ func setup() (h *harness, stop func() error, err error) {
 		h.admin.Close()
 		return nil, nil, err
 	}
+	if err := migrations.CreateRoles(ctx, h.admin, map[string]string{ServingRole: ServingRole}); err != nil {
+		h.admin.Close()
+		return nil, nil, fmt.Errorf("storetest: the serving role (TEST_DATABASE_URL's role needs CREATEROLE): %w", err)
+	}
 	return h, stop, nil
+}
+
+// ServingRole is the role NewDSNs' serving DSN logs in as (its password is its name: a test
+// role on a test server). It has no privilege until the App grants it, as its owner, what
+// serving needs.
+const ServingRole = "actest_app"
+
+// NewDSNs is NewDSN as two roles, the way the App runs in production: owner is NewDSN's
+// (the test server's administrator, who owns the copy and migrates it), serving reaches the
+// same copy as ServingRole.
+func NewDSNs(t testing.TB) (owner, serving string) {
+	t.Helper()
+	owner = NewDSN(t)
+	serving, err := withUser(owner, ServingRole, ServingRole)
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	return owner, serving
+}
+
+// withUser returns dsn logging in as user with password, for both DSN forms pgx accepts.
+func withUser(dsn, user, password string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("parse DSN: %w", err)
+		}
+		u.User = url.UserPassword(user, password)
+		q := u.Query()
+		if q.Has("user") || q.Has("password") {
+			q.Del("user")
+			q.Del("password")
+			u.RawQuery = q.Encode()
+		}
+		return u.String(), nil
+	}
+	return dsn + " user=" + user + " password=" + password, nil
 }
 
 // startCluster starts an ephemeral pgembed cluster in a fresh temporary

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aidantsconnect/ac/app/pgembed"
+	"github.com/aidantsconnect/ac/migrations"
+	"github.com/aidantsconnect/ac/store"
+)
+
+// The database is used through two roles (README, production): the owner runs the
+// migrations, the serving role (DATABASE_URL) serves and may only read and append to the
+// journal, so that the process facing the network cannot disable the journal's triggers or
+// delete its rows.
+
+// embeddedRoles creates the owner and serving roles on the embedded server (as its superuser)
+// and returns the serving and owner DSNs.
+func embeddedRoles(ctx context.Context, pg *pgembed.Server) (serving, owner string, err error) {
+	super, err := openDB(pg.DSN())
+	if err != nil {
+		return "", "", err
+	}
+	defer super.Close()
+	if err := migrations.CreateRoles(ctx, super, map[string]string{migrations.OwnerRole: "", migrations.ServingRole: ""}); err != nil {
+		return "", "", err
+	}
+	if err := migrations.AdoptSchema(ctx, super, migrations.OwnerRole); err != nil {
+		return "", "", err
+	}
+	return pg.DSNAs(migrations.ServingRole), pg.DSNAs(migrations.OwnerRole), nil
+}
+
+// migrate brings the database up to date as its owner: the migrations, the re-chaining of a
+// journal written before its chain was keyed, and the serving role's privileges. Without an
+// owner DSN, the serving connection migrates if its role may create tables (one role for
+// everything); otherwise it only checks that nothing is pending.
+func (a *App) migrate(ctx context.Context, ownerDSN string, sealer *store.Sealer) error {
+	serving := a.DB
+	owner := serving
+	if ownerDSN != "" {
+		db, err := openDB(ownerDSN)
+		if err != nil {
+			return fmt.Errorf("AC_MIGRATE_DATABASE_URL: %w", err)
+		}
+		defer db.Close()
+		owner = db
+	} else if can, err := migrations.CanCreate(ctx, serving); err != nil {
+		return err
+	} else if !can {
+		return a.checkMigrated(ctx, store.New(serving, a.Cfg.Now, sealer))
+	}
+	if n, err := migrations.Up(ctx, owner); err != nil {
+		return err
+	} else if n > 0 {
+		a.Log.Info("migrations applied", "count", n)
+	}
+	if n, err := store.New(owner, a.Cfg.Now, sealer).RechainJournal(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		a.Log.Warn("journal re-chained with its key", "entries", n)
+	}
+	if owner != serving {
+		role, err := migrations.CurrentRole(ctx, serving)
+		if err != nil {
+			return err
+		}
+		ownerRole, err := migrations.CurrentRole(ctx, owner)
+		if err != nil {
+			return err
+		}
+		if role != ownerRole {
+			if err := migrations.GrantServing(ctx, owner, role); err != nil {
+				return err
+			}
+		}
+	}
+	return a.guardJournal(ctx)
+}
+
+// checkMigrated is what a serving role that cannot migrate does: refuse to serve a schema
+// that is behind, or a journal waiting to be re-chained.
+func (a *App) checkMigrated(ctx context.Context, st *store.Store) error {
+	n, err := migrations.Pending(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%d migration(s) pending, and DATABASE_URL's role may not run them: run `ac migrate` with AC_MIGRATE_DATABASE_URL (the owner role)", n)
+	}
+	if waits, err := st.JournalAwaitsRechain(ctx); err != nil {
+		return err
+	} else if waits {
+		return errors.New("the journal waits to be re-chained with its key: run `ac migrate` with AC_MIGRATE_DATABASE_URL (the owner role)")
+	}
+	return a.guardJournal(ctx)
+}
+
+// guardJournal refuses, in production, to serve as a role that could rewrite the journal;
+// elsewhere it says so in the log.
+func (a *App) guardJournal(ctx context.Context) error {
+	why, err := migrations.JournalWriters(ctx, a.DB)
+	if err != nil || len(why) == 0 {
+		return err
+	}
+	msg := "DATABASE_URL's role could rewrite the journal (" + strings.Join(why, ", ") + "): serve as a role with SELECT and INSERT only on it, " +
+		"and migrate through AC_MIGRATE_DATABASE_URL (README, production)"
+	if a.Cfg.Mode == ModeProduction {
+		return errors.New("production mode refuses to start: " + msg)
+	}
+	a.Log.Warn(msg)
+	return nil
+}
