@@ -87,8 +87,16 @@ func TestCheckAuthorize(t *testing.T) {
 		"response_mode jwt":  func(_ url.Values, d *oidc.AuthRequest) { d.ResponseMode = "query.jwt" },
 		"plain implicit":     func(_ url.Values, d *oidc.AuthRequest) { d.ResponseType = "id_token" },
 		"PKCE method S512":   func(_ url.Values, d *oidc.AuthRequest) { d.CodeChallenge, d.CodeChallengeMethod = "x", "S512" },
-		"request_uri":        func(f url.Values, _ *oidc.AuthRequest) { f.Set("request_uri", "https://x") },
-		"nonce given twice":  func(f url.Values, _ *oidc.AuthRequest) { f.Add("nonce", "x") },
+		"PKCE plain": func(_ url.Values, d *oidc.AuthRequest) {
+			d.CodeChallenge, d.CodeChallengeMethod = strings.Repeat("p", 43), "plain"
+		},
+		"PKCE without a method": func(_ url.Values, d *oidc.AuthRequest) { d.CodeChallenge = strings.Repeat("p", 43) },
+		"PKCE 5-char challenge": func(_ url.Values, d *oidc.AuthRequest) { d.CodeChallenge, d.CodeChallengeMethod = "abcde", "S256" },
+		"PKCE 129-char challenge": func(_ url.Values, d *oidc.AuthRequest) {
+			d.CodeChallenge, d.CodeChallengeMethod = strings.Repeat("c", 129), "S256"
+		},
+		"request_uri":       func(f url.Values, _ *oidc.AuthRequest) { f.Set("request_uri", "https://x") },
+		"nonce given twice": func(f url.Values, _ *oidc.AuthRequest) { f.Add("nonce", "x") },
 		"unknown rep_scope": func(f url.Values, _ *oidc.AuthRequest) {
 			f.Set("claims", `{"id_token":{"rep_scope":{"values":["X"]}}}`)
 		},

@@ -20,6 +20,10 @@ const acr = "eidas1"
 // enough of them to be unguessable. FranceConnect sends 64 hexadecimal digits.
 var opaqueValue = regexp.MustCompile(`^[A-Za-z0-9._~-]{16,512}$`)
 
+// pkceValue is a PKCE code_challenge or code_verifier: 43 to 128 unreserved characters
+// (RFC 7636 §4.1 and §4.2).
+var pkceValue = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
 // checkAuthorize applies what FranceConnect's FI rules add to OpenID Connect, once zitadel
 // has checked the client, the redirect URI, the response type and the scopes. It returns the
 // flow to record, or the error to send back to the client. Descriptions are ASCII English, as
@@ -58,9 +62,12 @@ func checkAuthorize(form url.Values, d *oidc.AuthRequest, c *store.IdPClient) (s
 	case slices.Contains(d.Prompt, oidc.PromptNone):
 		// The aidant always has to choose the usager and the démarche.
 		return in, oidc.ErrInteractionRequired().WithDescription("an aidant must choose the usager and the demarche")
-	case d.CodeChallenge != "" && d.CodeChallengeMethod != "" && d.CodeChallengeMethod != oidc.CodeChallengeMethodS256 &&
-		d.CodeChallengeMethod != oidc.CodeChallengeMethodPlain:
-		return in, oidc.ErrInvalidRequest().WithDescription("unsupported code_challenge_method")
+	case d.CodeChallenge != "" && d.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		// plain (also the default without a method) sends the verifier itself through the
+		// browser: it protects nothing.
+		return in, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case d.CodeChallenge != "" && !pkceValue.MatchString(d.CodeChallenge):
+		return in, oidc.ErrInvalidRequest().WithDescription("code_challenge must be 43 to 128 URL-safe characters")
 	}
 	requested, keys, err := parseRepScope(form.Get("claims"), c)
 	if err != nil {
