@@ -30,7 +30,23 @@ var (
 	ErrIdPCodeReplayed = errors.New("code already used; its tokens are revoked")
 	ErrIdPCodeExpired  = errors.New("code expired")
 	ErrIdPCodeMismatch = errors.New("code issued to another client or redirect URI")
+	// ErrIdPGrantEnded means what the code stood for no longer holds (idpGrantLive).
+	ErrIdPGrantEnded = errors.New("autorisation revoked or expired, or aidant or organisation deactivated")
 )
+
+// idpGrantLive is the condition for a flow (aliased f) to still stand for what the aidant
+// chose: its autorisation not revoked, its mandat not expired, the aidant active, still
+// allowed to act for usagers and still a member of the organisation, the organisation active.
+// /token and /userinfo test it in the very statement that spends the code or reads the token,
+// so that a revocation or a deactivation takes effect at once. Its one argument is now.
+const idpGrantLive = `EXISTS (SELECT 1 FROM autorisations AS a
+	JOIN mandats AS m ON m.id = a.mandat_id
+	JOIN aidants AS ad ON ad.id = f.aidant_id
+	JOIN organisations AS o ON o.id = m.organisation_id
+	JOIN aidant_organisations AS ao ON ao.aidant_id = ad.id AND ao.organisation_id = o.id
+	WHERE a.id = f.autorisation_id AND m.organisation_id = f.organisation_id
+	  AND a.revoked_at IS NULL AND m.expires_at > ?
+	  AND ad.is_active AND ad.can_create_mandats AND o.is_active)`
 
 // IdPFlow is one /authorize request, from FranceConnect's redirect to the code exchange.
 type IdPFlow struct {
@@ -318,8 +334,14 @@ func (s *Store) ExchangeIdPCode(ctx context.Context, in IdPExchange) (*IdPGrant,
 	var token string
 	err := s.InTx(ctx, func(tx *Store) error {
 		now := tx.Now()
-		f := new(IdPFlow)
-		err := tx.db.NewRaw("UPDATE idp_flows SET code_used_at = ? WHERE code_hash = ? AND code_used_at IS NULL RETURNING *", now, hash).Scan(ctx, f)
+		// The claim also reads whether the grant still stands, in the same statement: what
+		// was revoked or deactivated before it is refused, with nothing in between.
+		var claimed struct {
+			IdPFlow `bun:",extend"`
+			Live    bool `bun:"live"`
+		}
+		err := tx.db.NewRaw("UPDATE idp_flows AS f SET code_used_at = ? WHERE code_hash = ? AND code_used_at IS NULL RETURNING f.*, "+
+			idpGrantLive+" AS live", now, hash, now).Scan(ctx, &claimed)
 		if errors.Is(err, sql.ErrNoRows) {
 			refused, err = tx.refuseSpentCode(ctx, hash, now)
 			return err
@@ -327,11 +349,14 @@ func (s *Store) ExchangeIdPCode(ctx context.Context, in IdPExchange) (*IdPGrant,
 		if err != nil {
 			return fmt.Errorf("claim code: %w", err)
 		}
+		f := &claimed.IdPFlow
 		switch {
 		case !now.Before(*f.CodeExpiresAt):
 			refused = ErrIdPCodeExpired
 		case f.ClientID != in.ClientID || f.RedirectURI != in.RedirectURI:
 			refused = ErrIdPCodeMismatch
+		case !claimed.Live:
+			refused = ErrIdPGrantEnded
 		case in.Check != nil:
 			refused = in.Check(f)
 		}
@@ -384,15 +409,18 @@ func (s *Store) idpGrant(ctx context.Context, t IdPToken) (*IdPGrant, error) {
 	return &IdPGrant{Flow: f, Token: t}, nil
 }
 
-// UseIdPToken returns the grant of a live access token (unknown, expired or revoked:
-// ErrNotFound). Its first use journals use_autorisation, in the same transaction.
+// UseIdPToken returns the grant of a live access token: unknown, expired or revoked, or whose
+// grant no longer stands (idpGrantLive), it is ErrNotFound, and nothing is journaled. Its
+// first use journals use_autorisation, in the same transaction.
 func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error) {
 	var g *IdPGrant
 	err := s.InTx(ctx, func(tx *Store) error {
 		now := tx.Now()
 		var t IdPToken
-		err := tx.db.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL AND expires_at > ?", HashToken(token), now).
-			For("UPDATE").Scan(ctx)
+		err := tx.db.NewSelect().Model(&t).Join("JOIN idp_flows AS f ON f.id = idp_token.flow_id").
+			Where("idp_token.token_hash = ? AND idp_token.revoked_at IS NULL AND idp_token.expires_at > ?", HashToken(token), now).
+			Where(idpGrantLive, now).
+			For("UPDATE OF idp_token").Scan(ctx)
 		if err != nil {
 			return notFound(err, "find access token")
 		}

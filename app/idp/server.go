@@ -106,6 +106,8 @@ func grantError(err error) error {
 		return oidc.ErrInvalidGrant().WithDescription("code already used: the tokens issued with it are revoked")
 	case errors.Is(err, store.ErrIdPCodeExpired):
 		return oidc.ErrInvalidGrant().WithDescription("code expired")
+	case errors.Is(err, store.ErrIdPGrantEnded):
+		return oidc.ErrInvalidGrant().WithDescription("the autorisation was revoked or has expired, or the aidant or the organisation was deactivated")
 	case errors.Is(err, store.ErrIdPCodeMismatch):
 		return oidc.ErrInvalidGrant().WithDescription("code issued to another client or redirect_uri")
 	case errors.Is(err, store.ErrIdPCodeUnknown):
