@@ -223,9 +223,6 @@ func TestFIAuthorizeRefusals(t *testing.T) {
 		{"response_mode=fragment", "invalid_request", func(q url.Values) { q.Set("response_mode", "fragment") }},
 		{"request object", "request_not_supported", func(q url.Values) { q.Set("request", "eyJhbGciOiJub25lIn0.e30.") }},
 		{"claims not JSON", "invalid_request", func(q url.Values) { q.Set("claims", "{rep_scope") }},
-		{"unknown rep_scope value", "invalid_request", func(q url.Values) {
-			q.Set("claims", `{"id_token":{"rep_scope":{"essential":true,"values":["Famille-Scolarité"]}}}`) // labels: not this client's vocabulary
-		}},
 	}
 	for _, tc := range redirected {
 		t.Run(tc.name, func(t *testing.T) {

@@ -293,3 +293,62 @@ func TestFIPKCE(t *testing.T) {
 		}
 	})
 }
+
+// TestFIRepScopeVocabulary: FranceConnect's labels match whatever their case and accents, the
+// ID token says the démarche as the request spelt it, values that name no démarche are
+// ignored; when none names one, the aidant is told and returns to the service, which gets
+// access_denied.
+func TestFIRepScopeVocabulary(t *testing.T) {
+	t.Parallel()
+	w := newFIWorld(t)
+	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, store.RepScopeLabels())
+	t.Run("spellings of FranceConnect's scenarios", func(t *testing.T) {
+		t.Parallel()
+		b := w.b.Clone(t)
+		nonce := apptest.RandomHex(t)
+		q := rp.authorizeParams(apptest.RandomHex(t), nonce, "FAMILLE-SCOLARITE", "Etranger-Europe", "Démarche-Inconnue")
+		id := startFI(t, b, rp.authorizeURL(q))
+		step1 := b.Get("/select_usager/?id=" + id)
+		if !strings.Contains(step1.Body, "« Famille - Scolarité »") || !strings.Contains(step1.Body, "« Étranger - Europe »") ||
+			!strings.Contains(step1.Body, "Angela") || strings.Contains(step1.Body, "Carlos") {
+			t.Fatalf("step 1: %s", step1.Body)
+		}
+		b.Post("/select_usager/", url.Values{"id": {id}, "usager": {itoa(w.angela.ID)}})
+		cb := chooseDemarche(t, b, id, "famille")
+		status, tok := rp.token(t, cb.Get("code"))
+		if status != http.StatusOK {
+			t.Fatalf("token: %d %v", status, tok)
+		}
+		rp.checkIDToken(t, tok, nonce, []string{"FAMILLE-SCOLARITE"})
+	})
+	t.Run("no value names a démarche", func(t *testing.T) {
+		t.Parallel()
+		b := w.b.Clone(t)
+		state := apptest.RandomHex(t)
+		r := b.Get(rp.authorizeURL(rp.authorizeParams(state, apptest.RandomHex(t), "Démarche-Inconnue", "famille")))
+		if r.Status != http.StatusFound || !strings.HasPrefix(r.Location, "/select_usager/?id=") {
+			t.Fatalf("authorize: %d %q", r.Status, r.Location)
+		}
+		id := flowID.FindStringSubmatch(r.Location)[1]
+		page := b.Get(r.Location)
+		d := parseHTML(t, page.Body)
+		if page.Status != http.StatusOK || !strings.Contains(words(d.Find("main")), "Aucune démarche de ce site n'est couverte") ||
+			d.Find(`form[action="/select_usager/"]`).Length() != 0 || strings.Contains(page.Body, "Angela") {
+			t.Fatalf("page: %d %s", page.Status, page.Body)
+		}
+		back := d.Find(`form[action="/annuler_connexion/"]`)
+		if back.Length() != 1 || !strings.Contains(back.Text(), "Revenir au service en ligne") {
+			t.Fatalf("no way back to the service: %s", page.Body)
+		}
+		// A forged post cannot choose anyone all the same.
+		if r := b.Post("/select_usager/", url.Values{"id": {id}, "usager": {itoa(w.angela.ID)}}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("usager chosen for a rep_scope naming no démarche: %d", r.Status)
+		}
+		r = b.Post("/annuler_connexion/", url.Values{"id": {id}})
+		u, _ := url.Parse(r.Location)
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, fcCallback+"?") || u.Query().Get("error") != "access_denied" ||
+			u.Query().Get("state") != state || u.Query().Get("code") != "" {
+			t.Fatalf("back to the service: %d %q", r.Status, r.Location)
+		}
+	})
+}

@@ -52,15 +52,20 @@ const idpGrantLive = `EXISTS (SELECT 1 FROM autorisations AS a
 type IdPFlow struct {
 	bun.BaseModel `bun:"table:idp_flows,alias:idp_flow"`
 
-	ID                  int64      `bun:"id,pk,autoincrement"`
-	TokenHash           []byte     `bun:"token_hash"`
-	ClientID            string     `bun:"client_id"`
-	RedirectURI         string     `bun:"redirect_uri"`
-	State               string     `bun:"state"`
-	Nonce               string     `bun:"nonce"`
-	Scopes              []string   `bun:"scopes,array"`
-	RepScopeRequested   bool       `bun:"rep_scope_requested"`
-	RepScope            []string   `bun:"rep_scope,array"`
+	ID                int64    `bun:"id,pk,autoincrement"`
+	TokenHash         []byte   `bun:"token_hash"`
+	ClientID          string   `bun:"client_id"`
+	RedirectURI       string   `bun:"redirect_uri"`
+	State             string   `bun:"state"`
+	Nonce             string   `bun:"nonce"`
+	Scopes            []string `bun:"scopes,array"`
+	RepScopeRequested bool     `bun:"rep_scope_requested"`
+	RepScope          []string `bun:"rep_scope,array"`
+	// RepScopeSpelling is how the request spelt each démarche of RepScope (key → value), for
+	// the ID token to answer in the request's own spelling.
+	RepScopeSpelling map[string]string `bun:"rep_scope_spelling,type:jsonb"`
+	// RepScopeUnmatched: rep_scope named démarches, none of which is ours. Nothing is offered.
+	RepScopeUnmatched   bool       `bun:"rep_scope_unmatched"`
 	CodeChallenge       string     `bun:"code_challenge"`
 	CodeChallengeMethod string     `bun:"code_challenge_method"`
 	AidantID            *int64     `bun:"aidant_id"`
@@ -81,8 +86,12 @@ type IdPFlow struct {
 }
 
 // Offered lists, in catalogue order, the démarches the aidant may choose: the organisation's,
-// restricted to the requested rep_scope when it names any.
+// restricted to the requested rep_scope when it names any; none when it names only démarches
+// that are not ours.
 func (f *IdPFlow) Offered(org *Organisation) []string {
+	if f.RepScopeUnmatched {
+		return nil
+	}
 	var out []string
 	for _, k := range DemarcheKeys() {
 		if org.Allows(k) && (len(f.RepScope) == 0 || slices.Contains(f.RepScope, k)) {
@@ -90,6 +99,15 @@ func (f *IdPFlow) Offered(org *Organisation) []string {
 		}
 	}
 	return out
+}
+
+// RepScopeAnswer is the chosen démarche as the ID token's rep_scope says it: in the request's
+// spelling, else in the client's vocabulary. The flow's Client must be loaded.
+func (f *IdPFlow) RepScopeAnswer() string {
+	if v, ok := f.RepScopeSpelling[f.Demarche]; ok {
+		return v
+	}
+	return f.Client.RepScopeValue(f.Demarche)
 }
 
 // ResponseURL is the client's redirect URI with params added to its query.
@@ -111,7 +129,9 @@ type IdPFlowInput struct {
 	ClientID, RedirectURI, State, Nonce string
 	Scopes                              []string
 	RepScopeRequested                   bool
-	RepScope                            []string // démarche keys
+	RepScope                            []string          // démarche keys
+	RepScopeSpelling                    map[string]string // key → the value as the request spelt it
+	RepScopeUnmatched                   bool              // rep_scope named démarches, none of them ours
 	CodeChallenge, CodeChallengeMethod  string
 }
 
@@ -125,9 +145,15 @@ func (s *Store) CreateIdPFlow(ctx context.Context, in IdPFlowInput) (string, err
 	now := s.Now()
 	f := &IdPFlow{TokenHash: HashToken(token), ClientID: in.ClientID, RedirectURI: in.RedirectURI, State: in.State,
 		Nonce: in.Nonce, Scopes: in.Scopes, RepScopeRequested: in.RepScopeRequested, RepScope: orderedDemarches(in.RepScope),
+		RepScopeSpelling: map[string]string{}, RepScopeUnmatched: in.RepScopeUnmatched && len(in.RepScope) == 0,
 		CodeChallenge: in.CodeChallenge, CodeChallengeMethod: in.CodeChallengeMethod, CreatedAt: now, ExpiresAt: now.Add(IdPFlowTTL)}
 	if f.RepScope == nil {
 		f.RepScope = []string{}
+	}
+	for _, k := range f.RepScope {
+		if v, ok := in.RepScopeSpelling[k]; ok {
+			f.RepScopeSpelling[k] = v
+		}
 	}
 	if _, err := s.db.NewInsert().Model(f).Exec(ctx); err != nil {
 		return "", fmt.Errorf("create idp flow: %w", err)
