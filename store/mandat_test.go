@@ -235,3 +235,51 @@ func TestUsagerUpdatedNotDuplicated(t *testing.T) {
 		t.Fatalf("replayed state: %v", err)
 	}
 }
+
+// TestMandatFlowIsBoundToItsOrganisation: once the aidant has switched organisation, their
+// flow neither takes a FranceConnect round trip nor records a usager, even when the switch
+// comes between the callback's lookup and the recording.
+func TestMandatFlowIsBoundToItsOrganisation(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	if err := w.st.AddMembership(ctx, w.aidant.ID, w.other.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	token, err := w.st.StartMandatFlow(ctx, w.aidant.ID, w.org.ID, store.MandatChoice{Demarches: []string{"papiers"}, Duree: "LONG"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.SetFCState(ctx, w.aidant.ID, token, "s", w.st.FCNonce("s")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := w.st.FlowForCallback(ctx, w.aidant.ID, token, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.SwitchOrganisation(ctx, w.aidant.ID, w.other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.IdentifyUsager(ctx, f, identity("sub-switch")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("IdentifyUsager after a switch: %v", err)
+	}
+	if _, err := w.st.FlowForCallback(ctx, w.aidant.ID, token, "s"); !errors.Is(err, store.ErrFlowOtherOrganisation) {
+		t.Fatalf("FlowForCallback after a switch: %v", err)
+	}
+	if err := w.st.SetFCState(ctx, w.aidant.ID, token, "s2", w.st.FCNonce("s2")); !errors.Is(err, store.ErrFlowExpired) {
+		t.Fatalf("SetFCState after a switch: %v", err)
+	}
+	if g, err := w.st.GetMandatFlow(ctx, w.aidant.ID, token); !errors.Is(err, store.ErrFlowOtherOrganisation) || g.Organisation.ID != w.org.ID {
+		t.Fatalf("GetMandatFlow after a switch: %v", err)
+	}
+	if n, _ := w.st.DB().NewSelect().Table("usagers").Count(ctx); n != 0 {
+		t.Fatalf("%d usagers recorded", n)
+	}
+	// Back in the first organisation, the flow goes on.
+	if _, err := w.st.SwitchOrganisation(ctx, w.aidant.ID, w.org.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.IdentifyUsager(ctx, f, identity("sub-switch")); err != nil {
+		t.Fatalf("IdentifyUsager back in the flow's organisation: %v", err)
+	}
+}
