@@ -20,7 +20,7 @@ func (a *App) routes() {
 	h, fi, f := a.Handlers, a.idpPages, a.Fiber
 
 	// Transport, for every request.
-	f.Use(a.requestID, a.accessLog, a.recoverPanic, a.securityHeaders)
+	f.Use(a.requestID, a.accessLog, a.recoverPanic, a.securityHeaders, a.checkInput)
 
 	// The guard chains. A page is compressed, CSRF-checked on unsafe methods, and knows its
 	// session's aidant; the audiences narrow from there.

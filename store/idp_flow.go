@@ -219,7 +219,8 @@ func (s *Store) lockIdPFlow(ctx context.Context, token string, aidantID, orgID i
 // contain every word of it, ignoring case, accents, hyphens and apostrophes: the usagers
 // list's normalisation (SearchWords, usagers.search_name and its trigram index).
 func (s *Store) ListIdPUsagers(ctx context.Context, orgID int64, demarches []string, query string, limit, offset int) ([]Usager, int, error) {
-	if len(demarches) == 0 {
+	words := SearchWords(query)
+	if len(demarches) == 0 || unmatchable(words) {
 		return nil, 0, nil
 	}
 	// The usager (aliased usager) has an autorisation in force for one of the démarches with
@@ -228,7 +229,7 @@ func (s *Store) ListIdPUsagers(ctx context.Context, orgID int64, demarches []str
 		Where("m.usager_id = usager.id AND m.organisation_id = ? AND autorisation.demarche IN (?)", orgID, bun.In(demarches))
 	var us []Usager
 	q := s.db.NewSelect().Model(&us).Where("EXISTS (?)", active)
-	for _, w := range SearchWords(query) {
+	for _, w := range words {
 		q = q.Where("usager.search_name LIKE '%' || public.f_search_text(?) || '%'", w)
 	}
 	n, err := q.OrderExpr("usager.sort_name, usager.id").Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx)

@@ -113,8 +113,8 @@ func TestCheckAuthorize(t *testing.T) {
 		"PKCE 129-char challenge": func(_ url.Values, d *oidc.AuthRequest) {
 			d.CodeChallenge, d.CodeChallengeMethod = strings.Repeat("c", 129), "S256"
 		},
-		"request_uri":       func(f url.Values, _ *oidc.AuthRequest) { f.Set("request_uri", "https://x") },
-		"nonce given twice": func(f url.Values, _ *oidc.AuthRequest) { f.Add("nonce", "x") },
+		"request_uri":         func(f url.Values, _ *oidc.AuthRequest) { f.Set("request_uri", "https://x") },
+		"nonce given twice":   func(f url.Values, _ *oidc.AuthRequest) { f.Add("nonce", "x") },
 		"no openid scope":     func(_ url.Values, d *oidc.AuthRequest) { d.Scopes = []string{"profile"} },
 		"nonce over 512":      func(_ url.Values, d *oidc.AuthRequest) { d.Nonce = strings.Repeat("n", 513) },
 		"state with a quote":  func(_ url.Values, d *oidc.AuthRequest) { d.State = strings.Repeat("s", 20) + `"` },
