@@ -398,3 +398,38 @@ func TestMandatFlowStaysInItsOrganisation(t *testing.T) {
 		switchTo(b, nord)
 	})
 }
+
+// TestMandatIdentityControlCharacters: the simulator's identity 6 has names laced with control
+// and bidirectional characters; the recap, the attestation and the stored usager show them
+// without, and the journal keeps what FranceConnect sent, escaped.
+func TestMandatIdentityControlCharacters(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	recap := callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "login", 6))
+	if recap.Status != http.StatusOK || !strings.Contains(recap.Body, "Nadia KHALIL") || strings.ContainsAny(recap.Body, "\u202e\u202c\u200f\x01") {
+		t.Fatalf("recap: %d %q", recap.Status, recap.Body)
+	}
+	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("sign: %d", r.Status)
+	}
+	if att := b.Get(r.Location); !strings.Contains(att.Body, "Nadia KHALIL") || strings.ContainsAny(att.Body, "\u202e\u202c\u200f\x01") {
+		t.Fatalf("attestation: %q", att.Body)
+	}
+	u := new(store.Usager)
+	if err := e.App.DB.NewSelect().Model(u).Limit(1).Scan(context.Background()); err != nil || u.GivenName != "Nadia" || u.FamilyName != "Khalil" {
+		t.Fatalf("stored %q %q (%v)", u.GivenName, u.FamilyName, err)
+	}
+	var info string
+	for _, j := range e.Journal(org.ID) {
+		if j.Action == store.ActionFranceConnectUsager {
+			info = j.Info
+		}
+	}
+	if !strings.Contains(info, `given_name="Nadia\u200f"`) || !strings.Contains(info, `family_name="\u202eKhalil\u202c\x01"`) {
+		t.Fatalf("journal info %q", info)
+	}
+}

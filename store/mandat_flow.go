@@ -214,8 +214,9 @@ func (s *Store) FCNonce(state string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// IdentifyUsager stores the usager FranceConnect identified for the flow (created or updated),
-// journals franceconnect_usager, and burns the state so the callback cannot be replayed. The
+// IdentifyUsager stores the usager FranceConnect identified for the flow (created or updated,
+// its fields through CleanText), journals franceconnect_usager (with what was received, when
+// cleaning changed it), and burns the state so the callback cannot be replayed. The
 // flow's organisation must still be its aidant's current one (checked as the state is
 // burnt): nothing is recorded for an organisation the aidant has left meanwhile.
 func (s *Store) IdentifyUsager(ctx context.Context, f *MandatFlow, id FCIdentity) (*Usager, error) {
@@ -231,14 +232,15 @@ func (s *Store) IdentifyUsager(ctx context.Context, f *MandatFlow, id FCIdentity
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		if u, err = tx.upsertUsager(ctx, id, tx.sealer.Key("usager-sub"), f.AidantID, f.OrganisationID); err != nil {
+		if u, err = tx.upsertUsager(ctx, id.Cleaned(), tx.sealer.Key("usager-sub"), f.AidantID, f.OrganisationID); err != nil {
 			return err
 		}
 		if _, err := tx.db.NewUpdate().Model((*MandatFlow)(nil)).Set("usager_id = ?", u.ID).Set("expires_at = ?", tx.Now().Add(MandatFlowTTL)).
 			Where("id = ?", f.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("flow usager: %w", err)
 		}
-		return tx.appendJournal(ctx, &JournalEntry{Action: ActionFranceConnectUsager, AidantID: &f.AidantID, OrganisationID: &f.OrganisationID, UsagerID: &u.ID})
+		return tx.appendJournal(ctx, &JournalEntry{Action: ActionFranceConnectUsager, AidantID: &f.AidantID, OrganisationID: &f.OrganisationID,
+			UsagerID: &u.ID, Info: id.received()})
 	})
 	return u, err
 }
