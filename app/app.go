@@ -151,9 +151,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		DisableStartupMessage: true,
 		ErrorHandler:          a.errorHandler,
 		BodyLimit:             1 << 20,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		// The request line and headers must fit in this (FranceConnect's /authorize with its
+		// claims, cookies): beyond it fasthttp stops reading and the answer is 431.
+		ReadBufferSize: 8 << 10,
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   30 * time.Second,
+		IdleTimeout:    120 * time.Second,
 		// The proxy header is believed only from AC_TRUSTED_PROXIES (none: from nobody), and
 		// only as a valid address; the client address itself is proxies.clientIP's.
 		ProxyHeader:             cfg.ProxyHeader,

@@ -97,8 +97,7 @@ func (a fcAdapter) Exchange(ctx context.Context, code, nonce string) (store.FCId
 	case err != nil:
 		return store.FCIdentity{}, idToken, fmt.Errorf("%w: %w", handlers.ErrFCFailed, err)
 	}
-	return store.FCIdentity{Sub: id.Sub, GivenName: id.GivenName, FamilyName: id.FamilyName, PreferredUsername: id.PreferredUsername,
-		Birthdate: id.Birthdate, Gender: id.Gender, Birthplace: id.Birthplace, Birthcountry: id.Birthcountry, Email: id.Email}, idToken, nil
+	return id.Store(), idToken, nil
 }
 
 func (a fcAdapter) LogoutURL(ctx context.Context, idTokenHint, state string) (string, error) {

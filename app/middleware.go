@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -9,10 +10,13 @@ import (
 	"fmt"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/handlers"
 )
 
@@ -62,6 +66,49 @@ func (a *App) recoverPanic(c *fiber.Ctx) (err error) {
 		}
 	}()
 	return c.Next()
+}
+
+// checkInput refuses a request whose query string or form body holds a NUL byte or invalid
+// UTF-8, in a name or a value: no page of ours takes binary data, and PostgreSQL would refuse
+// the text (a 500) or, for a NUL, see the query cut short. Pages answer 422 with a French
+// message; the OIDC back channel answers invalid_request, in its JSON.
+func (a *App) checkInput(c *fiber.Ctx) error {
+	ok := true
+	check := func(k, v []byte) { ok = ok && validText(k) && validText(v) }
+	c.Request().URI().QueryArgs().VisitAll(check)
+	switch ct := string(c.Request().Header.ContentType()); {
+	case strings.HasPrefix(ct, fiber.MIMEApplicationForm):
+		c.Request().PostArgs().VisitAll(check)
+	case strings.HasPrefix(ct, fiber.MIMEMultipartForm):
+		if form, err := c.MultipartForm(); err == nil {
+			for k, vs := range form.Value {
+				for _, v := range vs {
+					check([]byte(k), []byte(v))
+				}
+			}
+		}
+	}
+	if ok {
+		return c.Next()
+	}
+	a.Log.Warn("malformed input refused", "id", RequestID(c.UserContext()), "route", c.Path())
+	if a.backChannel(c.Path()) {
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "invalid_request",
+			"error_description": "parameters must be UTF-8 text without NUL characters"})
+	}
+	return a.Handlers.InvalidCharacters(c)
+}
+
+func validText(b []byte) bool { return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 }
+
+// backChannel reports a path of the OIDC back channel (with or without a trailing slash).
+func (a *App) backChannel(path string) bool {
+	for _, p := range idp.BackChannelPaths() {
+		if path == p || path == p+"/" {
+			return true
+		}
+	}
+	return false
 }
 
 // csp allows only our own origin: no inline script or style, no framing, forms only to us

@@ -222,7 +222,7 @@ func TestMountHTTPServesTheSimulator(t *testing.T) {
 	}
 
 	people := fcsim.Identities()
-	people = people[:len(people)-1] // the last one is the deliberately incomplete profile
+	people = people[:5] // the complete, plain ones: then come the incomplete profile and the one with control characters
 	var wg sync.WaitGroup
 	for n := range 12 {
 		wg.Go(func() {

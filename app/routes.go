@@ -20,12 +20,13 @@ func (a *App) routes() {
 	h, fi, f := a.Handlers, a.idpPages, a.Fiber
 
 	// Transport, for every request.
-	f.Use(a.requestID, a.accessLog, a.recoverPanic, a.securityHeaders)
+	f.Use(a.requestID, a.accessLog, a.recoverPanic, a.securityHeaders, a.checkInput)
 
 	// The guard chains. A page is compressed, CSRF-checked on unsafe methods, and knows its
 	// session's aidant; the audiences narrow from there.
 	page := []fiber.Handler{compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, h.LoadCurrent}
-	aidant := chain(page, h.RequireAidant)               // logged in
+	signedIn := chain(page, h.RequireAidant)             // logged in, whatever their current organisation
+	aidant := chain(signedIn, h.RequireOrganisation)     // … in a current organisation, active and theirs
 	active := chain(aidant, h.RequireActivity)           // … and active recently (else the activity check)
 	creator := chain(active, h.RequireMandatCreator)     // … and allowed to create mandats
 	fcRoundTrip := chain(aidant, h.RequireMandatCreator) // no activity check: FranceConnect may take the usager a while
@@ -76,12 +77,14 @@ func (a *App) routes() {
 	f.Get(paths.MagicLinkWaitPattern, with(page, h.MagicLinkWait)...)
 	f.Post(paths.MagicLinkPattern, with(page, h.MagicLinkLogin)...)
 	f.Post(paths.Logout, with(page, h.Logout)...)
-	f.Get(paths.ActivityCheck, with(aidant, h.ActivityCheckNew)...)
-	f.Post(paths.ActivityCheck, with(aidant, h.ActivityCheckCreate)...)
+	// The activity check and the organisation switch need no current organisation: they are
+	// how an aidant whose organisation was deactivated moves to another (RequireOrganisation).
+	f.Get(paths.ActivityCheck, with(signedIn, h.ActivityCheckNew)...)
+	f.Post(paths.ActivityCheck, with(signedIn, h.ActivityCheckCreate)...)
 
 	// Espace aidant: any aidant, active recently.
 	f.Get(paths.Espace, with(active, h.EspaceHome)...)
-	f.Post(paths.OrganisationSwitch, with(active, h.OrganisationSwitch)...)
+	f.Post(paths.OrganisationSwitch, with(chain(signedIn, h.RequireActivity), h.OrganisationSwitch)...)
 
 	// Aidants who may create mandats: the wizard, renewal, attestations, usagers and
 	// revocation. Every id is resolved within the current organisation (404 "introuvable ou
@@ -113,7 +116,7 @@ func (a *App) routes() {
 	// never a redirect), then wants an aidant who may create mandats and entered a code
 	// recently (the login and the activity check come back to it); then the provider checks
 	// the rest (errors go back to the client) and leads to step 1.
-	authorize := chain(page, fi.AuthorizeClient, h.RequireAidant, h.RequireMandatCreator, h.RequireRecentCode)
+	authorize := chain(page, fi.AuthorizeClient, h.RequireAidant, h.RequireOrganisation, h.RequireMandatCreator, h.RequireRecentCode)
 	mountHTTP(f, paths.IdPAuthorize, a.idp.Handler(), authorize...)
 	f.Get(paths.IdPUsagerChoice, with(creator, fi.UsagerChoice)...)
 	f.Get(paths.IdPUsagerResults, with(creator, fi.UsagerResults)...)

@@ -180,12 +180,12 @@ func routeTable() []route {
 		"*":   everyone(noMethod),
 	})...)
 	// The OIDC back channel answers without a session, the same to everyone, whatever the
-	// method: discovery and the JWKS to any; /token refuses a request without a grant;
-	// /userinfo wants a bearer token, by GET or POST.
+	// method: discovery and the JWKS to any; /token takes POST only, and refuses a request
+	// without a grant; /userinfo wants a bearer token, by GET or POST.
 	for path, as := range map[string]map[string]answers{
 		paths.IdPDiscovery: {"*": everyone(ok)},
 		paths.IdPJWKS:      {"*": everyone(ok)},
-		paths.IdPToken:     {"*": everyone(bad)},
+		paths.IdPToken:     {"POST": everyone(bad), "*": everyone(noMethod)},
 		paths.IdPUserinfo:  {"GET": everyone(unauthorized), "POST": everyone(unauthorized), "*": everyone(noMethod)},
 	} {
 		rows = append(rows, mounted(path, path, path+"/", as)...)

@@ -133,16 +133,21 @@ func (h *Handlers) MagicLinkLogin(c *fiber.Ctx) error {
 
 // Logout ends the session on the server.
 func (h *Handlers) Logout(c *fiber.Ctx) error {
+	if err := h.endSession(c); err != nil {
+		return err
+	}
+	h.setFlash(c, "logged-out")
+	return redirect(c, paths.Home)
+}
+
+// endSession deletes the request's session row and its cookie.
+func (h *Handlers) endSession(c *fiber.Ctx) error {
 	sess, err := h.Session(c)
 	if err != nil {
 		return err
 	}
 	sess.Options.MaxAge = -1
-	if err := h.SaveSession(c, sess); err != nil {
-		return err
-	}
-	h.setFlash(c, "logged-out")
-	return redirect(c, paths.Home)
+	return h.SaveSession(c, sess)
 }
 
 // ActivityCheckNew asks for a code again.

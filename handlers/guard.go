@@ -7,6 +7,7 @@ import (
 
 	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
+	"github.com/aidantsconnect/ac/views/espace"
 )
 
 // This file owns who the request is for (Current) and every guard of the route table
@@ -104,6 +105,29 @@ func (h *Handlers) RequireAidant(c *fiber.Ctx) error {
 		next = string(c.Request().URI().RequestURI())
 	}
 	return redirect(c, paths.LoginThen(next))
+}
+
+// RequireOrganisation lets through an aidant whose current organisation is active and theirs
+// (LoadCurrent finds it among their active memberships, or leaves it nil): every page after
+// it may count on Current.Organisation. Otherwise the aidant is told why and offered their
+// other organisations; with none left, the session ends and the login page says why.
+func (h *Handlers) RequireOrganisation(c *fiber.Ctx) error {
+	cur := current(c)
+	if cur.Organisation != nil {
+		return c.Next()
+	}
+	if len(cur.Memberships) == 0 {
+		if err := h.endSession(c); err != nil {
+			return err
+		}
+		h.setFlash(c, "no-organisation")
+		return redirect(c, paths.Login)
+	}
+	next := paths.Espace
+	if c.Method() == fiber.MethodGet {
+		next = orDefault(SafeNext(string(c.Request().URI().RequestURI())))
+	}
+	return render(c, fiber.StatusForbidden, espace.OrganisationGone(h.shell(c, "Organisation inaccessible"), next))
 }
 
 // RequireMandatCreator lets only aidants who may create mandats, in a current organisation,

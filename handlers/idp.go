@@ -112,6 +112,9 @@ func (h *IdP) UsagerChoice(c *fiber.Ctx) error {
 	if err != nil {
 		return h.flowError(c, err)
 	}
+	if f.RepScopeUnmatched { // the service asked only for démarches that are not ours: say so
+		return h.page(c, fiber.StatusOK, f, idpview.NoDemarche(h.shell(c, "Démarche non couverte"), token))
+	}
 	offered := f.Offered(current(c).Organisation)
 	if len(offered) == 0 { // rep_scope names only démarches the organisation does not offer
 		return h.endFlow(c, token, "access_denied", "none of the requested rep_scope demarches is offered by the aidant's organisation")
@@ -223,6 +226,8 @@ func (h *IdP) Cancel(c *fiber.Ctx) error {
 	return h.endFlow(c, c.FormValue("id"), "access_denied", "the aidant cancelled the authentication")
 }
 
+// endFlow forgets the flow and sends the aidant back to the client with an error. A flow
+// whose rep_scope named none of our démarches says so, whatever ended it.
 func (h *IdP) endFlow(c *fiber.Ctx, token, code, description string) error {
 	cur := current(c)
 	if token == "" || cur.Organisation == nil {
@@ -231,6 +236,9 @@ func (h *IdP) endFlow(c *fiber.Ctx, token, code, description string) error {
 	f, err := h.Store.CancelIdPFlow(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID)
 	if err != nil {
 		return err
+	}
+	if f.RepScopeUnmatched {
+		description = "none of the requested rep_scope values names a demarche of Aidants Connect"
 	}
 	return redirectAway(c, f.ResponseURL(url.Values{"error": {code}, "error_description": {description}, "state": {f.State}}))
 }

@@ -142,6 +142,9 @@ func (h *Handlers) FCCallback(c *fiber.Ctx) error {
 		return h.backToStart(c, "fc-failed")
 	}
 	f, err := h.Store.FlowForCallback(ctx, aidantID, token, state)
+	if errors.Is(err, store.ErrFlowOtherOrganisation) { // nothing recorded: the recap says why
+		return redirect(c, paths.MandatRecap)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		h.Log.Warn("franceconnect callback: unknown or replayed state")
 		return h.backToStart(c, "fc-failed")
@@ -188,10 +191,27 @@ func (h *Handlers) FCLogoutCallback(c *fiber.Ctx) error {
 func (h *Handlers) MandatRecap(c *fiber.Ctx) error {
 	d, err := h.recapData(c)
 	if err != nil {
-		return h.backToStart(c, "flow-expired")
+		return h.flowEnded(c, err)
 	}
 	return render(c, fiber.StatusOK, mandat.Recap(h.shell(c, "Récapitulatif du mandat"), d))
 }
+
+// flowEnded answers a recap whose flow cannot go on: begun in another organisation (a page
+// that says which, and offers to start again), or expired or missing (step 1, with a message).
+func (h *Handlers) flowEnded(c *fiber.Ctx, err error) error {
+	var other otherOrganisation
+	if errors.As(err, &other) {
+		return render(c, fiber.StatusConflict, mandat.OtherOrganisation(h.shell(c, "Mandat commencé pour une autre organisation"),
+			other.f.Organisation.Name))
+	}
+	return h.backToStart(c, "flow-expired")
+}
+
+// otherOrganisation carries the flow of an ErrFlowOtherOrganisation to flowEnded.
+type otherOrganisation struct{ f *store.MandatFlow }
+
+func (o otherOrganisation) Error() string { return store.ErrFlowOtherOrganisation.Error() }
+func (o otherOrganisation) Unwrap() error { return store.ErrFlowOtherOrganisation }
 
 func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
 	token, aidantID, err := h.flowToken(c)
@@ -199,6 +219,9 @@ func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
 		return mandat.RecapData{}, err
 	}
 	f, err := h.Store.GetMandatFlow(c.UserContext(), aidantID, token)
+	if errors.Is(err, store.ErrFlowOtherOrganisation) {
+		return mandat.RecapData{}, otherOrganisation{f}
+	}
 	if err != nil {
 		return mandat.RecapData{}, err
 	}
@@ -214,7 +237,7 @@ func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
 func (h *Handlers) MandatSign(c *fiber.Ctx) error {
 	d, err := h.recapData(c)
 	if err != nil {
-		return h.backToStart(c, "flow-expired")
+		return h.flowEnded(c, err)
 	}
 	d.Consent = c.FormValue("personal_data") == "on"
 	code := normaliseCode(c.FormValue("otp_token"))

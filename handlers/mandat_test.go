@@ -325,3 +325,111 @@ func TestVerificationPageOfRevokedMandat(t *testing.T) {
 		t.Fatalf("unknown token: %d", r.Status)
 	}
 }
+
+// TestMandatFlowStaysInItsOrganisation: a wizard run belongs to the organisation it started
+// in. After a switch, the FranceConnect callback records nothing, and the recap says the run
+// belongs to the other organisation and offers to start again; nothing can be signed.
+func TestMandatFlowStaysInItsOrganisation(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	nord, sud := e.Org("MFS Nord"), e.Org("CCAS Sud")
+	p := e.Aidant("jean@example.fr", nord, true)
+	if err := e.App.Store.AddMembership(context.Background(), p.Aidant.ID, sud.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	switchTo := func(b *apptest.Browser, org *store.Organisation) {
+		t.Helper()
+		if r := b.Post("/espace-aidant/organisations/switch_main", url.Values{"organisation": {itoa(org.ID)}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("switch to %s: %d", org.Name, r.Status)
+		}
+	}
+	wantOtherOrganisation := func(t *testing.T, r apptest.Page) {
+		t.Helper()
+		d := parseHTML(t, r.Body)
+		main := words(d.Find("main"))
+		if r.Status != http.StatusConflict || !strings.Contains(main, "commencé pour MFS Nord") || !strings.Contains(main, "CCAS Sud") ||
+			d.Find(`main a[href="/espace-aidant/creation_mandat/"]`).Length() != 1 || strings.Contains(r.Body, "Angela") ||
+			d.Find(`input[name="otp_token"]`).Length() != 0 {
+			t.Fatalf("recap after a switch: %d %s", r.Status, r.Body)
+		}
+	}
+
+	t.Run("switch before the FranceConnect callback", func(t *testing.T) {
+		b := e.Login(p)
+		auth := startMandat(t, b, mandatForm("SHORT", "papiers"))
+		cb := franceConnect(t, b, auth, "login", 0)
+		switchTo(b, sud)
+		r := b.Get(cb)
+		if r.Status != http.StatusSeeOther || r.Location != recapPath {
+			t.Fatalf("callback after a switch: %d %q", r.Status, r.Location)
+		}
+		wantOtherOrganisation(t, b.Get(recapPath))
+		if n := e.Count("usagers"); n != 0 {
+			t.Errorf("%d usagers recorded", n)
+		}
+		for _, org := range []*store.Organisation{nord, sud} {
+			for _, j := range e.Journal(org.ID) {
+				if j.Action == store.ActionFranceConnectUsager {
+					t.Errorf("franceconnect_usager journaled under %s", org.Name)
+				}
+			}
+		}
+		switchTo(b, nord)
+	})
+	t.Run("switch at the recap", func(t *testing.T) {
+		b := e.Login(p)
+		auth := startMandat(t, b, mandatForm("SHORT", "papiers"))
+		if r := callback(t, b, franceConnect(t, b, auth, "login", 0)); r.Status != http.StatusOK {
+			t.Fatalf("recap: %d", r.Status)
+		}
+		switchTo(b, sud)
+		wantOtherOrganisation(t, b.Get(recapPath))
+		wantOtherOrganisation(t, b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}}))
+		if n := e.Count("mandats"); n != 0 {
+			t.Fatalf("%d mandats signed", n)
+		}
+		// Starting again, for the organisation of the moment.
+		if r := b.Get("/espace-aidant/creation_mandat/"); r.Status != http.StatusOK || !strings.Contains(r.Body, "CCAS Sud") {
+			t.Fatalf("start again: %d", r.Status)
+		}
+		if r := b.Get(recapPath); r.Status != http.StatusSeeOther || r.Location != "/espace-aidant/creation_mandat/" {
+			t.Fatalf("the old run is gone: %d %q", r.Status, r.Location)
+		}
+		switchTo(b, nord)
+	})
+}
+
+// TestMandatIdentityControlCharacters: the simulator's identity 6 has names laced with control
+// and bidirectional characters; the recap, the attestation and the stored usager show them
+// without, and the journal keeps what FranceConnect sent, escaped.
+func TestMandatIdentityControlCharacters(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	recap := callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "login", 6))
+	if recap.Status != http.StatusOK || !strings.Contains(recap.Body, "Nadia KHALIL") || strings.ContainsAny(recap.Body, "\u202e\u202c\u200f\x01") {
+		t.Fatalf("recap: %d %q", recap.Status, recap.Body)
+	}
+	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("sign: %d", r.Status)
+	}
+	if att := b.Get(r.Location); !strings.Contains(att.Body, "Nadia KHALIL") || strings.ContainsAny(att.Body, "\u202e\u202c\u200f\x01") {
+		t.Fatalf("attestation: %q", att.Body)
+	}
+	u := new(store.Usager)
+	if err := e.App.DB.NewSelect().Model(u).Limit(1).Scan(context.Background()); err != nil || u.GivenName != "Nadia" || u.FamilyName != "Khalil" {
+		t.Fatalf("stored %q %q (%v)", u.GivenName, u.FamilyName, err)
+	}
+	var info string
+	for _, j := range e.Journal(org.ID) {
+		if j.Action == store.ActionFranceConnectUsager {
+			info = j.Info
+		}
+	}
+	if !strings.Contains(info, `given_name="Nadia\u200f"`) || !strings.Contains(info, `family_name="\u202eKhalil\u202c\x01"`) {
+		t.Fatalf("journal info %q", info)
+	}
+}

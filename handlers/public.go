@@ -43,11 +43,22 @@ func (h *Handlers) ErrorPage(c *fiber.Ctx, status int) error {
 		d.Title, d.Message = "Données invalides", "Les informations envoyées ne sont pas valides. Revenez en arrière, corrigez-les et réessayez."
 	case fiber.StatusRequestEntityTooLarge:
 		d.Title, d.Message = "Envoi trop volumineux", "Les informations envoyées sont trop volumineuses."
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		d.Title, d.Message = "Adresse trop longue", "L'adresse demandée, ou ce que votre navigateur envoie avec elle, est trop longue. Revenez en arrière et réessayez ; si le problème persiste, effacez les cookies de ce site."
+	case fiber.StatusRequestTimeout:
+		d.Title, d.Message = "Délai dépassé", "La demande a mis trop de temps à arriver. Réessayez."
 	default:
 		d.Status = fiber.StatusInternalServerError
 		d.Title, d.Message = "Erreur du service", "Une erreur est survenue de notre côté. Elle a été enregistrée. Réessayez dans quelques instants."
 	}
 	return h.errorPage(c, d.Status, d.Title, d.Message)
+}
+
+// InvalidCharacters answers a request whose query or form holds a NUL byte or invalid UTF-8.
+func (h *Handlers) InvalidCharacters(c *fiber.Ctx) error {
+	return h.errorPage(c, fiber.StatusUnprocessableEntity, "Caractères invalides",
+		"Les informations envoyées contiennent des caractères qui ne peuvent pas être lus (un caractère nul, ou un texte qui n'est pas en UTF-8). "+
+			"Revenez en arrière, corrigez votre saisie et réessayez.")
 }
 
 // errorPage renders the French error page with its own title and message.

@@ -14,8 +14,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/uptrace/bun"
+	"golang.org/x/text/unicode/norm"
 )
 
 // The FranceConnect-facing OpenID provider (we are FI): its clients, signing keys and the
@@ -73,14 +75,29 @@ func (c *IdPClient) RepScopeValue(demarche string) string {
 	return demarche
 }
 
-// DemarcheFor is the démarche a rep_scope value names in the client's vocabulary.
+// DemarcheFor is the démarche a rep_scope value names in the client's vocabulary, whatever
+// its case and accents: FranceConnect's own scenarios send "Etranger-Europe" for our
+// "Étranger-Europe".
 func (c *IdPClient) DemarcheFor(value string) (string, bool) {
+	v := FoldRepScope(value)
 	for _, k := range DemarcheKeys() {
-		if c.RepScopeValue(k) == value {
+		if FoldRepScope(c.RepScopeValue(k)) == v {
 			return k, true
 		}
 	}
 	return "", false
+}
+
+// FoldRepScope is how rep_scope values compare: lower case, without accents (marks dropped
+// from the canonical decomposition).
+func FoldRepScope(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }
 
 // RepScopeLabels is the vocabulary of FranceConnect's fixtures: the démarche titles without
@@ -151,10 +168,10 @@ func (in *IdPClientInput) normalise() error {
 				v = w
 			}
 		}
-		if v == "" || seen[v] {
+		if v == "" || seen[FoldRepScope(v)] { // values compare without case or accents (DemarcheFor)
 			return invalidClient("la valeur rep_scope %q de la démarche %s est vide ou déjà prise", v, k)
 		}
-		seen[v], values[k] = true, v
+		seen[FoldRepScope(v)], values[k] = true, v
 	}
 	for k := range in.RepScopeValues {
 		if _, ok := FindDemarche(k); !ok {

@@ -30,21 +30,42 @@ var (
 	ErrIdPCodeReplayed = errors.New("code already used; its tokens are revoked")
 	ErrIdPCodeExpired  = errors.New("code expired")
 	ErrIdPCodeMismatch = errors.New("code issued to another client or redirect URI")
+	// ErrIdPGrantEnded means what the code stood for no longer holds (idpGrantLive).
+	ErrIdPGrantEnded = errors.New("autorisation revoked or expired, or aidant or organisation deactivated")
 )
+
+// idpGrantLive is the condition for a flow (aliased f) to still stand for what the aidant
+// chose: its autorisation not revoked, its mandat not expired, the aidant active, still
+// allowed to act for usagers and still a member of the organisation, the organisation active.
+// /token and /userinfo test it in the very statement that spends the code or reads the token,
+// so that a revocation or a deactivation takes effect at once. Its one argument is now.
+const idpGrantLive = `EXISTS (SELECT 1 FROM autorisations AS a
+	JOIN mandats AS m ON m.id = a.mandat_id
+	JOIN aidants AS ad ON ad.id = f.aidant_id
+	JOIN organisations AS o ON o.id = m.organisation_id
+	JOIN aidant_organisations AS ao ON ao.aidant_id = ad.id AND ao.organisation_id = o.id
+	WHERE a.id = f.autorisation_id AND m.organisation_id = f.organisation_id
+	  AND a.revoked_at IS NULL AND m.expires_at > ?
+	  AND ad.is_active AND ad.can_create_mandats AND o.is_active)`
 
 // IdPFlow is one /authorize request, from FranceConnect's redirect to the code exchange.
 type IdPFlow struct {
 	bun.BaseModel `bun:"table:idp_flows,alias:idp_flow"`
 
-	ID                  int64      `bun:"id,pk,autoincrement"`
-	TokenHash           []byte     `bun:"token_hash"`
-	ClientID            string     `bun:"client_id"`
-	RedirectURI         string     `bun:"redirect_uri"`
-	State               string     `bun:"state"`
-	Nonce               string     `bun:"nonce"`
-	Scopes              []string   `bun:"scopes,array"`
-	RepScopeRequested   bool       `bun:"rep_scope_requested"`
-	RepScope            []string   `bun:"rep_scope,array"`
+	ID                int64    `bun:"id,pk,autoincrement"`
+	TokenHash         []byte   `bun:"token_hash"`
+	ClientID          string   `bun:"client_id"`
+	RedirectURI       string   `bun:"redirect_uri"`
+	State             string   `bun:"state"`
+	Nonce             string   `bun:"nonce"`
+	Scopes            []string `bun:"scopes,array"`
+	RepScopeRequested bool     `bun:"rep_scope_requested"`
+	RepScope          []string `bun:"rep_scope,array"`
+	// RepScopeSpelling is how the request spelt each démarche of RepScope (key → value), for
+	// the ID token to answer in the request's own spelling.
+	RepScopeSpelling map[string]string `bun:"rep_scope_spelling,type:jsonb"`
+	// RepScopeUnmatched: rep_scope named démarches, none of which is ours. Nothing is offered.
+	RepScopeUnmatched   bool       `bun:"rep_scope_unmatched"`
 	CodeChallenge       string     `bun:"code_challenge"`
 	CodeChallengeMethod string     `bun:"code_challenge_method"`
 	AidantID            *int64     `bun:"aidant_id"`
@@ -65,8 +86,12 @@ type IdPFlow struct {
 }
 
 // Offered lists, in catalogue order, the démarches the aidant may choose: the organisation's,
-// restricted to the requested rep_scope when it names any.
+// restricted to the requested rep_scope when it names any; none when it names only démarches
+// that are not ours.
 func (f *IdPFlow) Offered(org *Organisation) []string {
+	if f.RepScopeUnmatched {
+		return nil
+	}
 	var out []string
 	for _, k := range DemarcheKeys() {
 		if org.Allows(k) && (len(f.RepScope) == 0 || slices.Contains(f.RepScope, k)) {
@@ -74,6 +99,15 @@ func (f *IdPFlow) Offered(org *Organisation) []string {
 		}
 	}
 	return out
+}
+
+// RepScopeAnswer is the chosen démarche as the ID token's rep_scope says it: in the request's
+// spelling, else in the client's vocabulary. The flow's Client must be loaded.
+func (f *IdPFlow) RepScopeAnswer() string {
+	if v, ok := f.RepScopeSpelling[f.Demarche]; ok {
+		return v
+	}
+	return f.Client.RepScopeValue(f.Demarche)
 }
 
 // ResponseURL is the client's redirect URI with params added to its query.
@@ -95,7 +129,9 @@ type IdPFlowInput struct {
 	ClientID, RedirectURI, State, Nonce string
 	Scopes                              []string
 	RepScopeRequested                   bool
-	RepScope                            []string // démarche keys
+	RepScope                            []string          // démarche keys
+	RepScopeSpelling                    map[string]string // key → the value as the request spelt it
+	RepScopeUnmatched                   bool              // rep_scope named démarches, none of them ours
 	CodeChallenge, CodeChallengeMethod  string
 }
 
@@ -109,9 +145,15 @@ func (s *Store) CreateIdPFlow(ctx context.Context, in IdPFlowInput) (string, err
 	now := s.Now()
 	f := &IdPFlow{TokenHash: HashToken(token), ClientID: in.ClientID, RedirectURI: in.RedirectURI, State: in.State,
 		Nonce: in.Nonce, Scopes: in.Scopes, RepScopeRequested: in.RepScopeRequested, RepScope: orderedDemarches(in.RepScope),
+		RepScopeSpelling: map[string]string{}, RepScopeUnmatched: in.RepScopeUnmatched && len(in.RepScope) == 0,
 		CodeChallenge: in.CodeChallenge, CodeChallengeMethod: in.CodeChallengeMethod, CreatedAt: now, ExpiresAt: now.Add(IdPFlowTTL)}
 	if f.RepScope == nil {
 		f.RepScope = []string{}
+	}
+	for _, k := range f.RepScope {
+		if v, ok := in.RepScopeSpelling[k]; ok {
+			f.RepScopeSpelling[k] = v
+		}
 	}
 	if _, err := s.db.NewInsert().Model(f).Exec(ctx); err != nil {
 		return "", fmt.Errorf("create idp flow: %w", err)
@@ -177,7 +219,8 @@ func (s *Store) lockIdPFlow(ctx context.Context, token string, aidantID, orgID i
 // contain every word of it, ignoring case, accents, hyphens and apostrophes: the usagers
 // list's normalisation (SearchWords, usagers.search_name and its trigram index).
 func (s *Store) ListIdPUsagers(ctx context.Context, orgID int64, demarches []string, query string, limit, offset int) ([]Usager, int, error) {
-	if len(demarches) == 0 {
+	words := SearchWords(query)
+	if len(demarches) == 0 || unmatchable(words) {
 		return nil, 0, nil
 	}
 	// The usager (aliased usager) has an autorisation in force for one of the démarches with
@@ -186,7 +229,7 @@ func (s *Store) ListIdPUsagers(ctx context.Context, orgID int64, demarches []str
 		Where("m.usager_id = usager.id AND m.organisation_id = ? AND autorisation.demarche IN (?)", orgID, bun.In(demarches))
 	var us []Usager
 	q := s.db.NewSelect().Model(&us).Where("EXISTS (?)", active)
-	for _, w := range SearchWords(query) {
+	for _, w := range words {
 		q = q.Where("usager.search_name LIKE '%' || public.f_search_text(?) || '%'", w)
 	}
 	n, err := q.OrderExpr("usager.sort_name, usager.id").Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx)
@@ -318,8 +361,14 @@ func (s *Store) ExchangeIdPCode(ctx context.Context, in IdPExchange) (*IdPGrant,
 	var token string
 	err := s.InTx(ctx, func(tx *Store) error {
 		now := tx.Now()
-		f := new(IdPFlow)
-		err := tx.db.NewRaw("UPDATE idp_flows SET code_used_at = ? WHERE code_hash = ? AND code_used_at IS NULL RETURNING *", now, hash).Scan(ctx, f)
+		// The claim also reads whether the grant still stands, in the same statement: what
+		// was revoked or deactivated before it is refused, with nothing in between.
+		var claimed struct {
+			IdPFlow `bun:",extend"`
+			Live    bool `bun:"live"`
+		}
+		err := tx.db.NewRaw("UPDATE idp_flows AS f SET code_used_at = ? WHERE code_hash = ? AND code_used_at IS NULL RETURNING f.*, "+
+			idpGrantLive+" AS live", now, hash, now).Scan(ctx, &claimed)
 		if errors.Is(err, sql.ErrNoRows) {
 			refused, err = tx.refuseSpentCode(ctx, hash, now)
 			return err
@@ -327,11 +376,14 @@ func (s *Store) ExchangeIdPCode(ctx context.Context, in IdPExchange) (*IdPGrant,
 		if err != nil {
 			return fmt.Errorf("claim code: %w", err)
 		}
+		f := &claimed.IdPFlow
 		switch {
 		case !now.Before(*f.CodeExpiresAt):
 			refused = ErrIdPCodeExpired
 		case f.ClientID != in.ClientID || f.RedirectURI != in.RedirectURI:
 			refused = ErrIdPCodeMismatch
+		case !claimed.Live:
+			refused = ErrIdPGrantEnded
 		case in.Check != nil:
 			refused = in.Check(f)
 		}
@@ -384,15 +436,18 @@ func (s *Store) idpGrant(ctx context.Context, t IdPToken) (*IdPGrant, error) {
 	return &IdPGrant{Flow: f, Token: t}, nil
 }
 
-// UseIdPToken returns the grant of a live access token (unknown, expired or revoked:
-// ErrNotFound). Its first use journals use_autorisation, in the same transaction.
+// UseIdPToken returns the grant of a live access token: unknown, expired or revoked, or whose
+// grant no longer stands (idpGrantLive), it is ErrNotFound, and nothing is journaled. Its
+// first use journals use_autorisation, in the same transaction.
 func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error) {
 	var g *IdPGrant
 	err := s.InTx(ctx, func(tx *Store) error {
 		now := tx.Now()
 		var t IdPToken
-		err := tx.db.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL AND expires_at > ?", HashToken(token), now).
-			For("UPDATE").Scan(ctx)
+		err := tx.db.NewSelect().Model(&t).Join("JOIN idp_flows AS f ON f.id = idp_token.flow_id").
+			Where("idp_token.token_hash = ? AND idp_token.revoked_at IS NULL AND idp_token.expires_at > ?", HashToken(token), now).
+			Where(idpGrantLive, now).
+			For("UPDATE OF idp_token").Scan(ctx)
 		if err != nil {
 			return notFound(err, "find access token")
 		}

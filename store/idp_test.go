@@ -176,6 +176,9 @@ func TestIdPUsagerSearch(t *testing.T) {
 		{all, "marie-therese", []*store.Usager{w.marie}},
 		{all, "dupont", nil},
 		{all, "zz%", nil}, // no wildcard
+		{all, "%", nil},   // % and _ are literal characters: no name holds one
+		{all, "lef_vre", nil},
+		{all, "marie%", nil},
 		{[]string{"papiers", "social"}, "", nil},
 		{[]string{"argent"}, "", []*store.Usager{w.marie}},
 		{nil, "", nil},

@@ -27,7 +27,15 @@ var (
 	ErrCodeRefused = errors.New("code refused")
 	// ErrNotRenewable means the usager has no renewable mandat in the organisation.
 	ErrNotRenewable = errors.New("no renewable mandat")
+	// ErrFlowOtherOrganisation means the aidant switched organisation since the flow began: it
+	// cannot go on, lest its usager be recorded or its mandat signed for the wrong one.
+	ErrFlowOtherOrganisation = errors.New("mandat flow started in another organisation")
 )
+
+// inCurrentOrganisation reads, beside a flow (aliased mandat_flow), whether its organisation is
+// still its aidant's current one: a flow is bound to the organisation it started in.
+const inCurrentOrganisation = `(SELECT a.current_organisation_id = mandat_flow.organisation_id FROM aidants AS a
+	WHERE a.id = mandat_flow.aidant_id) AS in_current_organisation`
 
 // MandatFlow is one wizard run, keyed by a random token kept in the aidant's session.
 type MandatFlow struct {
@@ -45,6 +53,10 @@ type MandatFlow struct {
 	FCNonceHash    []byte    `bun:"fc_nonce_hash"`
 	CreatedAt      time.Time `bun:"created_at"`
 	ExpiresAt      time.Time `bun:"expires_at"`
+
+	// InCurrentOrganisation is read, never stored: whether the flow's organisation is still the
+	// aidant's current one (inCurrentOrganisation).
+	InCurrentOrganisation bool `bun:"in_current_organisation,scanonly"`
 
 	Usager       *Usager       `bun:"rel:belongs-to,join:usager_id=id"`
 	Organisation *Organisation `bun:"rel:belongs-to,join:organisation_id=id"`
@@ -139,9 +151,12 @@ func joinKeys(keys []string) string {
 }
 
 // GetMandatFlow returns the aidant's live flow for that token, with its usager and organisation.
+// A flow begun in another organisation than the aidant's current one comes back with
+// ErrFlowOtherOrganisation, so that the aidant can be told which.
 func (s *Store) GetMandatFlow(ctx context.Context, aidantID int64, token string) (*MandatFlow, error) {
 	f := new(MandatFlow)
-	err := s.db.NewSelect().Model(f).Relation("Usager").Relation("Organisation").
+	err := s.db.NewSelect().Model(f).ColumnExpr("mandat_flow.*").ColumnExpr(inCurrentOrganisation).
+		Relation("Usager").Relation("Organisation").
 		Where("mandat_flow.token_hash = ? AND mandat_flow.aidant_id = ?", HashToken(token), aidantID).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "get flow")
@@ -149,15 +164,20 @@ func (s *Store) GetMandatFlow(ctx context.Context, aidantID int64, token string)
 	if !s.Now().Before(f.ExpiresAt) {
 		return nil, ErrFlowExpired
 	}
+	if !f.InCurrentOrganisation {
+		return f, ErrFlowOtherOrganisation
+	}
 	return f, nil
 }
 
-// SetFCState records the FranceConnect state and nonce (hashed) of the flow's round trip.
+// SetFCState records the FranceConnect state and nonce (hashed) of the flow's round trip, for
+// a flow of the aidant's current organisation (else ErrFlowExpired).
 func (s *Store) SetFCState(ctx context.Context, aidantID int64, token, state, nonce string) error {
 	res, err := s.db.NewUpdate().Model((*MandatFlow)(nil)).
 		Set("fc_state_hash = ?, fc_nonce_hash = ?", HashToken(state), HashToken(nonce)).
 		Set("expires_at = least(expires_at, ?)", s.Now().Add(fcRoundTripTTL)).
-		Where("token_hash = ? AND aidant_id = ? AND NOT renewal AND expires_at > ?", HashToken(token), aidantID, s.Now()).Exec(ctx)
+		Where("token_hash = ? AND aidant_id = ? AND NOT renewal AND expires_at > ?", HashToken(token), aidantID, s.Now()).
+		Where("organisation_id = (SELECT a.current_organisation_id FROM aidants AS a WHERE a.id = mandat_flow.aidant_id)").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("set fc state: %w", err)
 	}
@@ -168,16 +188,20 @@ func (s *Store) SetFCState(ctx context.Context, aidantID int64, token, state, no
 }
 
 // FlowForCallback finds the flow a FranceConnect callback belongs to: the state must match the
-// flow held by this very session, and be used once.
+// flow held by this very session, and be used once. A flow begun in another organisation than
+// the aidant's current one is ErrFlowOtherOrganisation.
 func (s *Store) FlowForCallback(ctx context.Context, aidantID int64, token, state string) (*MandatFlow, error) {
 	f := new(MandatFlow)
-	err := s.db.NewSelect().Model(f).
+	err := s.db.NewSelect().Model(f).ColumnExpr("mandat_flow.*").ColumnExpr(inCurrentOrganisation).
 		Where("token_hash = ? AND aidant_id = ? AND fc_state_hash = ?", HashToken(token), aidantID, HashToken(state)).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "flow for callback")
 	}
 	if !s.Now().Before(f.ExpiresAt) {
 		return nil, ErrFlowExpired
+	}
+	if !f.InCurrentOrganisation {
+		return nil, ErrFlowOtherOrganisation
 	}
 	return f, nil
 }
@@ -190,27 +214,33 @@ func (s *Store) FCNonce(state string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// IdentifyUsager stores the usager FranceConnect identified for the flow (created or updated),
-// journals franceconnect_usager, and burns the state so the callback cannot be replayed.
+// IdentifyUsager stores the usager FranceConnect identified for the flow (created or updated,
+// its fields through CleanText), journals franceconnect_usager (with what was received, when
+// cleaning changed it), and burns the state so the callback cannot be replayed. The
+// flow's organisation must still be its aidant's current one (checked as the state is
+// burnt): nothing is recorded for an organisation the aidant has left meanwhile.
 func (s *Store) IdentifyUsager(ctx context.Context, f *MandatFlow, id FCIdentity) (*Usager, error) {
 	var u *Usager
 	err := s.InTx(ctx, func(tx *Store) error {
 		res, err := tx.db.NewUpdate().Model((*MandatFlow)(nil)).Set("fc_state_hash = NULL, fc_nonce_hash = NULL").
-			Where("id = ? AND fc_state_hash = ?", f.ID, f.FCStateHash).Exec(ctx)
+			Where("id = ? AND fc_state_hash = ?", f.ID, f.FCStateHash).
+			Where("EXISTS (SELECT 1 FROM aidants AS a WHERE a.id = mandat_flow.aidant_id AND a.current_organisation_id = mandat_flow.organisation_id)").
+			Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("burn state: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		if u, err = tx.upsertUsager(ctx, id, tx.sealer.Key("usager-sub"), f.AidantID, f.OrganisationID); err != nil {
+		if u, err = tx.upsertUsager(ctx, id.Cleaned(), tx.sealer.Key("usager-sub"), f.AidantID, f.OrganisationID); err != nil {
 			return err
 		}
 		if _, err := tx.db.NewUpdate().Model((*MandatFlow)(nil)).Set("usager_id = ?", u.ID).Set("expires_at = ?", tx.Now().Add(MandatFlowTTL)).
 			Where("id = ?", f.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("flow usager: %w", err)
 		}
-		return tx.appendJournal(ctx, &JournalEntry{Action: ActionFranceConnectUsager, AidantID: &f.AidantID, OrganisationID: &f.OrganisationID, UsagerID: &u.ID})
+		return tx.appendJournal(ctx, &JournalEntry{Action: ActionFranceConnectUsager, AidantID: &f.AidantID, OrganisationID: &f.OrganisationID,
+			UsagerID: &u.ID, Info: id.received()})
 	})
 	return u, err
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,5 +234,116 @@ func TestUsagerUpdatedNotDuplicated(t *testing.T) {
 	// Replaying the same callback state is refused.
 	if _, err := w.st.IdentifyUsager(ctx, f, id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("replayed state: %v", err)
+	}
+}
+
+// TestMandatFlowIsBoundToItsOrganisation: once the aidant has switched organisation, their
+// flow neither takes a FranceConnect round trip nor records a usager, even when the switch
+// comes between the callback's lookup and the recording.
+func TestMandatFlowIsBoundToItsOrganisation(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	if err := w.st.AddMembership(ctx, w.aidant.ID, w.other.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	token, err := w.st.StartMandatFlow(ctx, w.aidant.ID, w.org.ID, store.MandatChoice{Demarches: []string{"papiers"}, Duree: "LONG"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.SetFCState(ctx, w.aidant.ID, token, "s", w.st.FCNonce("s")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := w.st.FlowForCallback(ctx, w.aidant.ID, token, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.SwitchOrganisation(ctx, w.aidant.ID, w.other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.IdentifyUsager(ctx, f, identity("sub-switch")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("IdentifyUsager after a switch: %v", err)
+	}
+	if _, err := w.st.FlowForCallback(ctx, w.aidant.ID, token, "s"); !errors.Is(err, store.ErrFlowOtherOrganisation) {
+		t.Fatalf("FlowForCallback after a switch: %v", err)
+	}
+	if err := w.st.SetFCState(ctx, w.aidant.ID, token, "s2", w.st.FCNonce("s2")); !errors.Is(err, store.ErrFlowExpired) {
+		t.Fatalf("SetFCState after a switch: %v", err)
+	}
+	if g, err := w.st.GetMandatFlow(ctx, w.aidant.ID, token); !errors.Is(err, store.ErrFlowOtherOrganisation) || g.Organisation.ID != w.org.ID {
+		t.Fatalf("GetMandatFlow after a switch: %v", err)
+	}
+	if n, _ := w.st.DB().NewSelect().Table("usagers").Count(ctx); n != 0 {
+		t.Fatalf("%d usagers recorded", n)
+	}
+	// Back in the first organisation, the flow goes on.
+	if _, err := w.st.SwitchOrganisation(ctx, w.aidant.ID, w.org.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.IdentifyUsager(ctx, f, identity("sub-switch")); err != nil {
+		t.Fatalf("IdentifyUsager back in the flow's organisation: %v", err)
+	}
+}
+
+// TestIdentityControlCharactersAreRemoved: control and bidirectional characters FranceConnect
+// may send never reach the stored usager (pages and PDFs show those names); the journal keeps
+// what was received, escaped.
+func TestIdentityControlCharactersAreRemoved(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	id := identity("sub-bidi")
+	id.GivenName, id.FamilyName, id.PreferredUsername = "Ma\u202erie\x01", "\u2066Du\u200fpont\u2069", "Le\u0000 Gall\u2028"
+	id.Email, id.Birthplace = "marie\u202e@example.fr", "75056\u200e"
+	m, _ := storetest.Mandat(t, w.st, w.aidant, id, "LONG", "papiers")
+	u := new(store.Usager)
+	if err := w.st.DB().NewSelect().Model(u).Where("id = ?", m.UsagerID).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u.GivenName != "Marie" || u.FamilyName != "Dupont" || u.PreferredUsername != "Le Gall" || u.Email != "marie@example.fr" ||
+		u.Birthplace != "75056" {
+		t.Fatalf("stored %q %q %q %q %q", u.GivenName, u.FamilyName, u.PreferredUsername, u.Email, u.Birthplace)
+	}
+	var received string
+	js, _ := w.st.ListJournal(ctx, w.org.ID, 100)
+	for _, j := range js {
+		if j.Action == store.ActionFranceConnectUsager {
+			received = j.Info
+		}
+	}
+	for _, want := range []string{`given_name="Ma\u202erie\x01"`, `family_name="\u2066Du\u200fpont\u2069"`, `email="marie\u202e@example.fr"`} {
+		if !strings.Contains(received, want) {
+			t.Errorf("journal info %q lacks %s", received, want)
+		}
+	}
+	if strings.ContainsAny(received, "\u202e\x01\u2066") {
+		t.Errorf("the journal holds the characters themselves: %q", received)
+	}
+	// FranceConnect sends the same person again, cleanly, then with a new usage name full of
+	// controls: the stored names stay clean.
+	id.PreferredUsername = "\u202eMartin"
+	storetest.Mandat(t, w.st, w.aidant, id, "LONG", "famille")
+	if err := w.st.DB().NewSelect().Model(u).Where("id = ?", m.UsagerID).Scan(ctx); err != nil || u.PreferredUsername != "Martin" {
+		t.Fatalf("updated usage name %q (%v)", u.PreferredUsername, err)
+	}
+}
+func TestCleanText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Marie-Thérèse":          "Marie-Thérèse",
+		"N’Diaye Œuvrard":        "N’Diaye Œuvrard",
+		"a\u202eb\u202cc":        "abc",
+		"\u200e\u200fa\u061c":    "a",
+		"a\x00b\x01c\x7fd\u009f": "abcd",
+		"a\tb\nc\r\nd":           "a b c  d",
+		"a\u2028b\u2029c":        "a b c",
+		"  \u2066x\u2069  ":      "x",
+		"\ufeffa\u00adb\u200bc":  "abc",
+		"a\xffb":                 "ab",
+		"Jean\u00a0Pierre":       "Jean\u00a0Pierre",
+	} {
+		if got := store.CleanText(in); got != want {
+			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -62,6 +65,59 @@ func (u *Usager) Initials() string {
 // FCIdentity is what FranceConnect says about a usager (the store does not import the client).
 type FCIdentity struct {
 	Sub, GivenName, FamilyName, PreferredUsername, Birthdate, Gender, Birthplace, Birthcountry, Email string
+}
+
+// CleanText is an identity field as we store it: without control characters (NUL, \x01…),
+// format characters (the bidirectional overrides and isolates such as U+202E, zero-width
+// characters, soft hyphens) and bytes that are not UTF-8, which would reorder or hide text in
+// pages and PDFs; line breaks and tabs become spaces; surrounding spaces are trimmed.
+func CleanText(s string) string {
+	clean := func(r rune) bool {
+		return r != utf8.RuneError && !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r) && !unicode.In(r, unicode.Zl, unicode.Zp)
+	}
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !clean(r) }) < 0 && strings.TrimSpace(s) == s {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case clean(r):
+			b.WriteRune(r)
+		case unicode.IsSpace(r) || unicode.In(r, unicode.Zl, unicode.Zp): // \t \n \r, U+0085, U+2028, U+2029
+			b.WriteByte(' ')
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Cleaned is the identity with every field but the sub through CleanText. The sub is an
+// identifier, only ever hashed: it stays as FranceConnect sent it.
+func (id FCIdentity) Cleaned() FCIdentity {
+	return FCIdentity{Sub: id.Sub, GivenName: CleanText(id.GivenName), FamilyName: CleanText(id.FamilyName),
+		PreferredUsername: CleanText(id.PreferredUsername), Birthdate: CleanText(id.Birthdate), Gender: CleanText(id.Gender),
+		Birthplace: CleanText(id.Birthplace), Birthcountry: CleanText(id.Birthcountry), Email: CleanText(id.Email)}
+}
+
+// received lists, for the journal, the fields Cleaned changed, as FranceConnect sent them
+// (Go-quoted, ASCII only: the journal shows the characters' codes, not their effect); "" when
+// none changed.
+func (id FCIdentity) received() string {
+	c := id.Cleaned()
+	var out []string
+	for _, f := range []struct{ name, raw, clean string }{
+		{"given_name", id.GivenName, c.GivenName}, {"family_name", id.FamilyName, c.FamilyName},
+		{"preferred_username", id.PreferredUsername, c.PreferredUsername}, {"birthdate", id.Birthdate, c.Birthdate},
+		{"gender", id.Gender, c.Gender}, {"birthplace", id.Birthplace, c.Birthplace},
+		{"birthcountry", id.Birthcountry, c.Birthcountry}, {"email", id.Email, c.Email},
+	} {
+		if f.raw != f.clean {
+			out = append(out, f.name+"="+strconv.QuoteToASCII(f.raw))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "reçu de FranceConnect, caractères de contrôle retirés : " + strings.Join(out, " ")
 }
 
 // UsagerSub is the pseudonymous identifier we keep: a salted hash of the FranceConnect sub.

@@ -131,15 +131,16 @@ type UsagerList struct {
 	Pages  int // at least 1
 }
 
-// SearchWords splits a query into the words that must each match: spaces and punctuation
-// separate words, hyphens and apostrophes do not ("Jean-François", "N'Diaye" stay whole, and
-// the database drops them on both sides).
+// SearchWords splits a query into the words that must each match: spaces, control characters,
+// punctuation and bytes that are not UTF-8 separate words; hyphens and apostrophes do not
+// ("Jean-François", "N'Diaye" stay whole, and the database drops them on both sides); % and _
+// are literal characters of a word, never LIKE wildcards (see unmatchable).
 func SearchWords(q string) []string {
 	words := strings.FieldsFunc(q, func(r rune) bool {
-		if isJoiner(r) {
+		if isJoiner(r) || isLiteral(r) {
 			return false
 		}
-		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r)
+		return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) // U+FFFD, for bad bytes, is a symbol
 	})
 	out := words[:0]
 	for _, w := range words {
@@ -148,6 +149,20 @@ func SearchWords(q string) []string {
 		}
 	}
 	return out
+}
+
+// isLiteral: % and _ mean themselves in a query.
+func isLiteral(r rune) bool { return r == '%' || r == '_' }
+
+// unmatchable reports words no name can match: one holding % or _ literally, which the stored
+// names never hold (f_search_text turns punctuation into spaces).
+func unmatchable(words []string) bool {
+	for _, w := range words {
+		if strings.IndexFunc(w, isLiteral) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func isJoiner(r rune) bool { return strings.ContainsRune("-'’ʼ‘`´‐‑", r) }
@@ -186,6 +201,10 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 	now := s.Now()
 	l := &UsagerList{Search: q, Words: SearchWords(q.Query)}
 	l.Search.Tab = ParseUsagerTab(string(q.Tab))
+	if unmatchable(l.Words) {
+		l.Pages, l.Search.Page = 1, 1
+		return l, nil
+	}
 	where, args := usagerFilter(orgID, now, l.Words)
 	// Each tab is counted with the filter that lists it, so a count always matches its pages.
 	var counts []string

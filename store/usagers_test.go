@@ -113,7 +113,14 @@ func TestSearchIgnoresCaseAccentsPunctuationAndOrder(t *testing.T) {
 		{"dalmeida eloise", []string{"Éloïse"}},
 		{"dupont-moreau", []string{"Jean"}},
 		{"moreau, jean", []string{"Jean"}},
-		{"%", []string{"François", "Éloïse", "Joséphine", "Jean", "Marie-Claire", "Jean-François", "Maëlle", "Anne"}}, // no word: all, by name
+		{"!", []string{"François", "Éloïse", "Joséphine", "Jean", "Marie-Claire", "Jean-François", "Maëlle", "Anne"}}, // no word: all, by name
+		// % and _ are literal characters, never LIKE wildcards: no name holds one.
+		{"%", nil},
+		{"_", nil},
+		{"Du%ont", nil},
+		{"Du_ont", nil},
+		{"dupont %", nil},
+		{"jos_phine", nil},
 		{"xyz", nil},
 		{"dupont xyz", nil},
 	}
@@ -163,7 +170,9 @@ func TestSearchWords(t *testing.T) {
 		"  dupont   jean ":  {"dupont", "jean"},
 		"Jean-François":     {"Jean-François"},
 		"N'Diaye, Maëlle":   {"N'Diaye", "Maëlle"},
-		"50% _ d\\u ' - ’":  {"50", "d", "u"},
+		"50% _ d\\u ' - ’":  {"50%", "_", "d", "u"}, // % and _ are literal characters
+		"a\x00b\x01c":       {"a", "b", "c"},        // control characters separate
+		"a\xffb":            {"a", "b"},             // so do bytes that are not UTF-8
 		"dupont;jean/marie": {"dupont", "jean", "marie"},
 		"":                  nil,
 	} {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/aidantsconnect/ac/store"
 )
 
 // CountryFrance is the COG code FC gives as birthcountry for people born in France.
@@ -39,9 +41,12 @@ func digits(s string) bool {
 	return s != ""
 }
 
-// Validate checks that the identity is complete enough to create an usager. The error wraps
-// ErrIncompleteIdentity and names the missing or malformed claims.
+// Validate checks that the identity is complete enough to create an usager, as the store will
+// keep it: control and bidirectional characters removed (store.CleanText), so that a name
+// made of nothing else counts as missing. The error wraps ErrIncompleteIdentity and names the
+// missing or malformed claims.
 func (i Identity) Validate() error {
+	i = i.cleaned()
 	var bad []string
 	check := func(ok bool, claim string) {
 		if !ok {
@@ -64,4 +69,18 @@ func (i Identity) Validate() error {
 		return fmt.Errorf("%w: %s", ErrIncompleteIdentity, strings.Join(bad, ", "))
 	}
 	return nil
+}
+
+// cleaned is the identity with every field but the sub as the store keeps it.
+func (i Identity) cleaned() Identity {
+	c := i.Store().Cleaned()
+	return Identity{Sub: i.Sub, GivenName: c.GivenName, FamilyName: c.FamilyName, PreferredUsername: c.PreferredUsername,
+		Birthdate: c.Birthdate, Gender: c.Gender, Birthplace: c.Birthplace, Birthcountry: c.Birthcountry, Email: c.Email}
+}
+
+// Store is the identity as the store takes it, as received: the store cleans it, and journals
+// what it received.
+func (i Identity) Store() store.FCIdentity {
+	return store.FCIdentity{Sub: i.Sub, GivenName: i.GivenName, FamilyName: i.FamilyName, PreferredUsername: i.PreferredUsername,
+		Birthdate: i.Birthdate, Gender: i.Gender, Birthplace: i.Birthplace, Birthcountry: i.Birthcountry, Email: i.Email}
 }

@@ -38,6 +38,9 @@ func TestIdentityValidate(t *testing.T) {
 		{"bad gender", with(func(i *fc.Identity) { i.Gender = "F" }), "gender"},
 		{"no gender", with(func(i *fc.Identity) { i.Gender = "" }), "gender"},
 		{"country not a COG code", with(func(i *fc.Identity) { i.Birthcountry = "FR" }), "birthcountry, birthplace"},
+		{"given name of control characters only", with(func(i *fc.Identity) { i.GivenName = "\u202e\x01 " }), "given_name"},
+		{"birthplace with a direction mark", with(func(i *fc.Identity) { i.Birthplace = "33063\u200e" }), ""},
+		{"names with bidirectional overrides", with(func(i *fc.Identity) { i.FamilyName = "\u202eLefèvre\u202c" }), ""},
 		{"everything missing", fc.Identity{}, "sub, given_name, family_name, birthdate, gender, birthcountry"},
 	}
 	for _, tt := range tests {

@@ -5,14 +5,15 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/app/fc"
+	"github.com/aidantsconnect/ac/store"
 )
 
 // Identities returns the fictitious people the login page offers, in page order: the radio
 // button for Identities()[n] has the id "identity-<n>". Each call returns a fresh slice.
 //
 // They cover the cases the mandat flow must handle: a usage name, several first names, accents
-// and a hyphen in the birth name, a man, someone born abroad (birthplace ""), and one
-// incomplete identity that must be refused.
+// and a hyphen in the birth name, a man, someone born abroad (birthplace ""), one incomplete
+// identity that must be refused, and one whose names carry control characters.
 func Identities() []fc.Identity {
 	return []fc.Identity{
 		{
@@ -47,6 +48,14 @@ func Identities() []fc.Identity {
 			FamilyName: "Incomplet (erreur attendue)", Birthdate: "1970-01-01", Gender: "female",
 			Birthplace: "", Birthcountry: fc.CountryFrance, Email: "profil.incomplet@example.com",
 		},
+		{
+			// Not a person either: names laced with control and bidirectional characters (U+202E
+			// would show "Khalil" reversed). The app stores "Nadia KHALIL"; its journal keeps
+			// what it received.
+			Sub: "5b1e3f7c9a2d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f", GivenName: "Nadia‏",
+			FamilyName: "‮Khalil‬", Birthdate: "1985-03-12", Gender: "female",
+			Birthplace: "69123", Birthcountry: fc.CountryFrance, Email: "nadia.khalil@example.com",
+		},
 	}
 }
 
@@ -64,6 +73,9 @@ func identityBySub(sub string) (fc.Identity, bool) {
 // tester can tell the cases apart without reading JSON.
 func identityLabel(id fc.Identity) string {
 	name := id.GivenName + " " + id.FamilyName
+	if clean := store.CleanText(id.GivenName) + " " + store.CleanText(id.FamilyName); clean != name {
+		name = clean + " (avec des caractères de contrôle invisibles)"
+	}
 	if id.PreferredUsername != "" {
 		name += ", nom d'usage " + id.PreferredUsername
 	}
@@ -89,6 +101,8 @@ func placeOf(code string) string {
 		return "à Marseille"
 	case "59350":
 		return "à Lille"
+	case "69123":
+		return "à Lyon"
 	case "99134":
 		return "en Espagne"
 	case fc.CountryFrance:

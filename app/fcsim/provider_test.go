@@ -53,6 +53,7 @@ func TestLoginPage(t *testing.T) {
 		"Carlos García López — né le 17 janvier 1979 en Espagne (99134)",
 		"Jean-Pierre Bernard — né le 9 avril 1955 à Lille (59350)",
 		"Profil Incomplet (erreur attendue) — née le 1er janvier 1970 en France (99100)",
+		"Nadia Khalil (avec des caractères de contrôle invisibles) — née le 12 mars 1985 à Lyon (69123)",
 	}
 	for n := range people {
 		id := fmt.Sprintf("identity-%d", n)

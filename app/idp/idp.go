@@ -53,7 +53,8 @@ type Provider struct {
 	handler  http.Handler
 }
 
-// New builds the provider, registers the configured clients and makes sure an ES256 key exists.
+// New builds the provider, registers the configured clients and makes sure a signing key of
+// each asymmetric algorithm exists.
 func New(ctx context.Context, cfg Config) (*Provider, error) {
 	u, err := url.Parse(cfg.Issuer)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.HasSuffix(cfg.Issuer, "/") ||
@@ -76,8 +77,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 			return nil, fmt.Errorf("idp: AC_IDP_CLIENTS, client %q: %w", spec.ID, err)
 		}
 	}
-	if _, err := p.keys.get(ctx, jose.ES256); err != nil {
-		return nil, fmt.Errorf("idp: signing key: %w", err)
+	// Every signing key exists, and is in the JWKS, before the first token it signs: a relying
+	// party that caches the JWKS must find in its first copy the key of the algorithm its
+	// client was registered with.
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.RS256} {
+		if _, err := p.keys.get(ctx, alg); err != nil {
+			return nil, fmt.Errorf("idp: %s signing key: %w", alg, err)
+		}
 	}
 	// zitadel encrypts its own codes and tokens with this key; ours never go through it.
 	var cryptoKey [32]byte
@@ -109,12 +115,21 @@ func (p *Provider) routes() http.Handler {
 		EndSession:    op.NewEndpoint(paths.IdPLogout),   // a page of ours (handlers.IdP.Logout); listed for discovery
 		JwksURI:       op.NewEndpoint(paths.IdPJWKS),
 	}), p: p}
-	zitadel := op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op))
+	// No CORS: the back channel is called by relying parties' servers, never by a browser, and
+	// zitadel's default reflects any origin with credentials.
+	zitadel := op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op), op.WithServerCORSOptions(nil))
 	mux := http.NewServeMux()
 	// zitadel writes userinfo as JSON only: FranceConnect may want a signed JWT.
 	mux.HandleFunc("GET "+paths.IdPUserinfo, p.userinfo)
 	mux.HandleFunc("POST "+paths.IdPUserinfo, p.userinfo)
-	for _, path := range []string{paths.IdPAuthorize, paths.IdPToken, paths.IdPJWKS, paths.IdPDiscovery} {
+	// The token endpoint takes POST only (RFC 6749 §3.2): zitadel also answers GET, with the
+	// client's secret in a URL that proxies and logs keep.
+	mux.Handle("POST "+paths.IdPToken, zitadel)
+	mux.HandleFunc(paths.IdPToken, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSONError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
+	})
+	for _, path := range []string{paths.IdPAuthorize, paths.IdPJWKS, paths.IdPDiscovery} {
 		mux.Handle(path, zitadel) // exact paths: zitadel's /authorize/callback stays unreachable
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

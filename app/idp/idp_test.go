@@ -30,36 +30,54 @@ func testClient() *store.IdPClient {
 	return &store.IdPClient{ID: "fc", RedirectURIs: []string{"https://fc.example/cb"}, RepScopeValues: store.RepScopeLabels()}
 }
 
+// TestParseRepScope: rep_scope values name démarches in the client's vocabulary, ignoring case
+// and accents (FranceConnect's scenarios send "Etranger-Europe" for "Étranger-Europe"); each
+// démarche keeps the spelling the request used; values that name none are ignored.
 func TestParseRepScope(t *testing.T) {
 	t.Parallel()
 	c := testClient()
 	cases := []struct {
 		claims    string
 		requested bool
-		keys      string
+		keys      string // démarche=spelling, in the request's order
+		unknown   string
 		err       bool
 	}{
-		{"", false, "", false},
-		{`{"userinfo":{"email":null}}`, false, "", false},
-		{`{"id_token":{"rep_scope":null}}`, true, "", false},
-		{`{"id_token":{"rep_scope":{"essential":true}}}`, true, "", false},
-		{`{"id_token":{"rep_scope":{"essential":true,"values":[]}}}`, true, "", false},
-		{`{"id_token":{"rep_scope":{"essential":true,"values":["Famille-Scolarité","Argent-Impôts-Consommation","Famille-Scolarité"]}}}`, true, "famille,argent", false},
-		{`{"id_token":{"rep_scope":{"value":"Justice"}}}`, true, "justice", false},
-		{`{"id_token":{"rep_scope":{"values":["famille"]}}}`, false, "", true}, // a key, not this client's label
-		{`{"id_token":{"rep_scope":{"values":"Justice"}}}`, false, "", true},
-		{`{"id_token":{"rep_scope":true}}`, false, "", true},
-		{`{"id_token":`, false, "", true},
-		{`{} {}`, false, "", true},
-		{`[]`, false, "", true},
+		{"", false, "", "", false},
+		{`{"userinfo":{"email":null}}`, false, "", "", false},
+		{`{"id_token":{"rep_scope":null}}`, true, "", "", false},
+		{`{"id_token":{"rep_scope":{"essential":true}}}`, true, "", "", false},
+		{`{"id_token":{"rep_scope":{"essential":true,"values":[]}}}`, true, "", "", false},
+		{`{"id_token":{"rep_scope":{"essential":true,"values":["Famille-Scolarité","Argent-Impôts-Consommation","Famille-Scolarité"]}}}`, true,
+			"famille=Famille-Scolarité,argent=Argent-Impôts-Consommation", "", false},
+		{`{"id_token":{"rep_scope":{"value":"Justice"}}}`, true, "justice=Justice", "", false},
+		{`{"id_token":{"rep_scope":{"values":["Etranger-Europe"]}}}`, true, "etranger=Etranger-Europe", "", false},
+		{`{"id_token":{"rep_scope":{"values":["ÉTRANGER-EUROPE"]}}}`, true, "etranger=ÉTRANGER-EUROPE", "", false},
+		{`{"id_token":{"rep_scope":{"values":["famille-scolarite","Famille-Scolarité"]}}}`, true, "famille=famille-scolarite", "", false},
+		{`{"id_token":{"rep_scope":{"values":["papiers-citoyennete-elections"]}}}`, true, "papiers=papiers-citoyennete-elections", "", false},
+		{`{"id_token":{"rep_scope":{"values":["famille"]}}}`, true, "", "famille", false}, // a key, not this client's label
+		{`{"id_token":{"rep_scope":{"values":["Inconnue","Justice"]}}}`, true, "justice=Justice", "Inconnue", false},
+		{`{"id_token":{"rep_scope":{"values":["Famille - Scolarité"]}}}`, true, "", "Famille - Scolarité", false}, // the title, not the label
+		{`{"id_token":{"rep_scope":{"values":"Justice"}}}`, false, "", "", true},
+		{`{"id_token":{"rep_scope":true}}`, false, "", "", true},
+		{`{"id_token":`, false, "", "", true},
+		{`{} {}`, false, "", "", true},
+		{`[]`, false, "", "", true},
 	}
 	for _, tc := range cases {
-		requested, keys, err := parseRepScope(tc.claims, c)
-		if requested != tc.requested || strings.Join(keys, ",") != tc.keys || (err != nil) != tc.err {
-			t.Errorf("%s: %v %v %v", tc.claims, requested, keys, err)
+		rs, err := parseRepScope(tc.claims, c)
+		var keys []string
+		for _, k := range rs.Keys {
+			keys = append(keys, k+"="+rs.Spelling[k])
+		}
+		if rs.Requested != tc.requested || strings.Join(keys, ",") != tc.keys || strings.Join(rs.Unknown, ",") != tc.unknown || (err != nil) != tc.err {
+			t.Errorf("%s: %+v %v", tc.claims, rs, err)
 		}
 		if err != nil && err.ErrorType != oidc.InvalidRequest {
 			t.Errorf("%s: error type %s", tc.claims, err.ErrorType)
+		}
+		if rs.Unmatched() != (tc.keys == "" && tc.unknown != "") {
+			t.Errorf("%s: unmatched %v", tc.claims, rs.Unmatched())
 		}
 	}
 }
@@ -87,11 +105,16 @@ func TestCheckAuthorize(t *testing.T) {
 		"response_mode jwt":  func(_ url.Values, d *oidc.AuthRequest) { d.ResponseMode = "query.jwt" },
 		"plain implicit":     func(_ url.Values, d *oidc.AuthRequest) { d.ResponseType = "id_token" },
 		"PKCE method S512":   func(_ url.Values, d *oidc.AuthRequest) { d.CodeChallenge, d.CodeChallengeMethod = "x", "S512" },
-		"request_uri":        func(f url.Values, _ *oidc.AuthRequest) { f.Set("request_uri", "https://x") },
-		"nonce given twice":  func(f url.Values, _ *oidc.AuthRequest) { f.Add("nonce", "x") },
-		"unknown rep_scope": func(f url.Values, _ *oidc.AuthRequest) {
-			f.Set("claims", `{"id_token":{"rep_scope":{"values":["X"]}}}`)
+		"PKCE plain": func(_ url.Values, d *oidc.AuthRequest) {
+			d.CodeChallenge, d.CodeChallengeMethod = strings.Repeat("p", 43), "plain"
 		},
+		"PKCE without a method": func(_ url.Values, d *oidc.AuthRequest) { d.CodeChallenge = strings.Repeat("p", 43) },
+		"PKCE 5-char challenge": func(_ url.Values, d *oidc.AuthRequest) { d.CodeChallenge, d.CodeChallengeMethod = "abcde", "S256" },
+		"PKCE 129-char challenge": func(_ url.Values, d *oidc.AuthRequest) {
+			d.CodeChallenge, d.CodeChallengeMethod = strings.Repeat("c", 129), "S256"
+		},
+		"request_uri":         func(f url.Values, _ *oidc.AuthRequest) { f.Set("request_uri", "https://x") },
+		"nonce given twice":   func(f url.Values, _ *oidc.AuthRequest) { f.Add("nonce", "x") },
 		"no openid scope":     func(_ url.Values, d *oidc.AuthRequest) { d.Scopes = []string{"profile"} },
 		"nonce over 512":      func(_ url.Values, d *oidc.AuthRequest) { d.Nonce = strings.Repeat("n", 513) },
 		"state with a quote":  func(_ url.Values, d *oidc.AuthRequest) { d.State = strings.Repeat("s", 20) + `"` },
@@ -105,6 +128,19 @@ func TestCheckAuthorize(t *testing.T) {
 		if _, err := checkAuthorize(form, d, c); err == nil || !isASCII(err.Description) {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+	// A rep_scope naming no démarche is no error here: the aidant is told, and the client gets
+	// access_denied from there.
+	form, d = valid()
+	form.Set("claims", `{"id_token":{"rep_scope":{"values":["X","Inconnue"]}}}`)
+	if in, err := checkAuthorize(form, d, c); err != nil || !in.RepScopeUnmatched || len(in.RepScope) != 0 || !in.RepScopeRequested {
+		t.Errorf("rep_scope naming no démarche: %+v %v", in, err)
+	}
+	form, d = valid()
+	form.Set("claims", `{"id_token":{"rep_scope":{"values":["etranger-europe","X"]}}}`)
+	if in, err := checkAuthorize(form, d, c); err != nil || in.RepScopeUnmatched || strings.Join(in.RepScope, ",") != "etranger" ||
+		in.RepScopeSpelling["etranger"] != "etranger-europe" {
+		t.Errorf("rep_scope with one known démarche: %+v %v", in, err)
 	}
 	form, d = valid()
 	form.Set("idp_hint", "x") // unknown: ignored

@@ -3,10 +3,12 @@ package idp
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -19,6 +21,10 @@ const acr = "eidas1"
 // opaqueValue is what a state or nonce may be: URL-safe characters (RFC 3986 unreserved),
 // enough of them to be unguessable. FranceConnect sends 64 hexadecimal digits.
 var opaqueValue = regexp.MustCompile(`^[A-Za-z0-9._~-]{16,512}$`)
+
+// pkceValue is a PKCE code_challenge or code_verifier: 43 to 128 unreserved characters
+// (RFC 7636 §4.1 and §4.2).
+var pkceValue = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
 // checkAuthorize applies what FranceConnect's FI rules add to OpenID Connect, once zitadel
 // has checked the client, the redirect URI, the response type and the scopes. It returns the
@@ -58,19 +64,34 @@ func checkAuthorize(form url.Values, d *oidc.AuthRequest, c *store.IdPClient) (s
 	case slices.Contains(d.Prompt, oidc.PromptNone):
 		// The aidant always has to choose the usager and the démarche.
 		return in, oidc.ErrInteractionRequired().WithDescription("an aidant must choose the usager and the demarche")
-	case d.CodeChallenge != "" && d.CodeChallengeMethod != "" && d.CodeChallengeMethod != oidc.CodeChallengeMethodS256 &&
-		d.CodeChallengeMethod != oidc.CodeChallengeMethodPlain:
-		return in, oidc.ErrInvalidRequest().WithDescription("unsupported code_challenge_method")
+	case d.CodeChallenge != "" && d.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		// plain (also the default without a method) sends the verifier itself through the
+		// browser: it protects nothing.
+		return in, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case d.CodeChallenge != "" && !pkceValue.MatchString(d.CodeChallenge):
+		return in, oidc.ErrInvalidRequest().WithDescription("code_challenge must be 43 to 128 URL-safe characters")
 	}
-	requested, keys, err := parseRepScope(form.Get("claims"), c)
+	rs, err := parseRepScope(form.Get("claims"), c)
 	if err != nil {
 		return in, err
 	}
+	if len(rs.Unknown) > 0 {
+		slog.Warn("idp: rep_scope values that name no démarche, ignored", "client", c.ID, "values", quoted(rs.Unknown))
+	}
 	return store.IdPFlowInput{
 		ClientID: c.ID, RedirectURI: d.RedirectURI, State: d.State, Nonce: d.Nonce, Scopes: d.Scopes,
-		RepScopeRequested: requested, RepScope: keys,
+		RepScopeRequested: rs.Requested, RepScope: rs.Keys, RepScopeSpelling: rs.Spelling, RepScopeUnmatched: rs.Unmatched(),
 		CodeChallenge: d.CodeChallenge, CodeChallengeMethod: string(d.CodeChallengeMethod),
 	}, nil
+}
+
+// quoted is values for a log line: Go-quoted (control characters escaped), at most ten.
+func quoted(values []string) []string {
+	out := make([]string, 0, min(len(values), 10))
+	for _, v := range values[:min(len(values), 10)] {
+		out = append(out, strconv.QuoteToASCII(v))
+	}
+	return out
 }
 
 func sortedKeys(v url.Values) []string {
@@ -82,24 +103,38 @@ func sortedKeys(v url.Values) []string {
 	return keys
 }
 
+// repScope is what the claims parameter asks of rep_scope.
+type repScope struct {
+	Requested bool              // claims.id_token.rep_scope is present
+	Keys      []string          // the démarches its values name, in the request's order, once each
+	Spelling  map[string]string // each of Keys → the value that named it first, as spelt
+	Unknown   []string          // values that name no démarche: ignored
+}
+
+// Unmatched is a rep_scope that names démarches, none of them ours.
+func (rs repScope) Unmatched() bool { return len(rs.Keys) == 0 && len(rs.Unknown) > 0 }
+
 // parseRepScope reads the claims parameter's id_token.rep_scope member
 // ({"id_token":{"rep_scope":{"essential":true,"values":[…]}}}): whether it was requested,
-// and the démarches its values name in the client's vocabulary. A value the vocabulary does
-// not know is an error; so is a malformed parameter.
-func parseRepScope(claims string, c *store.IdPClient) (bool, []string, *oidc.Error) {
+// and the démarches its values name in the client's vocabulary (whatever their case and
+// accents). A value that names none is set aside, not refused: FranceConnect passes on what
+// the service asked, and one value we do not know should not fail the whole login. A
+// malformed parameter is an error.
+func parseRepScope(claims string, c *store.IdPClient) (repScope, *oidc.Error) {
+	var rs repScope
 	if claims == "" {
-		return false, nil, nil
+		return rs, nil
 	}
 	var p struct {
 		IDToken map[string]json.RawMessage `json:"id_token"`
 	}
 	dec := json.NewDecoder(bytes.NewReader([]byte(claims)))
 	if err := dec.Decode(&p); err != nil || dec.More() {
-		return false, nil, oidc.ErrInvalidRequest().WithDescription("claims is not a JSON object")
+		return rs, oidc.ErrInvalidRequest().WithDescription("claims is not a JSON object")
 	}
 	raw, ok := p.IDToken["rep_scope"]
 	if !ok {
-		return false, nil, nil
+		return rs, nil
 	}
 	var req struct {
 		Essential *bool    `json:"essential"`
@@ -108,22 +143,23 @@ func parseRepScope(claims string, c *store.IdPClient) (bool, []string, *oidc.Err
 	}
 	if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		if err := json.Unmarshal(raw, &req); err != nil {
-			return false, nil, oidc.ErrInvalidRequest().WithDescription("claims.id_token.rep_scope must be null or an object")
+			return rs, oidc.ErrInvalidRequest().WithDescription("claims.id_token.rep_scope must be null or an object")
 		}
 	}
 	values := req.Values
 	if req.Value != nil {
 		values = append(values, *req.Value)
 	}
-	keys := []string{}
+	rs = repScope{Requested: true, Keys: []string{}, Spelling: map[string]string{}}
 	for _, v := range values {
 		k, ok := c.DemarcheFor(v)
-		if !ok {
-			return false, nil, oidc.ErrInvalidRequest().WithDescription("unknown rep_scope value %s", url.QueryEscape(v))
-		}
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
+		switch {
+		case !ok:
+			rs.Unknown = append(rs.Unknown, v)
+		case !slices.Contains(rs.Keys, k):
+			rs.Keys = append(rs.Keys, k)
+			rs.Spelling[k] = v
 		}
 	}
-	return true, keys, nil
+	return rs, nil
 }

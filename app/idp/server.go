@@ -43,6 +43,27 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	return op.NewRedirect(c.LoginURL(token)), nil
 }
 
+// VerifyClient authenticates the client at /token with the one method it is registered with,
+// which is what discovery advertises (client_secret_post: client_id and client_secret in the
+// form body). zitadel would also take HTTP Basic, and a secret in the query string.
+func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
+	if q := r.URL.Query(); q.Has("client_secret") || q.Has("client_assertion") {
+		return nil, oidc.ErrInvalidRequest().WithDescription("client credentials belong in the request body, never in the URL")
+	}
+	used := oidc.AuthMethodPost
+	if r.Header.Get("Authorization") != "" {
+		used = oidc.AuthMethodBasic
+	}
+	c, err := s.LegacyServer.VerifyClient(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if c.AuthMethod() != used {
+		return nil, oidc.ErrInvalidClient().WithDescription("client authentication %s is not accepted for this client: use %s", used, c.AuthMethod())
+	}
+	return c, nil
+}
+
 // CodeExchange spends the code in the store (atomically; a replay revokes) and signs the ID
 // token with the client's algorithm. zitadel's own path cannot sign HS256 ID tokens and reads
 // the wall clock.
@@ -52,6 +73,9 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		Check: func(f *store.IdPFlow) error {
 			var challenge *oidc.CodeChallenge
 			if f.CodeChallenge != "" {
+				if !pkceValue.MatchString(r.Data.CodeVerifier) {
+					return oidc.ErrInvalidGrant().WithDescription("code_verifier must be 43 to 128 URL-safe characters")
+				}
 				challenge = &oidc.CodeChallenge{Challenge: f.CodeChallenge, Method: oidc.CodeChallengeMethod(f.CodeChallengeMethod)}
 			}
 			return op.AuthorizeCodeChallenge(r.Data.CodeVerifier, challenge)
@@ -82,6 +106,8 @@ func grantError(err error) error {
 		return oidc.ErrInvalidGrant().WithDescription("code already used: the tokens issued with it are revoked")
 	case errors.Is(err, store.ErrIdPCodeExpired):
 		return oidc.ErrInvalidGrant().WithDescription("code expired")
+	case errors.Is(err, store.ErrIdPGrantEnded):
+		return oidc.ErrInvalidGrant().WithDescription("the autorisation was revoked or has expired, or the aidant or the organisation was deactivated")
 	case errors.Is(err, store.ErrIdPCodeMismatch):
 		return oidc.ErrInvalidGrant().WithDescription("code issued to another client or redirect_uri")
 	case errors.Is(err, store.ErrIdPCodeUnknown):
@@ -111,8 +137,15 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	d.UserinfoSigningAlgValuesSupported = algs
 	d.ClaimsParameterSupported = true
 	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodPost}
+	// Only the endpoints that exist, and nothing about those that do not (revocation,
+	// introspection), nor about client assertions and request objects, which we refuse.
+	d.RevocationEndpoint, d.IntrospectionEndpoint, d.DeviceAuthorizationEndpoint, d.CheckSessionIframe = "", "", "", ""
+	d.RevocationEndpointAuthMethodsSupported, d.RevocationEndpointAuthSigningAlgValuesSupported = nil, nil
+	d.IntrospectionEndpointAuthMethodsSupported, d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil, nil
+	d.TokenEndpointAuthSigningAlgValuesSupported, d.RequestObjectSigningAlgValuesSupported = nil, nil
+	d.RequestParameterSupported, d.RequestURIParameterSupported = false, false
 	d.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "rep_scope",
 		"given_name", "family_name", "preferred_username", "birthdate", "gender", "birthplace", "birthcountry", "email"}
-	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256, oidc.CodeChallengeMethodPlain}
+	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	return resp, nil
 }

@@ -65,7 +65,7 @@ func (p *Provider) idToken(ctx context.Context, g *store.IdPGrant, accessToken s
 		"at_hash":   atHash(accessToken),
 	}
 	if f.RepScopeRequested {
-		claims["rep_scope"] = []string{c.RepScopeValue(f.Demarche)}
+		claims["rep_scope"] = []string{f.RepScopeAnswer()}
 	}
 	return p.sign(ctx, c, claims)
 }
