@@ -86,9 +86,10 @@ func setup() (h *harness, stop func() error, err error) {
 		}
 		h.copyOptions = " STRATEGY FILE_COPY"
 	}
+	stopCluster := stop // the named result is nil on an error return
 	defer func() {
 		if err != nil {
-			stop()
+			stopCluster()
 		}
 	}()
 	cfg, err := pgx.ParseConfig(h.adminDSN)
