@@ -48,9 +48,19 @@ func verifyJournal(ctx context.Context, st *store.Store, files []string, out io.
 	if rep.Last == nil {
 		fmt.Fprintln(out, "aucun point de contrôle signé pour l'instant : des entrées supprimées à la fin ne se verraient pas")
 	} else {
-		fmt.Fprintf(out, "%d points de contrôle signés concordent ; le dernier, du %s, compte %d entrées ; %d entrées depuis\n",
-			rep.Checkpoints, rep.Last.CreatedAt.UTC().Format("02/01/2006 à 15:04:05 UTC"), rep.Last.Entries, rep.Uncovered)
+		fmt.Fprintf(out, "%s ; le dernier, du %s, compte %s ; %s depuis\n",
+			plural(int64(rep.Checkpoints), "point de contrôle signé concorde", "points de contrôle signés concordent"),
+			rep.Last.CreatedAt.UTC().Format("02/01/2006 à 15:04:05 UTC"), plural(rep.Last.Entries, "entrée", "entrées"),
+			plural(rep.Uncovered, "entrée", "entrées"))
 	}
 	fmt.Fprintf(out, "clé publique des points de contrôle (Ed25519) : %s\n", base64.StdEncoding.EncodeToString(st.CheckpointPublicKey()))
 	return nil
+}
+
+// plural is n and the French noun phrase agreed with it (0 and 1 take the singular).
+func plural(n int64, one, many string) string {
+	if n <= 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -90,7 +90,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 		fmt.Fprintln(out, "données de démonstration en place")
 		if scale > 0 {
-			rep, err := a.Store.SeedScale(ctx, store.ScaleOptions{Usagers: scale, Progress: out})
+			owner, release, err := a.OwnerStore()
+			if err != nil {
+				return err
+			}
+			defer release()
+			rep, err := owner.SeedScale(ctx, store.ScaleOptions{Usagers: scale, Progress: out})
 			if err != nil {
 				return err
 			}

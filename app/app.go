@@ -47,6 +47,9 @@ type App struct {
 
 	idp      *idp.Provider // our FranceConnect identity provider (we are FI)
 	idpPages *handlers.IdP // its aidant pages
+
+	ownerDSN string // the owner role's, when it is not the serving role's ("" otherwise)
+	sealer   *store.Sealer
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -95,6 +98,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.migrate(ctx, migrateDSN, sealer); err != nil {
 		return nil, err
 	}
+	a.ownerDSN, a.sealer = migrateDSN, sealer
 	a.Store = store.New(db, cfg.Now, sealer)
 	a.Sessions = a.Store.NewSessionStore(store.DeriveKey(cfg.SecretKey, "aidants-connect/session/v1"), sessions.Options{
 		Path: "/", MaxAge: int(cfg.SessionTTL.Seconds()), HttpOnly: true, Secure: cfg.Secure(), SameSite: http.SameSiteLaxMode,

@@ -113,3 +113,17 @@ func (a *App) guardJournal(ctx context.Context) error {
 	a.Log.Warn(msg)
 	return nil
 }
+
+// OwnerStore is a store on the database as its owner, for maintenance commands that need more
+// than rows (`ac seed --scale` ends with VACUUM ANALYZE, which only the owner may run); without
+// an owner DSN it is the App's own store. Call release when done.
+func (a *App) OwnerStore() (st *store.Store, release func(), err error) {
+	if a.ownerDSN == "" {
+		return a.Store, func() {}, nil
+	}
+	db, err := openDB(a.ownerDSN)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store.New(db, a.Cfg.Now, a.sealer), func() { db.Close() }, nil
+}
