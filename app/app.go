@@ -228,7 +228,8 @@ func (a *App) Close() error {
 // Background runs the periodic work until ctx ends: delivering the outbox over SMTP
 // (production), and purging what has expired (sessions, login links, wizard runs holding
 // personal data, outbox rows past their retention), and signing a journal checkpoint when the
-// journal has moved (every 5 minutes at most; Serve writes the last one at shutdown). The serve command runs it beside Serve; tests that move the clock do not.
+// journal has moved (every 5 minutes at most; Serve writes the last one at shutdown). The
+// serve command runs it beside Serve; tests that move the clock do not.
 func (a *App) Background(ctx context.Context) {
 	if a.mailer != nil {
 		go a.mailer.Run(ctx)
