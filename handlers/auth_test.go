@@ -248,7 +248,8 @@ func TestNextMustBeLocal(t *testing.T) {
 	t.Parallel()
 	e := apptest.Start(t)
 	org := e.Org("MFS")
-	for i, next := range []string{"//evil.example", "https://evil.example/x", "/\\evil.example", "javascript:alert(1)", "http:/evil.example", "/\t/evil.example"} {
+	for i, next := range []string{"//evil.example", "https://evil.example/x", "/\\evil.example", "javascript:alert(1)", "http:/evil.example", "/\t/evil.example",
+		"/%2Fevil.example/é", "/%2F%2Fevil.example "} { // an encoded slash that re-encoding would decode
 		p := e.Aidant("next"+strconv.Itoa(i)+"@example.fr", org, true)
 		b := e.Browser()
 		if page := b.Get("/accounts/login/?next=" + url.QueryEscape(next)); strings.Contains(page.Body, "evil") {
@@ -262,6 +263,13 @@ func TestNextMustBeLocal(t *testing.T) {
 		}
 		e.Clock.Advance(30 * time.Second)
 	}
+	// The activity check goes back to next once: it must be as local.
+	q := e.Aidant("activity@example.fr", org, true)
+	qb := e.Login(q)
+	if r := qb.Post("/activity_check/", url.Values{"otp_token": {e.Code(q)}, "next": {"/%2Fevil.example/é"}}); r.Location != "/espace-aidant/" {
+		t.Errorf("activity check with an encoded slash: redirected to %q", r.Location)
+	}
+	e.Clock.Advance(30 * time.Second)
 	// A local next is honoured.
 	p := e.Aidant("local@example.fr", org, true)
 	b := e.Browser()

@@ -9,19 +9,39 @@ import (
 
 // SafeNext returns next when it is a local path on this site, and "" otherwise: no scheme, no
 // host, no protocol-relative "//" or "/\" (browsers treat a backslash as a slash), no control
-// characters.
+// characters. What it returns is next re-encoded, which is checked again: re-encoding may
+// decode an escaped slash ("/%2Fevil.example/é" gives "//evil.example/%C3%A9"), and must give
+// printable ASCII.
 func SafeNext(next string) string {
-	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") {
-		return ""
-	}
-	if strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\\\r\n\t\x00") {
+	if len(next) > 2048 || !localPath(next) {
 		return ""
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return ""
 	}
-	return u.RequestURI()
+	if out := u.RequestURI(); localPath(out) && printableASCII(out) {
+		return out
+	}
+	return ""
+}
+
+// printableASCII: what a Location header may hold as is. The path comes re-encoded; a query
+// with a raw space or a raw accented letter did not come from a browser, which encodes them.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// localPath: starts with one slash, not two nor a slash and a backslash, and holds neither a
+// backslash nor the characters browsers drop from URLs.
+func localPath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\") &&
+		!strings.ContainsAny(p, "\\\r\n\t\x00")
 }
 
 // sameSiteReferer is the local path of the page the request came from, or "" when the

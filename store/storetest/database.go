@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -53,8 +54,25 @@ var current *harness
 // once, runs the tests, then stops the cluster. Call it from TestMain.
 // Without PostgreSQL it prints what to install and exits 1: database tests
 // are never skipped silently.
+//
+// A fuzzing run (go test -run '^$' -fuzz …) starts no database: fuzz targets need none, and
+// each fuzzing worker process would otherwise start a cluster of its own.
 func Main(m *testing.M) {
+	flag.Parse()
+	if fuzzing() {
+		os.Exit(m.Run())
+	}
 	os.Exit(run(m))
+}
+
+// fuzzing reports a fuzzing run's coordinator (-test.fuzz) or one of its workers.
+func fuzzing() bool {
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
 
 func run(m *testing.M) int {
@@ -195,7 +213,8 @@ func NewDSN(t testing.TB) string {
 	t.Helper()
 	h := current
 	if h == nil {
-		t.Fatal("storetest: no harness: add func TestMain(m *testing.M) { storetest.Main(m) } to this package's tests")
+		t.Fatal("storetest: no harness: add func TestMain(m *testing.M) { storetest.Main(m) } to this package's tests " +
+			"(a fuzzing run has none: give it -run '^$')")
 	}
 	name, err := h.copy(t.Context())
 	if err != nil {
