@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS coreferent_requests, structure_change_requests, habilitation_requests;
+ALTER TABLE organisations DROP COLUMN IF EXISTS habilitation_number;
