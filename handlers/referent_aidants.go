@@ -74,6 +74,9 @@ func (h *Referent) done(c *fiber.Ctx, id int64, panel, flash string) error {
 		return err
 	}
 	d.In, d.Message = panel, flashText(flash)
+	if panel == referent.PanelsID {
+		d.In = referent.AccountID // the account's change, said in its own panel
+	}
 	return render(c, fiber.StatusOK, panelOf(panel, d))
 }
 

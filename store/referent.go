@@ -52,11 +52,7 @@ func (s *Store) scopeOf(ctx context.Context, scope ReferentScope) (*Organisation
 	return org, ref, nil
 }
 
-// ManagedOrganisations lists the active organisations the aidant is référent of, by name.
-func (s *Store) ManagedOrganisations(ctx context.Context, referentID int64) ([]Organisation, error) {
-	return s.managedOrganisations(ctx, referentID)
-}
-
+// managedOrganisations lists the active organisations the aidant is référent of, by name.
 func (s *Store) managedOrganisations(ctx context.Context, referentID int64) ([]Organisation, error) {
 	var orgs []Organisation
 	err := s.db.NewSelect().Model(&orgs).
