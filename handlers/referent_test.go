@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/app/otp"
 	"github.com/aidantsconnect/ac/app/paths"
@@ -613,4 +614,45 @@ func TestReferentLegacyPaths(t *testing.T) {
 // otpSecret decodes the key the page shows for manual entry.
 func otpSecret(key string) ([]byte, error) {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(strings.TrimSpace(key), " ", ""))
+}
+
+// The demo référent (dev and sandbox) sees aidants in every carte state, a stock of free
+// demo cartes and a pending request, so that every action can be tried by hand.
+func TestReferentDemoData(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t, apptest.WithDemoSeed)
+	b, ok := loginWith(e, app.DemoReferentEmail, app.DemoCode)
+	if !ok {
+		t.Fatal("demo référent login")
+	}
+	r := b.Get(paths.ReferentAidants)
+	d := parseHTML(t, r.Body)
+	rows, _ := cells(d, "#aidants-results")
+	states := map[string]string{}
+	for _, row := range rows {
+		states[row[0]] = row[2] + " / " + row[3] + " / " + row[4]
+	}
+	for name, want := range map[string]string{
+		"Camille Référente": "Actif Référent / Carte n° DEMO0000001, validée / Aucune application",
+		"Jean Aidant":       "Actif / Carte n° DEMO0000002, validée / Aucune application",
+		"Amina Médiatrice":  "Actif / Aucune carte / Application active",
+		"Lucie Sanscarte":   "Actif / Aucune carte / Aucune application",
+		"Paul Avalider":     "Actif / Carte n° DEMO0000003, à valider / Aucune application",
+		"Hélène Partie":     "Désactivé / Aucune carte / Aucune application",
+		"Marc Inactif":      "Désactivé / Carte n° DEMO0000004, validée / Aucune application",
+	} {
+		if states[name] != want {
+			t.Errorf("%s: %q, want %q", name, states[name], want)
+		}
+	}
+	if !strings.Contains(words(d.Find("#demandes ~ .fr-table").First()), "Sophie Aformer") {
+		t.Error("no pending habilitation request")
+	}
+	var free int
+	if err := e.App.DB.NewRaw(`SELECT count(*) FROM cartes_totp c WHERE serial_number LIKE 'DEMO%' AND NOT EXISTS (SELECT 1 FROM otp_devices d WHERE d.carte_id = c.id)`).Scan(context.Background(), &free); err != nil || free != 10 {
+		t.Errorf("free demo cartes: %d (%v), want 10", free, err)
+	}
+	if err := app.SeedDemo(context.Background(), e.App.Store); err != nil { // idempotent
+		t.Fatal(err)
+	}
 }
