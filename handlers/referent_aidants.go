@@ -17,6 +17,7 @@ import (
 // ReferentAidants lists the organisation's aidants and its requests. The same URL serves the
 // live filter's fragment (the results only).
 func (h *Referent) ReferentAidants(c *fiber.Ctx) error {
+	fragment := wantsFragmentOf(c, referent.ResultsID)
 	d := referent.AidantsData{Query: strings.TrimSpace(c.Query("q")), Loc: h.Loc, CSRF: csrfToken(c)}
 	status := fiber.StatusOK
 	if utf8.RuneCountInString(d.Query) > store.MaxAidantSearchLen {
@@ -25,13 +26,13 @@ func (h *Referent) ReferentAidants(c *fiber.Ctx) error {
 	} else {
 		page, _ := strconv.Atoi(c.Query("page"))
 		l, err := h.Store.ListManagedAidants(c.UserContext(), scope(c), store.AidantFilter{Query: d.Query,
-			Status: store.ParseAidantStatus(c.Query("statut")), Page: page, WithRequests: !wantsFragment(c)})
+			Status: store.ParseAidantStatus(c.Query("statut")), Page: page, WithRequests: !fragment})
 		if err != nil {
 			return err
 		}
 		d.List = l
 	}
-	if wantsFragment(c) {
+	if fragment {
 		return render(c, status, referent.AidantsFragment(d))
 	}
 	return render(c, status, referent.Aidants(h.shell(c, "Aidants"), d))

@@ -102,11 +102,12 @@ func htmxPost(b *apptest.Browser, path string, form url.Values) apptest.Page {
 	return b.Do(req)
 }
 
-// htmxGet is an htmx GET of its own (the live filter).
-func htmxGet(b *apptest.Browser, path string) apptest.Page {
+// htmxGet is an htmx GET of its own for the element target (the live filter's results).
+func htmxGet(b *apptest.Browser, path, target string) apptest.Page {
 	b.T.Helper()
 	req := httptest.NewRequest(http.MethodGet, b.Env.URL+path, nil)
 	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", target)
 	return b.Do(req)
 }
 

@@ -429,11 +429,15 @@ func TestReferentAidantsFilter(t *testing.T) {
 	if r.Status != http.StatusOK || len(rows) != 3 || !strings.Contains(r.Header.Get("Vary"), "HX-Request") {
 		t.Fatalf("list: %d %v", r.Status, rows)
 	}
-	frag := htmxGet(w.browser, paths.ReferentAidantsFiltered("HÉLÈNE", "", 1))
+	frag := htmxGet(w.browser, paths.ReferentAidantsFiltered("HÉLÈNE", "", 1), "aidants-results")
 	rows, _ = cells(parseHTML(t, frag.Body), "#aidants-results")
 	if !strings.HasPrefix(frag.Body, `<div id="aidants-results">`) || len(rows) != 1 || rows[0][1] != "helene.martin@mfs.fr" ||
 		!strings.Contains(frag.Body, `<p id="aidants-status" hx-swap-oob="innerHTML">1 aidant.</p>`) || strings.Contains(frag.Body, "Demandes") {
 		t.Fatalf("fragment: %s", frag.Body)
+	}
+	// An htmx navigation to the list (HX-Location after a form) targets the body: the page.
+	if r := htmxGet(w.browser, paths.ReferentAidants, ""); !strings.Contains(r.Body, "<html") || !strings.Contains(r.Body, `id="demandes"`) {
+		t.Errorf("an htmx navigation got a fragment")
 	}
 	if r := w.browser.Get(paths.ReferentAidants + "?q=" + strings.Repeat("a", 101)); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="aidants-q-error"`) {
 		t.Errorf("too long: %d", r.Status)

@@ -67,7 +67,7 @@ func AddProfile(s layout.Shell) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</h1><p class=\"fr-text--lead\">Quel est le profil du ou des aidants que vous souhaitez ajouter ?</p><div class=\"fr-grid-row fr-grid-row--gutters\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</h1><h2>Quel est le profil du ou des aidants que vous souhaitez ajouter ?</h2><div class=\"fr-grid-row fr-grid-row--gutters\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
