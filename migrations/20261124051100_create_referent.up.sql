@@ -61,3 +61,9 @@ CREATE TABLE coreferent_requests (
     updated_at           timestamptz NOT NULL
 );
 CREATE UNIQUE INDEX coreferent_requests_open_idx ON coreferent_requests (organisation_id, email) WHERE status = 'new';
+
+-- The référent's aidants list filters an organisation's members by words of their names and
+-- email, normalised as the usagers search does (f_search_text): computed once per row here,
+-- not for every row of every filter.
+ALTER TABLE aidants ADD COLUMN search_name text NOT NULL
+    GENERATED ALWAYS AS (public.f_search_text(first_name || ' ' || last_name || ' ' || email::text)) STORED;

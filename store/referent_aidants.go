@@ -127,7 +127,7 @@ const noDeviceSQL = `NOT EXISTS (SELECT 1 FROM otp_devices AS d WHERE d.aidant_i
 
 func (f AidantFilter) where(q *bun.SelectQuery) *bun.SelectQuery {
 	for _, w := range strings.Fields(f.Query) {
-		q = q.Where("public.f_search_text(a.first_name || ' ' || a.last_name || ' ' || a.email::text) LIKE '%' || public.f_search_text(?) || '%'", w)
+		q = q.Where("a.search_name LIKE '%' || public.f_search_text(?) || '%'", w)
 	}
 	return q
 }

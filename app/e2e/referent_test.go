@@ -222,3 +222,136 @@ func orgOf(t *testing.T, srv *apptest.Env, name string) int64 {
 	}
 	return o.ID
 }
+
+// TestReferentActionWeights measures what each référent action transfers once the first page
+// cached the assets (budget 6 KB, asserted per request): pages, htmx panels and fragments,
+// and the redirects of plain forms. Static files a step uses for the first time are logged
+// apart.
+func TestReferentActionWeights(t *testing.T) {
+	ctx := newBrowser(t, browserOpts{})
+	srv := startServer(t)
+	loginAs(t, ctx, srv, false, app.DemoReferentEmail, app.DemoCode)
+	navigate(t, ctx, srv.URL+"/espace-referent/") // caches the assets
+	bytes := trackBytes(t, ctx)
+	var sum int64
+	step := func(name string, act func()) {
+		t.Helper()
+		if err := bytes.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		bytes.Reset()
+		act()
+		if err := bytes.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var total, static int64
+		for u, n := range bytes.ByURL() {
+			switch {
+			case strings.HasSuffix(u, "/favicon.ico"):
+			case strings.Contains(u, "/static/"):
+				static += n
+			default:
+				total += n
+				t.Logf("    %5d B  %s", n, u[strings.Index(u[8:], "/")+8:])
+				if n > 6*1024 {
+					t.Errorf("%s: %s transferred %d B, budget 6 KB", name, u, n)
+				}
+			}
+		}
+		sum += total
+		t.Logf("%-36s %5d B (+ %d B of static files fetched for the first time)", name, total, static)
+	}
+	step("accueil (page)", func() {
+		navigate(t, ctx, srv.URL+"/espace-referent/")
+		waitVisible(t, ctx, ".ac-counts")
+	})
+	step("liste des aidants (page)", func() {
+		navigate(t, ctx, srv.URL+"/espace-referent/aidants/")
+		waitVisible(t, ctx, "#aidants-q")
+	})
+	step("filtre en direct (fragment)", func() {
+		typeInto(t, ctx, "#aidants-q", "lucie")
+		waitJS(t, ctx, `document.querySelectorAll("#aidants-results tbody tr").length === 1`)
+	})
+	step("fiche de l'aidant (navigation)", func() {
+		click(t, ctx, "#aidants-results tbody th a")
+		waitVisible(t, ctx, "#serial")
+	})
+	serial := app.DemoSerial(app.DemoStockFirst + 1)
+	typeInto(t, ctx, "#serial", serial)
+	step("lier une carte (panneau)", func() {
+		click(t, ctx, "#carte-panel form[action$='lier-carte/'] button[type=submit]")
+		waitVisible(t, ctx, "#carte-code")
+	})
+	typeInto(t, ctx, "#carte-code", carteCode(t, srv, serial))
+	step("valider la carte (panneau)", func() {
+		click(t, ctx, "#carte-panel form[action$='valider-carte/'] button[type=submit]")
+		waitNotPresent(t, ctx, "#carte-code")
+	})
+	click(t, ctx, "label[for=reason-casse]")
+	step("délier la carte (panneau)", func() {
+		click(t, ctx, "#carte-panel form[action$='supprimer-carte/'] button[type=submit]")
+		waitVisible(t, ctx, "#serial")
+	})
+	step("ajouter une application (QR code)", func() {
+		click(t, ctx, "#app-panel form[action$='ajouter-otp-app/'] button[type=submit]")
+		waitVisible(t, ctx, ".ac-otp-key")
+	})
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(textOf(t, ctx, ".ac-otp-key"), " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := otp.Code(secret, otp.AppStep, srv.Clock.Now())
+	typeInto(t, ctx, "#app-code", code)
+	step("valider l'application (panneau)", func() {
+		click(t, ctx, "#app-panel form[action$='valider-otp-app/'] button[type=submit]")
+		waitNotPresent(t, ctx, "#app-code")
+	})
+	step("désactiver (panneaux)", func() {
+		click(t, ctx, "#account-panel form[action$='desactiver/'] button[type=submit]")
+		waitVisible(t, ctx, "#account-panel form[action$='reactiver/']")
+	})
+	step("réactiver (panneaux)", func() {
+		click(t, ctx, "#account-panel form[action$='reactiver/'] button[type=submit]")
+		waitVisible(t, ctx, "#account-panel form[action$='desactiver/']")
+	})
+	step("organisation (page)", func() {
+		navigate(t, ctx, srv.URL+"/espace-referent/organisation/")
+		waitVisible(t, ctx, "#demarches")
+	})
+	click(t, ctx, "label[for=demarche-loisirs]")
+	step("démarches enregistrées (POST, page)", func() {
+		click(t, ctx, "form[action='/espace-referent/organisation/demarches/'] button[type=submit]")
+		waitVisible(t, ctx, ".fr-alert--success")
+	})
+	step("aidants à former (page)", func() {
+		navigate(t, ctx, srv.URL+"/espace-referent/aidant/ajouter/aidants-non-formes/")
+		waitVisible(t, ctx, "#p0-email")
+	})
+	typeInto(t, ctx, "#p0-email", "poids@example.fr")
+	typeInto(t, ctx, "#p0-first", "Paul")
+	typeInto(t, ctx, "#p0-last", "Poids")
+	typeInto(t, ctx, "#p0-profession", "Agent")
+	step("demande envoyée (POST, liste)", func() {
+		click(t, ctx, "button[value=send]")
+		waitVisible(t, ctx, ".fr-alert--success")
+	})
+	step("aidants formés (page)", func() {
+		navigate(t, ctx, srv.URL+"/espace-referent/aidant/ajouter/aidants-formes/")
+		waitVisible(t, ctx, "#p0-email")
+	})
+	typeInto(t, ctx, "#p0-email", app.DemoCcasEmail)
+	step("aidant formé ajouté (POST, liste)", func() {
+		click(t, ctx, "button[value=send]")
+		waitVisible(t, ctx, ".fr-alert--success")
+	})
+	step("référents (page)", func() {
+		navigate(t, ctx, srv.URL+"/espace-referent/referents/")
+		waitVisible(t, ctx, "#candidate")
+	})
+	step("co-référent désigné (POST, page)", func() {
+		click(t, ctx, "form[action='/espace-referent/referents/'] button[type=submit]")
+		waitVisible(t, ctx, ".fr-alert--success")
+	})
+	t.Logf("all steps: %d B", sum)
+}
