@@ -50,6 +50,8 @@ type App struct {
 
 	ownerDSN string // the owner role's, when it is not the serving role's ("" otherwise)
 	sealer   *store.Sealer
+
+	referentPages *handlers.Referent // the espace référent, with the TOTP rules it persists
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -143,6 +145,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.idpPages = &handlers.IdP{Handlers: a.Handlers, Provider: a.idp}
+	a.referentPages = &handlers.Referent{Handlers: a.Handlers, OTP: otp.StoreRules(), ManualKey: otp.Base32,
+		EnrolURI: func(secret []byte, account string) string {
+			return otp.ProvisioningURI(secret, otp.Issuer, account, otp.AppStep)
+		}}
 	// The demo service site (dev and sandbox): the simulator's broker is a client of our FI.
 	if a.fcsim != nil {
 		if err := registerDemoBroker(ctx, a.Store, cfg, log); err != nil {

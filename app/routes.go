@@ -30,7 +30,8 @@ func (a *App) routes() {
 	active := chain(aidant, h.RequireActivity)           // … and active recently (else the activity check)
 	creator := chain(active, h.RequireMandatCreator)     // … and allowed to create mandats
 	fcRoundTrip := chain(aidant, h.RequireMandatCreator) // no activity check: FranceConnect may take the usager a while
-	// Référent, staff and usager (FranceConnect session) chains come with their spaces.
+	referent := chain(active, h.RequireReferent)         // … and référent of the current organisation
+	// Staff and usager (FranceConnect session) chains come with their spaces.
 
 	// Assets and health: no session, no CSRF.
 	f.Get(paths.Healthz, a.healthz)
@@ -125,6 +126,45 @@ func (a *App) routes() {
 	f.Post(paths.IdPDemarcheChoice, with(creator, fi.DemarcheChoose)...)
 	f.Post(paths.IdPCancel, with(creator, fi.Cancel)...)
 	f.Get(paths.IdPLogout, with(page, fi.Logout)...) // end_session, for FranceConnect; with or without a trailing slash
+
+	// Espace référent: a référent of the current organisation, active recently. Every id is
+	// resolved within the organisations they manage, in the store's SQL (404 "introuvable ou
+	// inaccessible" otherwise); the reference's former /espace-responsable/… paths answer 301.
+	r := a.referentPages
+	f.Get(paths.LegacyReferent+"*", with(page, h.LegacyReferent)...)
+	f.Get(paths.Referent, with(referent, r.ReferentHome)...)
+	f.Get(paths.ReferentOrganisation, with(referent, r.ReferentOrganisation)...)
+	f.Post(paths.ReferentDemarches, with(referent, r.ReferentDemarchesUpdate)...)
+	f.Post(paths.ReferentSwitch, with(referent, r.ReferentSwitch)...)
+	f.Get(paths.ReferentAidants, with(referent, r.ReferentAidants)...) // full page, or the results fragment for the live filter
+	f.Get(paths.ReferentAddAidant, with(referent, r.ReferentAddAidant)...)
+	f.Get(paths.ReferentAddUntrained, with(referent, r.UntrainedNew)...)
+	f.Post(paths.ReferentAddUntrained, with(referent, r.UntrainedCreate)...)
+	f.Get(paths.ReferentAddTrained, with(referent, r.TrainedNew)...)
+	f.Post(paths.ReferentAddTrained, with(referent, r.TrainedCreate)...)
+	f.Get(paths.ReferentAidantPattern, with(referent, r.ReferentAidantShow)...)
+	f.Post(paths.ReferentCarteLinkPattern, with(referent, r.CarteLink)...)
+	f.Post(paths.ReferentCarteValidatePattern, with(referent, r.CarteValidate)...)
+	f.Post(paths.ReferentCarteUnlinkPattern, with(referent, r.CarteUnlink)...)
+	f.Post(paths.ReferentAppStartPattern, with(referent, r.AppStart)...)
+	f.Post(paths.ReferentAppConfirmPattern, with(referent, r.AppConfirm)...)
+	f.Post(paths.ReferentAppRemovePattern, with(referent, r.AppRemove)...)
+	f.Post(paths.ReferentDeactivatePattern, with(referent, r.AidantDeactivate)...)
+	f.Post(paths.ReferentReactivatePattern, with(referent, r.AidantReactivate)...)
+	f.Post(paths.ReferentMembershipsPattern, with(referent, r.AidantMemberships)...)
+	f.Post(paths.ReferentHabilitationCancelPattern, with(referent, r.HabilitationCancel)...)
+	f.Post(paths.ReferentStructureChangeCancelPattern, with(referent, r.StructureChangeCancel)...)
+	f.Get(paths.ReferentCoReferents, with(referent, r.CoReferents)...)
+	f.Post(paths.ReferentCoReferents, with(referent, r.CoReferentPromote)...)
+	f.Post(paths.ReferentCoReferentRequest, with(referent, r.CoReferentRequestCreate)...)
+	f.Post(paths.ReferentCoReferentCancelPattern, with(referent, r.CoReferentCancel)...)
+	f.Get(paths.ReferentOTPWelcome, with(referent, r.OTPWelcome)...)
+	f.Post(paths.ReferentOTPDismiss, with(referent, r.OTPDismiss)...)
+	f.Get(paths.ReferentOTPDownload, with(referent, r.OTPDownload)...)
+	f.Post(paths.ReferentOTPDownload, with(referent, r.OTPStart)...)
+	f.Get(paths.ReferentOTPScan, with(referent, r.OTPScan)...)
+	f.Post(paths.ReferentOTPScan, with(referent, r.OTPConfirm)...)
+	f.Get(paths.ReferentOTPDone, with(referent, r.OTPDone)...)
 
 	// Anything else: the 404 page, with the session so the header shows who is logged in.
 	notFound := with(page, func(c *fiber.Ctx) error { return fiber.ErrNotFound })

@@ -78,6 +78,9 @@ func byAccount(anon, aidantAnswer, creatorAnswer, referentAnswer answer) answers
 var (
 	activeAidants = func(a answer) answers { return byAccount(toLogin, a, a, a) }
 	creators      = func(a answer) answers { return byAccount(toLogin, forbidden, a, a) }
+	// The espace référent: aidants who are not référents of their current organisation get 403
+	// (the espace exists; it is not theirs). Past the guard, an id of nobody's is 404.
+	referents = func(a answer) answers { return byAccount(toLogin, forbidden, forbidden, a) }
 )
 
 // route is one row of the table: a registered pattern, the path requested for it, and the
@@ -114,6 +117,7 @@ func mounted(pattern, sample, below string, as map[string]answers) []route {
 // TestRouteTable: each new route brings its row.
 func routeTable() []route {
 	const id = "1" // an id nobody's data has: past the guards, the handler answers 404
+	const nobody = 999_999
 	flowEnd := see(paths.MandatNew)
 	rows := []route{
 		// Assets and health.
@@ -169,6 +173,39 @@ func routeTable() []route {
 		getPost(paths.IdPDemarcheChoice, paths.IdPStep(paths.IdPDemarcheChoice, id), creators(notFound), creators(notFound)),
 		post(paths.IdPCancel, "", creators(notFound)),
 		get(paths.IdPLogout, "", everyone(bad)), // end_session without a client: a page, never a redirect
+
+		// Espace référent. The référent has an app, so the first-app setup sends them home. The
+		// audiences share one organisation, so ids here are nobody's (an aidant of theirs would
+		// be acted upon).
+		get(paths.LegacyReferent+"*", "/espace-responsable/aidants/?q=jean", everyone(answer{http.StatusMovedPermanently, paths.Referent + "aidants/?q=jean"})),
+		get(paths.Referent, "", referents(ok)),
+		get(paths.ReferentOrganisation, "", referents(ok)),
+		post(paths.ReferentDemarches, "", referents(invalid)), // no démarche ticked
+		post(paths.ReferentSwitch, "", referents(notFound)),   // no organisation
+		get(paths.ReferentAidants, "", referents(ok)),
+		get(paths.ReferentAddAidant, "", referents(ok)),
+		getPost(paths.ReferentAddUntrained, "", referents(ok), referents(invalid)),
+		getPost(paths.ReferentAddTrained, "", referents(ok), referents(invalid)),
+		get(paths.ReferentAidantPattern, paths.ReferentAidant(nobody), referents(notFound)),
+		post(paths.ReferentCarteLinkPattern, paths.ReferentCarteLink(nobody), referents(notFound)),
+		post(paths.ReferentCarteValidatePattern, paths.ReferentCarteValidate(nobody), referents(notFound)),
+		post(paths.ReferentCarteUnlinkPattern, paths.ReferentCarteUnlink(nobody), referents(notFound)),
+		post(paths.ReferentAppStartPattern, paths.ReferentAppStart(nobody), referents(notFound)),
+		post(paths.ReferentAppConfirmPattern, paths.ReferentAppConfirm(nobody), referents(notFound)),
+		post(paths.ReferentAppRemovePattern, paths.ReferentAppRemove(nobody), referents(notFound)),
+		post(paths.ReferentDeactivatePattern, paths.ReferentDeactivate(nobody), referents(notFound)),
+		post(paths.ReferentReactivatePattern, paths.ReferentReactivate(nobody), referents(notFound)),
+		post(paths.ReferentMembershipsPattern, paths.ReferentMemberships(nobody), referents(notFound)),
+		post(paths.ReferentHabilitationCancelPattern, paths.ReferentHabilitationCancel(nobody), referents(notFound)),
+		post(paths.ReferentStructureChangeCancelPattern, paths.ReferentStructureChangeCancel(nobody), referents(notFound)),
+		getPost(paths.ReferentCoReferents, "", referents(ok), referents(notFound)), // POST: no candidate
+		post(paths.ReferentCoReferentRequest, "", referents(invalid)),
+		post(paths.ReferentCoReferentCancelPattern, paths.ReferentCoReferentCancel(nobody), referents(notFound)),
+		get(paths.ReferentOTPWelcome, "", referents(see(paths.Referent))),
+		post(paths.ReferentOTPDismiss, "", referents(see(paths.Referent))),
+		getPost(paths.ReferentOTPDownload, "", referents(see(paths.Referent)), referents(see(paths.Referent))),
+		getPost(paths.ReferentOTPScan, "", referents(see(paths.Referent)), referents(see(paths.ReferentOTPDownload))),
+		get(paths.ReferentOTPDone, "", referents(ok)),
 	}
 	// /authorize with the demo broker's registration: the guards, then the provider, which
 	// sends the missing parameters' error back to the client.

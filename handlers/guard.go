@@ -195,3 +195,21 @@ func nextIf(c *fiber.Ctx, err error) error {
 	}
 	return c.Next()
 }
+
+// RequireReferent lets only référents of the current organisation through. Another aidant
+// gets 403 (the espace exists, it is not theirs), with a word for a référent whose current
+// organisation is not one they manage.
+func (h *Handlers) RequireReferent(c *fiber.Ctx) error {
+	cur := current(c)
+	if cur.IsReferent() {
+		return c.Next()
+	}
+	msg := "L'espace référent est réservé aux référents des organisations. Rapprochez-vous du référent de la vôtre."
+	for _, m := range cur.Memberships {
+		if m.IsReferent {
+			msg = "Vous n'êtes pas référent de l'organisation pour laquelle vous travaillez en ce moment. Changez d'organisation depuis l'espace aidant pour accéder à l'espace référent."
+			break
+		}
+	}
+	return h.errorPage(c, fiber.StatusForbidden, "Accès refusé", msg)
+}

@@ -39,3 +39,10 @@ func ClearNavigation(c *fiber.Ctx) {
 	c.Response().Header.Del("HX-Location")
 	c.Response().Header.Del("HX-Redirect")
 }
+
+// wantsFragmentOf is wantsFragment for a request that targets the element with that id (a
+// live filter's results). An htmx navigation to the same URL (HX-Location, after a form)
+// targets the body and gets the whole page.
+func wantsFragmentOf(c *fiber.Ctx, id string) bool {
+	return wantsFragment(c) && c.Get("HX-Target") == id
+}

@@ -42,6 +42,9 @@ func flashFor(key string) (layout.Flash, bool) {
 	case "fc-incomplete":
 		return layout.Flash{Kind: "error", Text: "FranceConnect n'a pas transmis toutes les informations nécessaires sur l'usager (nom, date ou lieu de naissance…). Rien n'a été enregistré."}, true
 	}
+	if msg, ok := referentFlash(key); ok {
+		return layout.Flash{Kind: "success", Text: msg}, true
+	}
 	return layout.Flash{}, false
 }
 

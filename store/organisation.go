@@ -22,6 +22,9 @@ type Organisation struct {
 	AllowedDemarches []string  `bun:"allowed_demarches,array"`
 	IsActive         bool      `bun:"is_active"`
 	CreatedAt        time.Time `bun:"created_at,nullzero,default:now()"`
+	// HabilitationNumber is the number the organisation was accredited under (none until the
+	// national team assigns one).
+	HabilitationNumber *int64 `bun:"habilitation_number"`
 }
 
 // Allows reports whether the organisation offers that démarche.

@@ -92,3 +92,21 @@ func codeAt(key string, counter int64) (string, error) {
 	}
 	return code, nil
 }
+
+// Pair is the first code of an authenticator app being added: ValidatePairing's exact step,
+// under the device's backoff like any code. Accepted, the step becomes used (the same code
+// cannot log in afterwards) and the device is confirmed.
+func Pair(d Device, code string, now time.Time) (Outcome, Device) {
+	if _, ok := normalize(code); !ok {
+		return Malformed, d
+	}
+	if now.Before(d.LockedUntil) {
+		return Throttled, d
+	}
+	if !ValidatePairing(d.Secret, d.Step, code, now) {
+		return Wrong, fail(d, now)
+	}
+	cur, _ := counterAt(now, d.Step)
+	d.LastStep, d.Drift, d.Failures, d.LockedUntil = cur, 0, 0, time.Time{}
+	return OK, d.Confirm()
+}

@@ -55,6 +55,47 @@ const (
 	AutorisationRevocationPattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation/"
 )
 
+// Espace référent: the organisation a référent manages, its aidants and their cartes. The
+// reference's paths are kept; its older /espace-responsable/… ones answer 301 (LegacyReferent).
+const (
+	Referent             = "/espace-referent/"
+	ReferentOrganisation = "/espace-referent/organisation/"
+	ReferentDemarches    = "/espace-referent/organisation/demarches/"
+	ReferentSwitch       = "/espace-referent/organisation/changer/"
+	ReferentAidants      = "/espace-referent/aidants/"
+
+	ReferentAidantPattern        = "/espace-referent/aidant/:aidant/"
+	ReferentCarteLinkPattern     = "/espace-referent/aidant/:aidant/lier-carte/"
+	ReferentCarteValidatePattern = "/espace-referent/aidant/:aidant/valider-carte/"
+	ReferentCarteUnlinkPattern   = "/espace-referent/aidant/:aidant/supprimer-carte/"
+	ReferentAppStartPattern      = "/espace-referent/aidant/:aidant/ajouter-otp-app/"
+	ReferentAppConfirmPattern    = "/espace-referent/aidant/:aidant/valider-otp-app/"
+	ReferentAppRemovePattern     = "/espace-referent/aidant/:aidant/supprimer-otp-app/"
+	ReferentDeactivatePattern    = "/espace-referent/aidant/:aidant/desactiver/"
+	ReferentReactivatePattern    = "/espace-referent/aidant/:aidant/reactiver/"
+	ReferentMembershipsPattern   = "/espace-referent/aidant/:aidant/changer-organisations/"
+
+	ReferentAddAidant                    = "/espace-referent/aidant/ajouter/profil/"
+	ReferentAddUntrained                 = "/espace-referent/aidant/ajouter/aidants-non-formes/"
+	ReferentAddTrained                   = "/espace-referent/aidant/ajouter/aidants-formes/"
+	ReferentHabilitationCancelPattern    = "/espace-referent/aidant-a-former/:demande/annuler-demande/"
+	ReferentStructureChangeCancelPattern = "/espace-referent/demande-changement-structure/:demande/annuler/"
+
+	ReferentCoReferents             = "/espace-referent/referents/"
+	ReferentCoReferentRequest       = "/espace-referent/referents/non-aidant/"
+	ReferentCoReferentCancelPattern = "/espace-referent/referents/non-aidant/:demande/annuler/"
+
+	// The référent's own first authenticator app.
+	ReferentOTPWelcome  = "/espace-referent/configurer-otp/bienvenue/"
+	ReferentOTPDismiss  = "/espace-referent/configurer-otp/quitter/"
+	ReferentOTPDownload = "/espace-referent/configurer-otp/telecharger-application/"
+	ReferentOTPScan     = "/espace-referent/configurer-otp/scanner-qr-code/"
+	ReferentOTPDone     = "/espace-referent/configurer-otp/felicitations/"
+
+	// LegacyReferent is the reference's former prefix; what follows it is kept.
+	LegacyReferent = "/espace-responsable/"
+)
+
 // Our FranceConnect client (we are FS when a mandat is created): the round trip's three ends.
 const (
 	FCAuthorize      = "/fc_authorize/"
@@ -170,6 +211,62 @@ func AutorisationRevokeDone(mandatID, autID int64) string {
 
 func AutorisationRevocation(mandatID, autID int64) string {
 	return fill(AutorisationRevocationPattern, id(mandatID), id(autID))
+}
+
+func ReferentAidant(aidantID int64) string { return fill(ReferentAidantPattern, id(aidantID)) }
+
+func ReferentCarteLink(aidantID int64) string { return fill(ReferentCarteLinkPattern, id(aidantID)) }
+
+func ReferentCarteValidate(aidantID int64) string {
+	return fill(ReferentCarteValidatePattern, id(aidantID))
+}
+
+func ReferentCarteUnlink(aidantID int64) string {
+	return fill(ReferentCarteUnlinkPattern, id(aidantID))
+}
+
+func ReferentAppStart(aidantID int64) string { return fill(ReferentAppStartPattern, id(aidantID)) }
+
+func ReferentAppConfirm(aidantID int64) string { return fill(ReferentAppConfirmPattern, id(aidantID)) }
+
+func ReferentAppRemove(aidantID int64) string { return fill(ReferentAppRemovePattern, id(aidantID)) }
+
+func ReferentDeactivate(aidantID int64) string { return fill(ReferentDeactivatePattern, id(aidantID)) }
+
+func ReferentReactivate(aidantID int64) string { return fill(ReferentReactivatePattern, id(aidantID)) }
+
+func ReferentMemberships(aidantID int64) string {
+	return fill(ReferentMembershipsPattern, id(aidantID))
+}
+
+func ReferentHabilitationCancel(requestID int64) string {
+	return fill(ReferentHabilitationCancelPattern, id(requestID))
+}
+
+func ReferentStructureChangeCancel(requestID int64) string {
+	return fill(ReferentStructureChangeCancelPattern, id(requestID))
+}
+
+func ReferentCoReferentCancel(requestID int64) string {
+	return fill(ReferentCoReferentCancelPattern, id(requestID))
+}
+
+// ReferentAidantsFiltered is the aidants list narrowed by q and a status, on a page.
+func ReferentAidantsFiltered(q, status string, page int) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if status != "" {
+		v.Set("statut", status)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return ReferentAidants
+	}
+	return ReferentAidants + "?" + v.Encode()
 }
 
 // IdPStep is one of the FI pages (IdPUsagerChoice, IdPUsagerResults, IdPDemarcheChoice) for

@@ -38,6 +38,19 @@ func TestBuilders(t *testing.T) {
 		{AutorisationRevokePattern, AutorisationRevoke(4, 9), "/espace-aidant/mandats/4/autorisations/9/revoquer/"},
 		{AutorisationRevokeDonePattern, AutorisationRevokeDone(4, 9), "/espace-aidant/mandats/4/autorisations/9/revoquer/succes/"},
 		{AutorisationRevocationPattern, AutorisationRevocation(4, 9), "/espace-aidant/mandats/4/autorisations/9/revocation/"},
+		{ReferentAidantPattern, ReferentAidant(5), "/espace-referent/aidant/5/"},
+		{ReferentCarteLinkPattern, ReferentCarteLink(5), "/espace-referent/aidant/5/lier-carte/"},
+		{ReferentCarteValidatePattern, ReferentCarteValidate(5), "/espace-referent/aidant/5/valider-carte/"},
+		{ReferentCarteUnlinkPattern, ReferentCarteUnlink(5), "/espace-referent/aidant/5/supprimer-carte/"},
+		{ReferentAppStartPattern, ReferentAppStart(5), "/espace-referent/aidant/5/ajouter-otp-app/"},
+		{ReferentAppConfirmPattern, ReferentAppConfirm(5), "/espace-referent/aidant/5/valider-otp-app/"},
+		{ReferentAppRemovePattern, ReferentAppRemove(5), "/espace-referent/aidant/5/supprimer-otp-app/"},
+		{ReferentDeactivatePattern, ReferentDeactivate(5), "/espace-referent/aidant/5/desactiver/"},
+		{ReferentReactivatePattern, ReferentReactivate(5), "/espace-referent/aidant/5/reactiver/"},
+		{ReferentMembershipsPattern, ReferentMemberships(5), "/espace-referent/aidant/5/changer-organisations/"},
+		{ReferentHabilitationCancelPattern, ReferentHabilitationCancel(6), "/espace-referent/aidant-a-former/6/annuler-demande/"},
+		{ReferentStructureChangeCancelPattern, ReferentStructureChangeCancel(6), "/espace-referent/demande-changement-structure/6/annuler/"},
+		{ReferentCoReferentCancelPattern, ReferentCoReferentCancel(6), "/espace-referent/referents/non-aidant/6/annuler/"},
 	} {
 		if tc.built != tc.want {
 			t.Errorf("built %q, want %q", tc.built, tc.want)
@@ -59,6 +72,8 @@ func TestQueries(t *testing.T) {
 		{UsagersTab("expires", "dupont", 3), "/espace-aidant/usagers/?onglet=expires&page=3&q=dupont"},
 		{IdPStep(IdPDemarcheChoice, "f l/ow"), "/select_demarche/?id=f+l%2Fow"},
 		{MagicLink("a/b"), "/code/a%2Fb/"},
+		{ReferentAidantsFiltered("", "", 1), "/espace-referent/aidants/"},
+		{ReferentAidantsFiltered("jean d", "inactifs", 2), "/espace-referent/aidants/?page=2&q=jean+d&statut=inactifs"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

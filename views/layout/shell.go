@@ -21,6 +21,17 @@ type Shell struct {
 	Flashes      []Flash
 }
 
+// IsReferent reports an aidant who is référent of at least one of their organisations: the
+// header then links the espace référent too.
+func (s Shell) IsReferent() bool {
+	for _, m := range s.Memberships {
+		if m.IsReferent {
+			return true
+		}
+	}
+	return false
+}
+
 // FullTitle is "<page> - Aidants Connect".
 func (s Shell) FullTitle() string {
 	if s.Title == "" {
