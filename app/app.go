@@ -47,6 +47,8 @@ type App struct {
 
 	idp      *idp.Provider // our FranceConnect identity provider (we are FI)
 	idpPages *handlers.IdP // its aidant pages
+
+	usagerPages *handlers.EspaceUsager // the usager's own space (we are FS, for the usager)
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -134,6 +136,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.idpPages = &handlers.IdP{Handlers: a.Handlers, Provider: a.idp}
+	// The usager's own space: the FS client with the space's redirect URIs, and a session
+	// store of its own (another cookie, scoped to the space, short-lived).
+	if a.usagerPages, err = espaceUsager(cfg, a.Handlers, a.Store); err != nil {
+		return nil, err
+	}
 	// The demo service site (dev and sandbox): the simulator's broker is a client of our FI.
 	if a.fcsim != nil {
 		if err := registerDemoBroker(ctx, a.Store, cfg, log); err != nil {
@@ -197,7 +204,7 @@ func (a *App) Close() error {
 
 // Background runs the periodic work until ctx ends: delivering the outbox over SMTP
 // (production), and purging what has expired (sessions, login links, wizard runs holding
-// personal data). The serve command runs it beside Serve; tests that move the clock do not.
+// personal data), and recounting the public statistics. The serve command runs it beside Serve; tests that move the clock do not.
 func (a *App) Background(ctx context.Context) {
 	if a.mailer != nil {
 		go a.mailer.Run(ctx)
@@ -207,6 +214,10 @@ func (a *App) Background(ctx context.Context) {
 	for {
 		if err := a.Store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("purge", "err", err)
+		}
+		// Public statistics: recounted when older than their period, by one instance.
+		if _, err := a.Store.RefreshStats(ctx, store.StatsRefreshEvery, a.Handlers.Loc); err != nil && ctx.Err() == nil {
+			a.Log.Error("statistics", "err", err)
 		}
 		select {
 		case <-ctx.Done():

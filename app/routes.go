@@ -29,7 +29,7 @@ func (a *App) routes() {
 	active := chain(aidant, h.RequireActivity)           // … and active recently (else the activity check)
 	creator := chain(active, h.RequireMandatCreator)     // … and allowed to create mandats
 	fcRoundTrip := chain(aidant, h.RequireMandatCreator) // no activity check: FranceConnect may take the usager a while
-	// Référent, staff and usager (FranceConnect session) chains come with their spaces.
+	// Référent and staff chains come with their spaces; the usager's are in its block.
 
 	// Assets and health: no session, no CSRF.
 	f.Get(paths.Healthz, a.healthz)
@@ -119,6 +119,28 @@ func (a *App) routes() {
 	f.Post(paths.IdPDemarcheChoice, with(creator, fi.DemarcheChoose)...)
 	f.Post(paths.IdPCancel, with(creator, fi.Cancel)...)
 	f.Get(paths.IdPLogout, with(page, fi.Logout)...) // end_session, for FranceConnect; with or without a trailing slash
+
+	// Espace usager: the person represented, signed in through FranceConnect into a session
+	// of their own (its cookie, scoped to the space, in its own store). No aidant session is
+	// read here, and the usager's session reaches nothing outside. Every id is resolved
+	// within the usager's own mandats.
+	u := a.usagerPages
+	usagerPage := []fiber.Handler{compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, u.LoadUsager}
+	usagerSpace := chain(usagerPage, u.RequireUsager) // signed in (else the space's sign-in page)
+	f.Get(paths.MonEspaceLogin, with(usagerPage, u.MonEspaceLogin)...)
+	f.Get(paths.MonEspaceFCAuthorize, with(usagerPage, u.MonEspaceFCAuthorize)...)
+	f.Get(paths.MonEspaceFCCallback, with(usagerPage, u.MonEspaceFCCallback)...)
+	f.Get(paths.MonEspaceLoggedOut, with(usagerPage, u.MonEspaceLoggedOut)...)
+	f.Post(paths.MonEspaceLogout, with(usagerSpace, u.MonEspaceLogout)...)
+	f.Get(paths.MonEspace, with(usagerSpace, u.MonEspaceHome)...)
+	f.Get(paths.MonEspaceUses, with(usagerSpace, u.MonEspaceUsesIndex)...)
+	f.Get(paths.MonEspaceMandatPDFPattern, with(usagerSpace, u.MonEspaceMandatPDF)...)
+	f.Get(paths.MonEspaceMandatRevokePattern, with(usagerSpace, u.MonEspaceMandatRevokeNew)...)
+	f.Post(paths.MonEspaceMandatRevokePattern, with(usagerSpace, u.MonEspaceMandatRevokeCreate)...)
+	f.Get(paths.MonEspaceMandatRevocationPattern, with(usagerSpace, u.MonEspaceMandatRevocation)...)
+	f.Get(paths.MonEspaceAutorisationRevokePattern, with(usagerSpace, u.MonEspaceAutorisationRevokeNew)...)
+	f.Post(paths.MonEspaceAutorisationRevokePattern, with(usagerSpace, u.MonEspaceAutorisationRevokeCreate)...)
+	f.Get(paths.MonEspaceAutorisationRevocationPattern, with(usagerSpace, u.MonEspaceAutorisationRevocation)...)
 
 	// Anything else: the 404 page, with the session so the header shows who is logged in.
 	notFound := with(page, func(c *fiber.Ctx) error { return fiber.ErrNotFound })
