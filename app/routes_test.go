@@ -137,6 +137,8 @@ func routeTable() []route {
 		get(paths.CGU, "", everyone(ok)),
 		get(paths.MandatVerifyPattern, paths.MandatVerify(strings.Repeat("A", 22)), everyone(notFound)),
 		get(paths.DevEmails, "", everyone(ok)), // dev and sandbox only
+		get(paths.Stats, "", everyone(ok)),
+		get(paths.StatsCSV, "", everyone(notFound)), // before the first recount
 
 		// Login and session.
 		get(paths.LegacyLogin, "", everyone(answer{http.StatusMovedPermanently, paths.Login})),
