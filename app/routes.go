@@ -61,7 +61,7 @@ func (a *App) routes() {
 		"L'aidant utilise Aidants Connect dans le cadre de ses missions professionnelles, après une formation et une habilitation.",
 		"Chaque action réalisée pour le compte d'un usager est enregistrée dans un journal."))...)
 	f.Get(paths.MandatVerifyPattern, with(page, h.MandatVerify)...) // behind the attestation's QR code
-	f.Get(paths.Stats, with(page, h.StatsShow)...)                   // the last recount's figures (one row read)
+	f.Get(paths.Stats, with(page, h.StatsShow)...)                  // the last recount's figures (one row read)
 	f.Get(paths.StatsCSV, with(page, h.StatsCSV)...)
 	if a.Cfg.Dev() {
 		f.Get(paths.DevEmails, with(page, h.DevEmails)...) // the outbox, dev and sandbox only
