@@ -3,11 +3,16 @@ package handlers_test
 import (
 	"context"
 	"encoding/csv"
+	"io"
 	"net/http"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
@@ -127,4 +132,95 @@ func TestStatsPageShowsTheRecountedFigures(t *testing.T) {
 		t.Errorf("CSV figures: mandats %q, aidants %q, famille %q", found["mandats_crees/total/"], found["aidants_habilites/total/"],
 			found["demarches_realisees/12_derniers_mois/famille"])
 	}
+}
+
+// TestStatsScale measures the statistics page on a database seeded at scale (`ac seed
+// --scale`, see BENCHMARKS.md), skipped without AC_BENCH_DATABASE_URL: the recount the
+// periodic job runs, then the page through the whole HTTP stack and, interleaved, the bare
+// statement it sends (captured, replayed with database/sql). Numbers go to BENCHMARKS.md; the
+// test asserts none.
+func TestStatsScale(t *testing.T) {
+	dsn := os.Getenv("AC_BENCH_DATABASE_URL")
+	if dsn == "" {
+		t.Skip("AC_BENCH_DATABASE_URL not set: no seeded database to measure")
+	}
+	seeded, err := app.Load(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := apptest.Start(t, func(c *app.Config) { c.DatabaseURL, c.SecretKey = dsn, seeded.SecretKey })
+	ctx := context.Background()
+	db := e.App.DB
+	var usagers, mandats, uses int64
+	_ = db.NewRaw("SELECT (SELECT count(*) FROM usagers), (SELECT count(*) FROM mandats), (SELECT count(*) FROM journal WHERE action = 'use_autorisation')").
+		Scan(ctx, &usagers, &mandats, &uses)
+	t.Logf("database: %d usagers, %d mandats, %d use_autorisation entries", usagers, mandats, uses)
+	for i := range 3 {
+		start := time.Now()
+		if _, err := e.App.Store.RefreshStats(ctx, 0, paris); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recount %d: %v", i+1, time.Since(start).Round(time.Millisecond))
+	}
+
+	hook := &captureHook{}
+	db.AddQueryHook(hook)
+	hook.start()
+	if _, err := e.App.Store.GetStats(context.WithValue(ctx, captureKey{}, true)); err != nil {
+		t.Fatal(err)
+	}
+	sqls := hook.stop()
+	bare := func() time.Duration {
+		start := time.Now()
+		for _, s := range sqls {
+			rows, err := db.QueryContext(ctx, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	httpc := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}}
+	get := func(path string) time.Duration {
+		req, _ := http.NewRequest(http.MethodGet, e.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+		start := time.Now()
+		resp, err := httpc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d := time.Since(start)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+		}
+		return d
+	}
+	var page, csvs, sql []time.Duration
+	for i := range 2000 {
+		if i%2 == 0 { // alternate which goes first, so neither always finds a warmer cache
+			sql = append(sql, bare())
+			page = append(page, get(paths.Stats))
+		} else {
+			page = append(page, get(paths.Stats))
+			sql = append(sql, bare())
+		}
+		if i%10 == 0 {
+			csvs = append(csvs, get(paths.StatsCSV))
+		}
+	}
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		slices.Sort(ds)
+		return ds[min(len(ds)-1, int(float64(len(ds))*p))]
+	}
+	t.Logf("statements per page: %d (%s)", len(sqls), strings.Join(sqls, "; "))
+	t.Logf("page   n=%d p50 %6.2f ms p95 %6.2f ms p99 %6.2f ms", len(page), ms(pct(page, .5)), ms(pct(page, .95)), ms(pct(page, .99)))
+	t.Logf("CSV    n=%d p50 %6.2f ms p95 %6.2f ms p99 %6.2f ms", len(csvs), ms(pct(csvs, .5)), ms(pct(csvs, .95)), ms(pct(csvs, .99)))
+	t.Logf("bare   n=%d p50 %6.2f ms p95 %6.2f ms p99 %6.2f ms", len(sql), ms(pct(sql, .5)), ms(pct(sql, .95)), ms(pct(sql, .99)))
 }
