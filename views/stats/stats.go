@@ -42,12 +42,11 @@ var monthNames = [...]string{"janvier", "février", "mars", "avril", "mai", "jui
 // MonthLabel is "mars 2026".
 func MonthLabel(t time.Time) string { return monthNames[t.Month()-1] + " " + strconv.Itoa(t.Year()) }
 
-// shortMonth is "mars" or "janv. 27" for the first month of a year, under a bar.
+var shortMonths = [...]string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
+
+// shortMonth is "mars", or "janv. 27" for the first bar and each January, under a bar.
 func shortMonth(t time.Time, first bool) string {
-	name := monthNames[t.Month()-1]
-	if len([]rune(name)) > 4 {
-		name = string([]rune(name)[:4]) + "."
-	}
+	name := shortMonths[t.Month()-1]
 	if first || t.Month() == time.January {
 		name += " " + strconv.Itoa(t.Year()%100)
 	}
