@@ -52,6 +52,8 @@ type App struct {
 	sealer   *store.Sealer
 
 	referentPages *handlers.Referent // the espace référent, with the TOTP rules it persists
+
+	usagerPages *handlers.EspaceUsager // the usager's own space (we are FS, for the usager)
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -149,6 +151,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		EnrolURI: func(secret []byte, account string) string {
 			return otp.ProvisioningURI(secret, otp.Issuer, account, otp.AppStep)
 		}}
+	// The usager's own space: the FS client with the space's redirect URIs, and a session
+	// store of its own (another cookie, scoped to the space, short-lived).
+	if a.usagerPages, err = espaceUsager(cfg, a.Handlers, a.Store); err != nil {
+		return nil, err
+	}
 	// The demo service site (dev and sandbox): the simulator's broker is a client of our FI.
 	if a.fcsim != nil {
 		if err := registerDemoBroker(ctx, a.Store, cfg, log); err != nil {
@@ -233,9 +240,10 @@ func (a *App) Close() error {
 
 // Background runs the periodic work until ctx ends: delivering the outbox over SMTP
 // (production), and purging what has expired (sessions, login links, wizard runs holding
-// personal data, outbox rows past their retention), and signing a journal checkpoint when the
-// journal has moved (every 5 minutes at most; Serve writes the last one at shutdown). The
-// serve command runs it beside Serve; tests that move the clock do not.
+// personal data, outbox rows past their retention), signing a journal checkpoint when the
+// journal has moved (every 5 minutes at most; Serve writes the last one at shutdown), and
+// recounting the public statistics. The serve command runs it beside Serve; tests that move
+// the clock do not.
 func (a *App) Background(ctx context.Context) {
 	if a.mailer != nil {
 		go a.mailer.Run(ctx)
@@ -250,6 +258,10 @@ func (a *App) Background(ctx context.Context) {
 			a.Log.Error("purge outbox", "err", err)
 		}
 		a.checkpoint(ctx)
+		// Public statistics: recounted when older than their period, by one instance.
+		if _, err := a.Store.RefreshStats(ctx, store.StatsRefreshEvery, a.Handlers.Loc); err != nil && ctx.Err() == nil {
+			a.Log.Error("statistics", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
+
+	"github.com/gorilla/sessions"
 
 	"github.com/aidantsconnect/ac/app/fc"
 	"github.com/aidantsconnect/ac/app/fcsim"
@@ -45,15 +48,14 @@ func registerDemoBroker(ctx context.Context, st *store.Store, cfg Config, log *s
 // franceConnect builds the FS client: against the configured FranceConnect, or against the
 // built-in simulator (returned too, for mounting) in dev and sandbox when none is configured.
 func franceConnect(cfg Config) (*fc.Client, *fcsim.Simulator, error) {
-	issuer, id, secret := cfg.FCIssuer, cfg.FCClientID, cfg.FCClientSecret
+	issuer, id, secret := fsRegistration(cfg)
 	var sim *fcsim.Simulator
 	if cfg.SimulatesFC() {
-		issuer, id = cfg.BaseURL+paths.FCSim, simClientID
-		secret = hex.EncodeToString(store.DeriveKey(cfg.SecretKey, "aidants-connect/fcsim-client"))
 		var err error
 		sim, err = fcsim.New(fcsim.Config{Issuer: issuer, Now: cfg.Now, Clients: []fcsim.Client{{
 			ID: id, Secret: secret,
-			RedirectURIs: []string{cfg.BaseURL + paths.FCCallback}, PostLogoutURIs: []string{cfg.BaseURL + paths.FCLogoutCallback},
+			RedirectURIs:   []string{cfg.BaseURL + paths.FCCallback, cfg.BaseURL + paths.MonEspaceFCCallback},
+			PostLogoutURIs: []string{cfg.BaseURL + paths.FCLogoutCallback, cfg.BaseURL + paths.MonEspaceLoggedOut},
 		}}, Demo: &fcsim.DemoConfig{FIIssuer: cfg.BaseURL, ClientID: DemoBrokerID, Secret: demoBrokerSecret(cfg)}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("franceconnect simulator: %w", err)
@@ -65,6 +67,46 @@ func franceConnect(cfg Config) (*fc.Client, *fcsim.Simulator, error) {
 		return nil, nil, fmt.Errorf("franceconnect client: %w", err)
 	}
 	return client, sim, nil
+}
+
+// fsRegistration is our FS registration: the configured FranceConnect's, or the simulator's
+// in dev and sandbox when none is configured.
+func fsRegistration(cfg Config) (issuer, id, secret string) {
+	if cfg.SimulatesFC() {
+		return cfg.BaseURL + paths.FCSim, simClientID, hex.EncodeToString(store.DeriveKey(cfg.SecretKey, "aidants-connect/fcsim-client"))
+	}
+	return cfg.FCIssuer, cfg.FCClientID, cfg.FCClientSecret
+}
+
+// usagerFranceConnect is the same FS registration for the espace usager, where the person
+// signs in themselves: its own redirect and post-logout URIs (registered with FranceConnect
+// beside the wizard's, see the README), so that each round trip returns where it began.
+func usagerFranceConnect(cfg Config) (*fc.Client, error) {
+	issuer, id, secret := fsRegistration(cfg)
+	client, err := fc.New(fc.Config{Issuer: issuer, ClientID: id, ClientSecret: secret, Now: cfg.Now,
+		RedirectURL: cfg.BaseURL + paths.MonEspaceFCCallback, PostLogoutURL: cfg.BaseURL + paths.MonEspaceLoggedOut})
+	if err != nil {
+		return nil, fmt.Errorf("franceconnect client (espace usager): %w", err)
+	}
+	return client, nil
+}
+
+// espaceUsager builds the usager's space: its FS client and its own session store, whose
+// cookie is scoped to the space and lives UsagerSessionTTL.
+func espaceUsager(cfg Config, h *handlers.Handlers, st *store.Store) (*handlers.EspaceUsager, error) {
+	client, err := usagerFranceConnect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	issuer, _, _ := fsRegistration(cfg)
+	origin := ""
+	if u, err := url.Parse(issuer); err == nil {
+		origin = u.Scheme + "://" + u.Host
+	}
+	sess := st.NewSessionStore(store.DeriveKey(cfg.SecretKey, "aidants-connect/usager-session/v1"), sessions.Options{
+		Path: paths.MonEspace, MaxAge: int(handlers.UsagerSessionTTL.Seconds()), HttpOnly: true, Secure: cfg.Secure(), SameSite: http.SameSiteLaxMode,
+	})
+	return &handlers.EspaceUsager{Handlers: h, FC: fcAdapter{client}, Sessions: sess, FCOrigin: origin}, nil
 }
 
 // fcAdapter gives the handlers FranceConnect in their own terms: store identities and the

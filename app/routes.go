@@ -31,7 +31,7 @@ func (a *App) routes() {
 	creator := chain(active, h.RequireMandatCreator)     // … and allowed to create mandats
 	fcRoundTrip := chain(aidant, h.RequireMandatCreator) // no activity check: FranceConnect may take the usager a while
 	referent := chain(active, h.RequireReferent)         // … and référent of the current organisation
-	// Staff and usager (FranceConnect session) chains come with their spaces.
+	// The staff chain comes with its space; the usager's are in its block.
 
 	// Assets and health: no session, no CSRF.
 	f.Get(paths.Healthz, a.healthz)
@@ -66,6 +66,8 @@ func (a *App) routes() {
 		"L'aidant utilise Aidants Connect dans le cadre de ses missions professionnelles, après une formation et une habilitation.",
 		"Chaque action réalisée pour le compte d'un usager est enregistrée dans un journal."))...)
 	f.Get(paths.MandatVerifyPattern, with(page, h.MandatVerify)...) // behind the attestation's QR code
+	f.Get(paths.Stats, with(page, h.StatsShow)...)                  // the last recount's figures (one row read)
+	f.Get(paths.StatsCSV, with(page, h.StatsCSV)...)
 	if a.Cfg.Dev() {
 		f.Get(paths.DevEmails, with(page, h.DevEmails)...) // the outbox, dev and sandbox only
 	}
@@ -165,6 +167,28 @@ func (a *App) routes() {
 	f.Get(paths.ReferentOTPScan, with(referent, r.OTPScan)...)
 	f.Post(paths.ReferentOTPScan, with(referent, r.OTPConfirm)...)
 	f.Get(paths.ReferentOTPDone, with(referent, r.OTPDone)...)
+
+	// Espace usager: the person represented, signed in through FranceConnect into a session
+	// of their own (its cookie, scoped to the space, in its own store). No aidant session is
+	// read here, and the usager's session reaches nothing outside. Every id is resolved
+	// within the usager's own mandats.
+	u := a.usagerPages
+	usagerPage := []fiber.Handler{compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, u.LoadUsager}
+	usagerSpace := chain(usagerPage, u.RequireUsager) // signed in (else the space's sign-in page)
+	f.Get(paths.MonEspaceLogin, with(usagerPage, u.MonEspaceLogin)...)
+	f.Get(paths.MonEspaceFCAuthorize, with(usagerPage, u.MonEspaceFCAuthorize)...)
+	f.Get(paths.MonEspaceFCCallback, with(usagerPage, u.MonEspaceFCCallback)...)
+	f.Get(paths.MonEspaceLoggedOut, with(usagerPage, u.MonEspaceLoggedOut)...)
+	f.Post(paths.MonEspaceLogout, with(usagerSpace, u.MonEspaceLogout)...)
+	f.Get(paths.MonEspace, with(usagerSpace, u.MonEspaceHome)...)
+	f.Get(paths.MonEspaceUses, with(usagerSpace, u.MonEspaceUsesIndex)...)
+	f.Get(paths.MonEspaceMandatPDFPattern, with(usagerSpace, u.MonEspaceMandatPDF)...)
+	f.Get(paths.MonEspaceMandatRevokePattern, with(usagerSpace, u.MonEspaceMandatRevokeNew)...)
+	f.Post(paths.MonEspaceMandatRevokePattern, with(usagerSpace, u.MonEspaceMandatRevokeCreate)...)
+	f.Get(paths.MonEspaceMandatRevocationPattern, with(usagerSpace, u.MonEspaceMandatRevocation)...)
+	f.Get(paths.MonEspaceAutorisationRevokePattern, with(usagerSpace, u.MonEspaceAutorisationRevokeNew)...)
+	f.Post(paths.MonEspaceAutorisationRevokePattern, with(usagerSpace, u.MonEspaceAutorisationRevokeCreate)...)
+	f.Get(paths.MonEspaceAutorisationRevocationPattern, with(usagerSpace, u.MonEspaceAutorisationRevocation)...)
 
 	// Anything else: the 404 page, with the session so the header shows who is logged in.
 	notFound := with(page, func(c *fiber.Ctx) error { return fiber.ErrNotFound })

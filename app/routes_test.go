@@ -23,7 +23,7 @@ const (
 	creator   // an aidant who may
 	referent  // the organisation's référent (an aidant who may create mandats)
 	staff     // the national team: no staff session exists yet, so it browses as anonymous
-	usager    // a usager's FranceConnect session: none exists yet, so it browses as anonymous
+	usager    // a usager signed in to their space through FranceConnect (its own session, scoped to the space)
 	audiences
 )
 
@@ -68,10 +68,19 @@ func everyone(a answer) answers {
 	return as
 }
 
-// byAccount is a row's answers when they depend on the account: staff and usager, who have
-// no session of their own yet, get what anonymous visitors get.
+// byAccount is a row's answers when they depend on the aidant account: staff, who have no
+// session of their own yet, get what anonymous visitors get; so does a usager, whose session
+// counts for nothing outside their space (the test sends its cookie everywhere).
 func byAccount(anon, aidantAnswer, creatorAnswer, referentAnswer answer) answers {
 	return answers{anon, aidantAnswer, creatorAnswer, referentAnswer, anon, anon}
+}
+
+// usagers is a row of the espace usager: the signed-in usager gets a, everyone else (aidant
+// sessions included) the space's sign-in page.
+func usagers(a answer) answers {
+	as := everyone(see(paths.MonEspaceLogin))
+	as[usager] = a
+	return as
 }
 
 // Guarded answers, by chain (app/routes.go).
@@ -135,6 +144,8 @@ func routeTable() []route {
 		get(paths.CGU, "", everyone(ok)),
 		get(paths.MandatVerifyPattern, paths.MandatVerify(strings.Repeat("A", 22)), everyone(notFound)),
 		get(paths.DevEmails, "", everyone(ok)), // dev and sandbox only
+		get(paths.Stats, "", everyone(ok)),
+		get(paths.StatsCSV, "", everyone(notFound)), // before the first recount
 
 		// Login and session.
 		get(paths.LegacyLogin, "", everyone(answer{http.StatusMovedPermanently, paths.Login})),
@@ -207,6 +218,27 @@ func routeTable() []route {
 		getPost(paths.ReferentOTPScan, "", referents(see(paths.Referent)), referents(see(paths.ReferentOTPDownload))),
 		get(paths.ReferentOTPDone, "", referents(ok)),
 	}
+	// Espace usager: signing in is for anyone (a signed-in usager goes to their space); a
+	// callback without the session's state is an expired sign-in; past the guard, an id that
+	// is not the usager's is 404.
+	const other = 9999 // no one's mandat
+	signedIn := everyone(ok)
+	signedIn[usager] = see(paths.MonEspace)
+	rows = append(rows,
+		get(paths.MonEspaceLogin, "", signedIn),
+		// Starting a sign-in replaces the session (and its state is what the callback wants).
+		route{pattern: paths.MonEspaceFCAuthorize, answers: map[string]answers{"GET": everyone(see("{url}" + paths.FCSim + paths.FCSimAuthorize + "?"))}, endsSession: true},
+		get(paths.MonEspaceFCCallback, "", everyone(see(paths.MonEspaceLoginProblem("expire")))),
+		route{pattern: paths.MonEspaceLoggedOut, answers: map[string]answers{"GET": everyone(ok)}, endsSession: true},
+		route{pattern: paths.MonEspaceLogout, answers: map[string]answers{"POST": usagers(see("{url}" + paths.FCSim + paths.FCSimEndSession + "?"))}, endsSession: true},
+		get(paths.MonEspace, "", usagers(ok)),
+		get(paths.MonEspaceUses, "", usagers(ok)),
+		get(paths.MonEspaceMandatPDFPattern, paths.MonEspaceMandatPDF(other), usagers(notFound)),
+		getPost(paths.MonEspaceMandatRevokePattern, paths.MonEspaceMandatRevoke(other), usagers(notFound), usagers(notFound)),
+		get(paths.MonEspaceMandatRevocationPattern, paths.MonEspaceMandatRevocation(other), usagers(notFound)),
+		getPost(paths.MonEspaceAutorisationRevokePattern, paths.MonEspaceAutorisationRevoke(other, other), usagers(notFound), usagers(notFound)),
+		get(paths.MonEspaceAutorisationRevocationPattern, paths.MonEspaceAutorisationRevocation(other, other), usagers(notFound)),
+	)
 	// /authorize with the demo broker's registration: the guards, then the provider, which
 	// sends the missing parameters' error back to the client.
 	demoCallback := "{url}" + paths.FCSim + paths.FCSimDemoCallback
@@ -308,8 +340,10 @@ func TestRouteTable(t *testing.T) {
 		creator:  func() *apptest.Browser { return e.Login(e.Aidant(apptest.RandomHex(t)[:12]+"@aidant.fr", org, true)) },
 		referent: func() *apptest.Browser { return e.Login(e.Referent(apptest.RandomHex(t)[:12]+"@referent.fr", org)) },
 		staff:    e.Browser,
-		usager:   e.Browser,
+		usager:   func() *apptest.Browser { return e.LoginUsager(0) },
 	}
+	// The usager has a mandat with another organisation than the aidants'.
+	e.UsagerWithMandat(0, e.Org("CCAS de Meung"), "LONG", "papiers", "famille")
 	var sessions [audiences]*apptest.Browser
 	for i, login := range logins {
 		sessions[i] = login()

@@ -213,3 +213,45 @@ func (h *Handlers) RequireReferent(c *fiber.Ctx) error {
 	}
 	return h.errorPage(c, fiber.StatusForbidden, "Accès refusé", msg)
 }
+
+// Espace usager: the usager's own session (EspaceUsager), never the aidant's.
+
+// UsagerCurrent is the usager signed in to their space for this request.
+type UsagerCurrent struct {
+	Usager *store.Usager
+}
+
+// LoadUsager is the middleware of the espace usager's pages: it resolves the usager
+// session's person (none when anonymous, expired, or with no mandat any more). It reads no
+// aidant session.
+func (h *EspaceUsager) LoadUsager(c *fiber.Ctx) error {
+	sess, err := h.usagerSession(c)
+	if err != nil {
+		return err
+	}
+	if id, ok := sess.Values[sessUsager].(int64); ok {
+		u, err := h.Store.GetUsagerByID(c.UserContext(), id)
+		switch {
+		case err == nil:
+			c.Locals(usagerCurrentLocal, &UsagerCurrent{Usager: u})
+		case err != store.ErrNotFound:
+			return err
+		}
+	}
+	return c.Next()
+}
+
+// usagerCurrent returns what LoadUsager resolved, nil for nobody.
+func usagerCurrent(c *fiber.Ctx) *UsagerCurrent {
+	cur, _ := c.Locals(usagerCurrentLocal).(*UsagerCurrent)
+	return cur
+}
+
+// RequireUsager sends anyone not signed in to their space (an aidant's session counts for
+// nothing here) to the space's sign-in page.
+func (h *EspaceUsager) RequireUsager(c *fiber.Ctx) error {
+	if usagerCurrent(c) != nil {
+		return c.Next()
+	}
+	return redirect(c, paths.MonEspaceLogin)
+}

@@ -27,7 +27,9 @@ func FuzzSafeNext(f *testing.F) {
 		if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") || strings.HasPrefix(out, "/\\") {
 			t.Fatalf("SafeNext(%q) = %q: not a local path", next, out)
 		}
-		if strings.ContainsFunc(out, func(r rune) bool { return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r > unicode.MaxASCII }) {
+		if strings.ContainsFunc(out, func(r rune) bool {
+			return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r > unicode.MaxASCII
+		}) {
 			t.Fatalf("SafeNext(%q) = %q: a backslash, a space, a control character or a character beyond ASCII", next, out)
 		}
 		if again := handlers.SafeNext(out); again != out {

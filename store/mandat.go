@@ -76,6 +76,8 @@ type Autorisation struct {
 	Demarche          string     `bun:"demarche"`
 	RevokedAt         *time.Time `bun:"revoked_at"`
 	RevokedByAidantID *int64     `bun:"revoked_by_aidant_id"`
+	// RevokedByUsager: the usager revoked it from their own space (no aidant did).
+	RevokedByUsager bool `bun:"revoked_by_usager"`
 }
 
 // activeAutorisations narrows a query on autorisations (the model's alias, autorisation) to
@@ -178,11 +180,27 @@ func (s *Store) VerifyToken(mandatID int64) string {
 // GetMandat returns a mandat of the organisation with its usager, autorisations, organisation
 // and creator. Another organisation's mandat is ErrNotFound.
 func (s *Store) GetMandat(ctx context.Context, orgID, mandatID int64) (*Mandat, error) {
+	return s.getMandat(ctx, byOrganisation(orgID), mandatID)
+}
+
+// mandatScope is whose mandats a query reaches: one organisation's (its aidants) or one
+// usager's (their own space). The column is one of the two below, never input.
+type mandatScope struct {
+	column string
+	id     int64
+}
+
+func byOrganisation(orgID int64) mandatScope { return mandatScope{"organisation_id", orgID} }
+func byUsager(usagerID int64) mandatScope    { return mandatScope{"usager_id", usagerID} }
+
+// getMandat returns a mandat within the scope with its usager, autorisations (by id),
+// organisation and creator. Outside the scope: ErrNotFound.
+func (s *Store) getMandat(ctx context.Context, scope mandatScope, mandatID int64) (*Mandat, error) {
 	m := new(Mandat)
 	err := s.db.NewSelect().Model(m).
 		Relation("Organisation").Relation("Usager").Relation("CreatedBy").
 		Relation("Autorisations", func(q *bun.SelectQuery) *bun.SelectQuery { return q.OrderExpr("id") }).
-		Where("mandat.id = ? AND mandat.organisation_id = ?", mandatID, orgID).Scan(ctx)
+		Where("mandat.id = ?", mandatID).Where("mandat."+scope.column+" = ?", scope.id).Scan(ctx)
 	return m, notFound(err, "get mandat")
 }
 

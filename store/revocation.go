@@ -44,7 +44,11 @@ func DemarchesOf(as []Autorisation) []Demarche {
 // GetRevocableMandat returns an active mandat of the organisation, for the confirmation
 // page. Revoked, expired, unknown or foreign: ErrNotFound.
 func (s *Store) GetRevocableMandat(ctx context.Context, orgID, mandatID int64) (*Mandat, error) {
-	m, err := s.GetMandat(ctx, orgID, mandatID)
+	return s.getRevocableMandat(ctx, byOrganisation(orgID), mandatID)
+}
+
+func (s *Store) getRevocableMandat(ctx context.Context, scope mandatScope, mandatID int64) (*Mandat, error) {
+	m, err := s.getMandat(ctx, scope, mandatID)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +61,11 @@ func (s *Store) GetRevocableMandat(ctx context.Context, orgID, mandatID int64) (
 // GetRevocableAutorisation returns an active mandat of the organisation and one of its
 // autorisations still in force. Anything else: ErrNotFound.
 func (s *Store) GetRevocableAutorisation(ctx context.Context, orgID, mandatID, autorisationID int64) (*Mandat, *Autorisation, error) {
-	m, err := s.GetRevocableMandat(ctx, orgID, mandatID)
+	return s.getRevocableAutorisation(ctx, byOrganisation(orgID), mandatID, autorisationID)
+}
+
+func (s *Store) getRevocableAutorisation(ctx context.Context, scope mandatScope, mandatID, autorisationID int64) (*Mandat, *Autorisation, error) {
+	m, err := s.getRevocableMandat(ctx, scope, mandatID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,10 +80,41 @@ func (s *Store) GetRevocableAutorisation(ctx context.Context, orgID, mandatID, a
 // mandat of the organisation, journaling cancel_autorisation for each and then cancel_mandat.
 // A mandat that is not active, unknown or foreign is ErrNotFound, and nothing changes.
 func (s *Store) RevokeMandat(ctx context.Context, orgID, aidantID, mandatID int64) (*Mandat, error) {
+	return s.revokeMandat(ctx, byAidant(orgID, aidantID), mandatID)
+}
+
+// RevokeAutorisation revokes one autorisation still in force of an active mandat of the
+// organisation and journals cancel_autorisation, in one transaction. The mandat stays active
+// while another autorisation is in force. Anything else is ErrNotFound, and nothing changes.
+func (s *Store) RevokeAutorisation(ctx context.Context, orgID, aidantID, mandatID, autorisationID int64) (*Mandat, *Autorisation, error) {
+	return s.revokeAutorisationOf(ctx, byAidant(orgID, aidantID), mandatID, autorisationID)
+}
+
+// revoker is who revokes, and so which mandats they reach: an aidant, within their
+// organisation; or the usager, within their own mandats (from their space).
+type revoker struct {
+	scope    mandatScope
+	aidantID *int64 // nil: the usager
+}
+
+func byAidant(orgID, aidantID int64) revoker { return revoker{byOrganisation(orgID), &aidantID} }
+func byTheUsager(usagerID int64) revoker     { return revoker{scope: byUsager(usagerID)} }
+
+// journal is the revoker's journal entry for an action on one mandat: the aidant as actor, or
+// the usager (no aidant, InfoByUsager).
+func (r revoker) journal(action string, m *Mandat) *JournalEntry {
+	e := &JournalEntry{Action: action, AidantID: r.aidantID, OrganisationID: &m.OrganisationID, UsagerID: &m.UsagerID, MandatID: &m.ID}
+	if r.aidantID == nil {
+		e.Info = InfoByUsager
+	}
+	return e
+}
+
+func (s *Store) revokeMandat(ctx context.Context, r revoker, mandatID int64) (*Mandat, error) {
 	var m *Mandat
 	err := s.InTx(ctx, func(tx *Store) error {
 		var err error
-		if m, err = tx.lockRevocableMandat(ctx, orgID, mandatID); err != nil {
+		if m, err = tx.lockRevocableMandat(ctx, r.scope, mandatID); err != nil {
 			return err
 		}
 		now := tx.Now()
@@ -85,13 +124,14 @@ func (s *Store) RevokeMandat(ctx context.Context, orgID, aidantID, mandatID int6
 			if a.RevokedAt != nil {
 				continue
 			}
-			if err := tx.revokeAutorisation(ctx, a, aidantID, orgID, m.UsagerID, now); err != nil {
+			if err := tx.revokeAutorisationBy(ctx, r, m, a, now); err != nil {
 				return err
 			}
 			keys = append(keys, a.Demarche)
 		}
-		return tx.appendJournal(ctx, &JournalEntry{Action: ActionCancelMandat, AidantID: &aidantID, OrganisationID: &orgID,
-			UsagerID: &m.UsagerID, MandatID: &m.ID, Demarche: joinKeys(orderedDemarches(keys))})
+		e := r.journal(ActionCancelMandat, m)
+		e.Demarche = joinKeys(orderedDemarches(keys))
+		return tx.appendJournal(ctx, e)
 	})
 	if err != nil {
 		return nil, err
@@ -99,21 +139,18 @@ func (s *Store) RevokeMandat(ctx context.Context, orgID, aidantID, mandatID int6
 	return m, nil
 }
 
-// RevokeAutorisation revokes one autorisation still in force of an active mandat of the
-// organisation and journals cancel_autorisation, in one transaction. The mandat stays active
-// while another autorisation is in force. Anything else is ErrNotFound, and nothing changes.
-func (s *Store) RevokeAutorisation(ctx context.Context, orgID, aidantID, mandatID, autorisationID int64) (*Mandat, *Autorisation, error) {
+func (s *Store) revokeAutorisationOf(ctx context.Context, r revoker, mandatID, autorisationID int64) (*Mandat, *Autorisation, error) {
 	var m *Mandat
 	var a *Autorisation
 	err := s.InTx(ctx, func(tx *Store) error {
 		var err error
-		if m, err = tx.lockRevocableMandat(ctx, orgID, mandatID); err != nil {
+		if m, err = tx.lockRevocableMandat(ctx, r.scope, mandatID); err != nil {
 			return err
 		}
 		if a = m.Autorisation(autorisationID); a == nil || a.RevokedAt != nil {
 			return ErrNotFound
 		}
-		return tx.revokeAutorisation(ctx, a, aidantID, orgID, m.UsagerID, tx.Now())
+		return tx.revokeAutorisationBy(ctx, r, m, a, tx.Now())
 	})
 	if err != nil {
 		return nil, nil, err
@@ -121,12 +158,27 @@ func (s *Store) RevokeAutorisation(ctx context.Context, orgID, aidantID, mandatI
 	return m, a, nil
 }
 
+// revokeAutorisationBy revokes one autorisation of m and journals cancel_autorisation with
+// the revoker as actor. It runs inside the caller's transaction, the mandat locked.
+func (s *Store) revokeAutorisationBy(ctx context.Context, r revoker, m *Mandat, au *Autorisation, now time.Time) error {
+	byUsager := r.aidantID == nil
+	if _, err := s.db.NewUpdate().Model(au).Set("revoked_at = ?, revoked_by_aidant_id = ?, revoked_by_usager = ?", now, r.aidantID, byUsager).
+		WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("revoke autorisation: %w", err)
+	}
+	au.RevokedAt, au.RevokedByAidantID, au.RevokedByUsager = &now, r.aidantID, byUsager
+	e := r.journal(ActionCancelAutorisation, m)
+	e.AutorisationID, e.Demarche = &au.ID, au.Demarche
+	return s.appendJournal(ctx, e)
+}
+
 // lockRevocableMandat locks in the order mandat creation does (the usager, then the
-// mandat's rows) and returns the mandat if it is the organisation's and active.
-func (s *Store) lockRevocableMandat(ctx context.Context, orgID, mandatID int64) (*Mandat, error) {
+// mandat's rows) and returns the mandat if it is within the scope (the organisation's, or
+// the usager's own) and active.
+func (s *Store) lockRevocableMandat(ctx context.Context, scope mandatScope, mandatID int64) (*Mandat, error) {
 	var usagerID int64
 	err := s.db.NewSelect().Model((*Mandat)(nil)).Column("usager_id").
-		Where("id = ? AND organisation_id = ?", mandatID, orgID).Scan(ctx, &usagerID)
+		Where("id = ?", mandatID).Where(scope.column+" = ?", scope.id).Scan(ctx, &usagerID)
 	if err != nil {
 		return nil, notFound(err, "find mandat")
 	}
@@ -136,20 +188,24 @@ func (s *Store) lockRevocableMandat(ctx context.Context, orgID, mandatID int64) 
 	if _, err := s.db.NewSelect().Model((*Mandat)(nil)).Column("id").Where("id = ?", mandatID).For("UPDATE").Exec(ctx); err != nil {
 		return nil, fmt.Errorf("lock mandat: %w", err)
 	}
-	return s.GetRevocableMandat(ctx, orgID, mandatID)
+	return s.getRevocableMandat(ctx, scope, mandatID)
 }
 
 // GetMandatRevocation returns a mandat of the organisation revoked as a whole (cancel_mandat
 // journaled), for its success page and revocation attestation. Otherwise ErrNotFound.
 func (s *Store) GetMandatRevocation(ctx context.Context, orgID, mandatID int64) (*Mandat, error) {
-	m, err := s.GetMandat(ctx, orgID, mandatID)
+	return s.getMandatRevocation(ctx, byOrganisation(orgID), mandatID)
+}
+
+func (s *Store) getMandatRevocation(ctx context.Context, scope mandatScope, mandatID int64) (*Mandat, error) {
+	m, err := s.getMandat(ctx, scope, mandatID)
 	if err != nil {
 		return nil, err
 	}
 	if m.Status(s.Now()) != StatusRevoked {
 		return nil, ErrNotFound
 	}
-	cancelled, err := s.cancelledMandats(ctx, orgID, []Mandat{*m})
+	cancelled, err := s.cancelledMandatsIn(ctx, scope, []Mandat{*m})
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +218,11 @@ func (s *Store) GetMandatRevocation(ctx context.Context, orgID, mandatID int64) 
 // GetAutorisationRevocation returns a mandat of the organisation and one of its revoked
 // autorisations, for its success page and revocation attestation. Otherwise ErrNotFound.
 func (s *Store) GetAutorisationRevocation(ctx context.Context, orgID, mandatID, autorisationID int64) (*Mandat, *Autorisation, error) {
-	m, err := s.GetMandat(ctx, orgID, mandatID)
+	return s.getAutorisationRevocation(ctx, byOrganisation(orgID), mandatID, autorisationID)
+}
+
+func (s *Store) getAutorisationRevocation(ctx context.Context, scope mandatScope, mandatID, autorisationID int64) (*Mandat, *Autorisation, error) {
+	m, err := s.getMandat(ctx, scope, mandatID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -279,6 +279,12 @@ func (s *Store) GetUsagerFile(ctx context.Context, orgID, usagerID int64) (*Usag
 
 // cancelledMandats says which of these (revoked) mandats were revoked as a whole.
 func (s *Store) cancelledMandats(ctx context.Context, orgID int64, ms []Mandat) (map[int64]bool, error) {
+	return s.cancelledMandatsIn(ctx, byOrganisation(orgID), ms)
+}
+
+// cancelledMandatsIn is cancelledMandats for mandats of the scope (the journal has both
+// columns a scope names).
+func (s *Store) cancelledMandatsIn(ctx context.Context, scope mandatScope, ms []Mandat) (map[int64]bool, error) {
 	out := map[int64]bool{}
 	var ids []int64
 	now := s.Now()
@@ -292,7 +298,7 @@ func (s *Store) cancelledMandats(ctx context.Context, orgID int64, ms []Mandat) 
 	}
 	var found []int64
 	err := s.db.NewSelect().Model((*JournalEntry)(nil)).Column("mandat_id").
-		Where("mandat_id IN (?) AND organisation_id = ? AND action = ?", bun.In(ids), orgID, ActionCancelMandat).Scan(ctx, &found)
+		Where("mandat_id IN (?) AND action = ?", bun.In(ids), ActionCancelMandat).Where(scope.column+" = ?", scope.id).Scan(ctx, &found)
 	if err != nil {
 		return nil, fmt.Errorf("cancelled mandats: %w", err)
 	}

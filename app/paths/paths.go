@@ -120,6 +120,30 @@ const (
 	IdPCancel         = "/annuler_connexion/"
 )
 
+// Espace usager: the person represented, signed in through FranceConnect (we are FS), sees
+// the mandats in their name and what was done with them, and may revoke. Everything lives
+// under MonEspace, where the usager's session cookie is scoped.
+const (
+	MonEspace                              = "/mon-espace/"
+	MonEspaceLogin                         = "/mon-espace/connexion/"               // the page with the FranceConnect button
+	MonEspaceFCAuthorize                   = "/mon-espace/connexion/franceconnect/" // starts the round trip
+	MonEspaceFCCallback                    = "/mon-espace/connexion/retour/"        // FranceConnect's redirect URI for the space
+	MonEspaceLogout                        = "/mon-espace/deconnexion/"             // POST: our session ends, then FranceConnect's
+	MonEspaceLoggedOut                     = "/mon-espace/deconnexion/fin/"         // FranceConnect's post-logout redirect URI
+	MonEspaceUses                          = "/mon-espace/demarches/"
+	MonEspaceMandatPDFPattern              = "/mon-espace/mandats/:mandat/attestation.pdf"
+	MonEspaceMandatRevokePattern           = "/mon-espace/mandats/:mandat/revoquer/"
+	MonEspaceMandatRevocationPattern       = "/mon-espace/mandats/:mandat/revocation/"
+	MonEspaceAutorisationRevokePattern     = "/mon-espace/mandats/:mandat/autorisations/:autorisation/revoquer/"
+	MonEspaceAutorisationRevocationPattern = "/mon-espace/mandats/:mandat/autorisations/:autorisation/revocation/"
+)
+
+// Public statistics.
+const (
+	Stats    = "/stats/"
+	StatsCSV = "/stats/statistiques.csv"
+)
+
 // Development and sandbox only.
 const (
 	DevEmails = "/dev/emails/"
@@ -292,4 +316,48 @@ func fill(pattern string, values ...string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// MonEspaceUsesPage is one page of "what was done for me".
+func MonEspaceUsesPage(page int) string {
+	if page <= 1 {
+		return MonEspaceUses
+	}
+	return MonEspaceUses + "?" + url.Values{"page": {strconv.Itoa(page)}}.Encode()
+}
+
+func MonEspaceMandatPDF(mandatID int64) string {
+	return fill(MonEspaceMandatPDFPattern, id(mandatID))
+}
+
+func MonEspaceMandatRevoke(mandatID int64) string {
+	return fill(MonEspaceMandatRevokePattern, id(mandatID))
+}
+
+func MonEspaceMandatRevocation(mandatID int64) string {
+	return fill(MonEspaceMandatRevocationPattern, id(mandatID))
+}
+
+func MonEspaceAutorisationRevoke(mandatID, autID int64) string {
+	return fill(MonEspaceAutorisationRevokePattern, id(mandatID), id(autID))
+}
+
+func MonEspaceAutorisationRevocation(mandatID, autID int64) string {
+	return fill(MonEspaceAutorisationRevocationPattern, id(mandatID), id(autID))
+}
+
+// MonEspaceLoginProblem is the sign-in page telling why the last attempt failed (a key the
+// page maps to its message: nothing typed in the URL is shown).
+func MonEspaceLoginProblem(key string) string {
+	return MonEspaceLogin + "?" + url.Values{"erreur": {key}}.Encode()
+}
+
+// MonEspaceMandatRevoked is the mandat's revocation page right after the usager revoked it.
+func MonEspaceMandatRevoked(mandatID int64) string {
+	return MonEspaceMandatRevocation(mandatID) + "?fait=1"
+}
+
+// MonEspaceAutorisationRevoked is the démarche's revocation page right after the usager revoked it.
+func MonEspaceAutorisationRevoked(mandatID, autID int64) string {
+	return MonEspaceAutorisationRevocation(mandatID, autID) + "?fait=1"
 }

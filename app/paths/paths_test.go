@@ -51,6 +51,12 @@ func TestBuilders(t *testing.T) {
 		{ReferentHabilitationCancelPattern, ReferentHabilitationCancel(6), "/espace-referent/aidant-a-former/6/annuler-demande/"},
 		{ReferentStructureChangeCancelPattern, ReferentStructureChangeCancel(6), "/espace-referent/demande-changement-structure/6/annuler/"},
 		{ReferentCoReferentCancelPattern, ReferentCoReferentCancel(6), "/espace-referent/referents/non-aidant/6/annuler/"},
+		// Espace usager.
+		{MonEspaceMandatPDFPattern, MonEspaceMandatPDF(4), "/mon-espace/mandats/4/attestation.pdf"},
+		{MonEspaceMandatRevokePattern, MonEspaceMandatRevoke(4), "/mon-espace/mandats/4/revoquer/"},
+		{MonEspaceMandatRevocationPattern, MonEspaceMandatRevocation(4), "/mon-espace/mandats/4/revocation/"},
+		{MonEspaceAutorisationRevokePattern, MonEspaceAutorisationRevoke(4, 9), "/mon-espace/mandats/4/autorisations/9/revoquer/"},
+		{MonEspaceAutorisationRevocationPattern, MonEspaceAutorisationRevocation(4, 9), "/mon-espace/mandats/4/autorisations/9/revocation/"},
 	} {
 		if tc.built != tc.want {
 			t.Errorf("built %q, want %q", tc.built, tc.want)
@@ -71,6 +77,9 @@ func TestQueries(t *testing.T) {
 		{UsagersTab("actifs", "", 1), "/espace-aidant/usagers/?onglet=actifs"},
 		{UsagersTab("expires", "dupont", 3), "/espace-aidant/usagers/?onglet=expires&page=3&q=dupont"},
 		{IdPStep(IdPDemarcheChoice, "f l/ow"), "/select_demarche/?id=f+l%2Fow"},
+		{MonEspaceUsesPage(1), "/mon-espace/demarches/"},
+		{MonEspaceUsesPage(3), "/mon-espace/demarches/?page=3"},
+		{MonEspaceLoginProblem("annule"), "/mon-espace/connexion/?erreur=annule"},
 		{MagicLink("a/b"), "/code/a%2Fb/"},
 		{ReferentAidantsFiltered("", "", 1), "/espace-referent/aidants/"},
 		{ReferentAidantsFiltered("jean d", "inactifs", 2), "/espace-referent/aidants/?page=2&q=jean+d&statut=inactifs"},

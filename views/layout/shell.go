@@ -19,6 +19,10 @@ type Shell struct {
 	Organisation *store.Organisation // the aidant's current organisation
 	Memberships  []store.Membership  // for the organisation switch
 	Flashes      []Flash
+	// The espace usager: its pages show the usager's header (the usager signed in, if any),
+	// never the aidant's.
+	InUsagerSpace bool
+	Usager        *store.Usager
 }
 
 // IsReferent reports an aidant who is référent of at least one of their organisations: the
