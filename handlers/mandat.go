@@ -184,9 +184,12 @@ func (h *Handlers) FCLogoutCallback(c *fiber.Ctx) error {
 	return c.Redirect(paths.MandatRecap, fiber.StatusSeeOther)
 }
 
-// MandatRecap shows step 3.
+// MandatRecap shows step 3, or says that the run's mandat exists (Back from the attestation).
 func (h *Handlers) MandatRecap(c *fiber.Ctx) error {
 	d, err := h.recapData(c)
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
 	if err != nil {
 		return h.backToStart(c, "flow-expired")
 	}
@@ -202,6 +205,9 @@ func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
 	if err != nil {
 		return mandat.RecapData{}, err
 	}
+	if f.MandatID != nil {
+		return mandat.RecapData{}, &store.AlreadySignedError{MandatID: *f.MandatID}
+	}
 	if f.Usager == nil {
 		return mandat.RecapData{}, store.ErrFlowExpired
 	}
@@ -210,9 +216,13 @@ func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
 	return mandat.RecapData{Usager: f.Usager, Organisation: f.Organisation, Demarches: ds, Duree: duree}, nil
 }
 
-// MandatSign creates the mandat from the recap.
+// MandatSign creates the mandat from the recap. A second submission of the same run (double
+// click, Back then submit) creates nothing and says where the mandat is.
 func (h *Handlers) MandatSign(c *fiber.Ctx) error {
 	d, err := h.recapData(c)
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
 	if err != nil {
 		return h.backToStart(c, "flow-expired")
 	}
@@ -229,6 +239,9 @@ func (h *Handlers) MandatSign(c *fiber.Ctx) error {
 	}
 	token, aidantID, _ := h.flowToken(c)
 	m, err := h.Store.CreateMandat(c.UserContext(), store.CreateMandatInput{AidantID: aidantID, FlowToken: token, Code: code, Verify: h.Verify, AllowDemo: h.Dev()})
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
 	switch {
 	case errors.Is(err, store.ErrCodeRefused):
 		d.Errors.Add("otp_token", "Ce code n'est pas valide. Attendez le code suivant et réessayez.")
@@ -238,10 +251,13 @@ func (h *Handlers) MandatSign(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := h.dropFlow(c); err != nil {
-		return err
-	}
+	// The session keeps the signed run: a repeated submission finds it (see alreadySigned).
 	return redirect(c, paths.MandatAttestationCreated(m.ID))
+}
+
+// alreadySigned is the truthful answer to a repeated submission: the mandat exists, once.
+func (h *Handlers) alreadySigned(c *fiber.Ctx, e *store.AlreadySignedError) error {
+	return render(c, fiber.StatusOK, mandat.AlreadySigned(h.shell(c, "Mandat déjà créé"), mandat.AlreadySignedData{MandatID: e.MandatID}))
 }
 
 // MandatRenewNew shows the renewal form for a usager with a renewable mandat.

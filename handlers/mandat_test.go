@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -323,5 +324,97 @@ func TestVerificationPageOfRevokedMandat(t *testing.T) {
 	}
 	if r := e.Browser().Get("/mandats/verifier/AAAAAAAAAAAAAAAAAAAAAA"); r.Status != http.StatusNotFound {
 		t.Fatalf("unknown token: %d", r.Status)
+	}
+}
+
+// TestMandatSignTwiceConcurrently: a double click sends the signature twice at once. One
+// mandat is created, nothing of it is revoked by a duplicate, and the second answer says the
+// truth: the mandat exists, with a link to its attestation.
+func TestMandatSignTwiceConcurrently(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers", "social")), "login", 0))
+	form := url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}}
+	var pages [2]apptest.Page
+	var wg sync.WaitGroup
+	for i := range pages {
+		bi := b.Clone(t)
+		wg.Go(func() { pages[i] = bi.Post(recapPath, form) })
+	}
+	wg.Wait()
+	if n := e.Count("mandats"); n != 1 {
+		t.Fatalf("%d mandats after a double submission, want 1", n)
+	}
+	var m store.Mandat
+	if err := e.App.DB.NewSelect().Model(&m).Relation("Autorisations").Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range m.Autorisations {
+		if a.RevokedAt != nil {
+			t.Errorf("autorisation %s revoked by the duplicate submission", a.Demarche)
+		}
+	}
+	if hasAction(e.Journal(org.ID), store.ActionCancelAutorisation) {
+		t.Error("cancel_autorisation journaled by the duplicate submission")
+	}
+	attestation := "/espace-aidant/mandats/" + strconv.FormatInt(m.ID, 10) + "/attestation/"
+	var created, told int
+	for _, r := range pages {
+		switch {
+		case r.Status == http.StatusSeeOther && strings.HasPrefix(r.Location, attestation):
+			created++
+		case r.Status == http.StatusOK && strings.Contains(r.Body, "Ce mandat a déjà été créé") && strings.Contains(r.Body, `href="`+attestation+`"`):
+			told++
+		default:
+			t.Errorf("answer: %d %q %s", r.Status, r.Location, r.Body)
+		}
+		if strings.Contains(r.Body, "Rien n&#39;a été enregistré") {
+			t.Errorf("an answer says nothing was saved")
+		}
+	}
+	if created != 1 || told != 1 {
+		t.Fatalf("%d answers lead to the new mandat, %d say it exists; want 1 and 1", created, told)
+	}
+}
+
+// TestMandatSignAgainAfterBack: Back from the attestation to the recap, and the form sent
+// again, say that the mandat exists; nothing more is created.
+func TestMandatSignAgainAfterBack(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "login", 0))
+	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("sign: %d", r.Status)
+	}
+	attestation := strings.SplitN(r.Location, "?", 2)[0]
+	for _, htmx := range []bool{false, true} {
+		b.HTMX = htmx
+		back := b.Get(recapPath)
+		if back.Status != http.StatusOK || !strings.Contains(back.Body, "Ce mandat a déjà été créé") || !strings.Contains(back.Body, `href="`+attestation+`"`) {
+			t.Fatalf("recap after signing (htmx %t): %d %q %s", htmx, back.Status, back.Location, back.Body)
+		}
+		e.Clock.Advance(30 * time.Second)
+		again := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+		if again.Status != http.StatusOK || !strings.Contains(again.Body, "Ce mandat a déjà été créé") || !strings.Contains(again.Body, `href="`+attestation+`"`) {
+			t.Fatalf("sign again (htmx %t): %d %q", htmx, again.Status, again.Location)
+		}
+	}
+	if n := e.Count("mandats"); n != 1 {
+		t.Fatalf("%d mandats, want 1", n)
+	}
+	// Starting a new mandat forgets the signed run.
+	b.HTMX = false
+	if r := b.Get("/espace-aidant/creation_mandat/"); r.Status != http.StatusOK {
+		t.Fatalf("step 1: %d", r.Status)
+	}
+	if r := b.Get(recapPath); r.Status != http.StatusSeeOther || r.Location != "/espace-aidant/creation_mandat/" {
+		t.Fatalf("recap after a new start: %d %q", r.Status, r.Location)
 	}
 }

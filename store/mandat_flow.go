@@ -29,6 +29,12 @@ var (
 	ErrNotRenewable = errors.New("no renewable mandat")
 )
 
+// AlreadySignedError means the flow was signed already (a double click, Back then submit
+// again): it names the mandat it created, and nothing else was done.
+type AlreadySignedError struct{ MandatID int64 }
+
+func (e *AlreadySignedError) Error() string { return fmt.Sprintf("mandat flow already signed (mandat %d)", e.MandatID) }
+
 // MandatFlow is one wizard run, keyed by a random token kept in the aidant's session.
 type MandatFlow struct {
 	bun.BaseModel `bun:"table:mandat_flows"`
@@ -43,6 +49,7 @@ type MandatFlow struct {
 	UsagerID       *int64    `bun:"usager_id"`
 	FCStateHash    []byte    `bun:"fc_state_hash"`
 	FCNonceHash    []byte    `bun:"fc_nonce_hash"`
+	MandatID       *int64    `bun:"mandat_id"` // set once signed
 	CreatedAt      time.Time `bun:"created_at"`
 	ExpiresAt      time.Time `bun:"expires_at"`
 
@@ -139,12 +146,17 @@ func joinKeys(keys []string) string {
 }
 
 // GetMandatFlow returns the aidant's live flow for that token, with its usager and organisation.
+// A signed flow (MandatID set) is returned whatever its age, until purged, so that a page can
+// say the mandat exists rather than that the run expired.
 func (s *Store) GetMandatFlow(ctx context.Context, aidantID int64, token string) (*MandatFlow, error) {
 	f := new(MandatFlow)
 	err := s.db.NewSelect().Model(f).Relation("Usager").Relation("Organisation").
 		Where("mandat_flow.token_hash = ? AND mandat_flow.aidant_id = ?", HashToken(token), aidantID).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "get flow")
+	}
+	if f.MandatID != nil {
+		return f, nil
 	}
 	if !s.Now().Before(f.ExpiresAt) {
 		return nil, ErrFlowExpired
@@ -157,7 +169,7 @@ func (s *Store) SetFCState(ctx context.Context, aidantID int64, token, state, no
 	res, err := s.db.NewUpdate().Model((*MandatFlow)(nil)).
 		Set("fc_state_hash = ?, fc_nonce_hash = ?", HashToken(state), HashToken(nonce)).
 		Set("expires_at = least(expires_at, ?)", s.Now().Add(fcRoundTripTTL)).
-		Where("token_hash = ? AND aidant_id = ? AND NOT renewal AND expires_at > ?", HashToken(token), aidantID, s.Now()).Exec(ctx)
+		Where("token_hash = ? AND aidant_id = ? AND NOT renewal AND mandat_id IS NULL AND expires_at > ?", HashToken(token), aidantID, s.Now()).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("set fc state: %w", err)
 	}
@@ -232,8 +244,10 @@ type CreateMandatInput struct {
 
 // CreateMandat signs the flow: in one transaction it checks the aidant's code, creates the
 // mandat and one autorisation per démarche, revokes the organisation's older active
-// autorisations for the same usager and démarches, journals everything, and ends the flow.
-// A wrong code is ErrCodeRefused (its failure is recorded for backoff; nothing else is saved).
+// autorisations for the same usager and démarches, journals everything, and marks the flow
+// signed. A wrong code is ErrCodeRefused (its failure is recorded for backoff; nothing else is
+// saved). Signing a signed flow again is *AlreadySignedError and changes nothing: the flow's
+// row lock makes a concurrent second submission wait for the first and then see it signed.
 func (s *Store) CreateMandat(ctx context.Context, in CreateMandatInput) (*Mandat, error) {
 	refused := false
 	var m *Mandat
@@ -242,6 +256,9 @@ func (s *Store) CreateMandat(ctx context.Context, in CreateMandatInput) (*Mandat
 		err := tx.db.NewSelect().Model(f).Where("token_hash = ? AND aidant_id = ?", HashToken(in.FlowToken), in.AidantID).For("UPDATE").Scan(ctx)
 		if err != nil {
 			return notFound(err, "lock flow")
+		}
+		if f.MandatID != nil {
+			return &AlreadySignedError{MandatID: *f.MandatID}
 		}
 		if !tx.Now().Before(f.ExpiresAt) {
 			return ErrFlowExpired
@@ -268,7 +285,10 @@ func (s *Store) CreateMandat(ctx context.Context, in CreateMandatInput) (*Mandat
 		if err != nil {
 			return err
 		}
-		_, err = tx.db.NewDelete().Model(f).WherePK().Exec(ctx)
+		// The signed flow stays until purged (its expiry restarts), so that a repeated
+		// submission finds it and names this mandat.
+		_, err = tx.db.NewUpdate().Model(f).Set("mandat_id = ?, expires_at = ?, fc_state_hash = NULL, fc_nonce_hash = NULL", m.ID, tx.Now().Add(MandatFlowTTL)).
+			WherePK().Exec(ctx)
 		return notFound(err, "end flow")
 	})
 	if err != nil {

@@ -70,3 +70,8 @@ func (d RecapData) HasArgent() bool {
 }
 
 func durees() []store.Duree { return store.Durees() }
+
+// AlreadySignedData answers a second submission of a signed run.
+type AlreadySignedData struct {
+	MandatID int64
+}
