@@ -33,7 +33,9 @@ var (
 // again): it names the mandat it created, and nothing else was done.
 type AlreadySignedError struct{ MandatID int64 }
 
-func (e *AlreadySignedError) Error() string { return fmt.Sprintf("mandat flow already signed (mandat %d)", e.MandatID) }
+func (e *AlreadySignedError) Error() string {
+	return fmt.Sprintf("mandat flow already signed (mandat %d)", e.MandatID)
+}
 
 // MandatFlow is one wizard run, keyed by a random token kept in the aidant's session.
 type MandatFlow struct {
