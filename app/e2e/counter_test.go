@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/aidantsconnect/ac/app"
@@ -96,4 +100,93 @@ func clickNavigateOrSwap(t *testing.T, ctx context.Context, noJS bool, link, sel
 		click(t, ctx, link)
 	}
 	waitVisible(t, ctx, sel)
+}
+
+// pauser holds the tab's requests whose URL matches a pattern (CDP's Fetch domain), so that a
+// test can look at the page while a request is in flight, then let it go or fail it, with no
+// timing involved.
+type pauser struct {
+	paused chan fetch.RequestID
+}
+
+func pauseRequests(t *testing.T, ctx context.Context, urlPattern string) *pauser {
+	t.Helper()
+	p := &pauser{paused: make(chan fetch.RequestID, 8)}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			p.paused <- e.RequestID
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: urlPattern}}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = chromedp.Call(ctx, fetch.Disable, cdp.Empty{}) })
+	return p
+}
+
+// next waits for the next paused request.
+func (p *pauser) next(t *testing.T, ctx context.Context) fetch.RequestID {
+	t.Helper()
+	select {
+	case id := <-p.paused:
+		return id
+	case <-ctx.Done():
+		t.Fatalf("no request paused: %v", ctx.Err())
+		return ""
+	}
+}
+
+// TestCounterFeedbackWhileSent: while the signature is in flight the button is disabled and the
+// progress bar shows; when the request gets no answer the layout's network message appears,
+// focused, and the button works again. (JavaScript only: without it the browser shows its own
+// progress, and the server's answers to a repeated submission hold, see TestCounterSignedOnce.)
+func TestCounterFeedbackWhileSent(t *testing.T) {
+	ctx := newBrowser(t, browserOpts{})
+	srv := startServer(t)
+	loginDemo(t, ctx, srv, false)
+	toRecap(t, ctx, srv, "LONG", "papiers")
+	fillRecap(t, ctx)
+	if visible(t, ctx, ".ac-progress") && evalJS[string](t, ctx, `getComputedStyle(document.querySelector(".ac-progress")).visibility`) == "visible" {
+		t.Fatal("the progress bar shows with no request running")
+	}
+	held := pauseRequests(t, ctx, "*/creation_mandat/recapitulatif/*")
+	submit := recapForm + " button[type=submit]"
+	click(t, ctx, submit)
+	id := held.next(t, ctx)
+	if !evalJS[bool](t, ctx, `document.querySelector(`+strconv.Quote(submit)+`).disabled`) {
+		t.Fatal("the submit button is not disabled while its form is in flight")
+	}
+	waitJS(t, ctx, `getComputedStyle(document.querySelector(".ac-progress")).visibility === "visible"`)
+	// A second click while in flight sends nothing.
+	evalJS[bool](t, ctx, `document.querySelector(`+strconv.Quote(submit)+`).click(), true`)
+	select {
+	case other := <-held.paused:
+		t.Fatalf("a second request %s left while the first was in flight", other)
+	default:
+	}
+
+	// No answer at all: the network message, focused; the button is usable again.
+	if _, err := chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: id, ErrorReason: network.ErrorReasonInternetDisconnected}); err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, ctx, "#ac-error .fr-alert--error")
+	if got := textOf(t, ctx, "#ac-error"); !strings.Contains(got, "Le service ne répond pas") {
+		t.Fatalf("network message = %q", got)
+	}
+	waitJS(t, ctx, `document.activeElement === document.querySelector("#ac-error .fr-alert--error")`)
+	waitJS(t, ctx, `!document.querySelector(`+strconv.Quote(submit)+`).disabled`)
+	waitJS(t, ctx, `getComputedStyle(document.querySelector(".ac-progress")).visibility === "hidden"`)
+	assertAxe(t, ctx, "récapitulatif, réseau coupé")
+
+	// The link is back: the same click signs.
+	click(t, ctx, submit)
+	if _, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held.next(t, ctx)}); err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, ctx, ".ac-attestation-print")
+	if n := srv.Count("mandats"); n != 1 {
+		t.Fatalf("%d mandats, want 1", n)
+	}
 }
