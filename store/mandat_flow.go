@@ -314,8 +314,12 @@ func (s *Store) insertMandat(ctx context.Context, a *Aidant, f *MandatFlow) (*Ma
 		return nil, ErrDemarcheNotAllowed
 	}
 	now := s.Now()
+	end, err := MandatEnd(now, duree.Days)
+	if err != nil {
+		return nil, err
+	}
 	m := &Mandat{OrganisationID: f.OrganisationID, UsagerID: u.ID, CreatedByAidantID: a.ID, Duree: duree.Key,
-		CreatedAt: now, ExpiresAt: now.AddDate(0, 0, duree.Days), TemplateVersion: MandatTemplateVersion}
+		CreatedAt: now, ExpiresAt: end, TemplateVersion: MandatTemplateVersion}
 	m.AttestationHash = AttestationHash(s.sealer.Key("attestation"), a.ID, f.OrganisationID, u.Sub, f.Demarches, m.CreatedAt, m.ExpiresAt, MandatTemplateVersion)
 	m.VerifyTokenHash = []byte{0} // replaced once the id is known
 	if _, err := s.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
@@ -188,5 +189,36 @@ func TestCounterFeedbackWhileSent(t *testing.T) {
 	waitVisible(t, ctx, ".ac-attestation-print")
 	if n := srv.Count("mandats"); n != 1 {
 		t.Fatalf("%d mandats, want 1", n)
+	}
+}
+
+// TestCounterDaysLeft: a six-month mandat signed today has 182 days left, not 181; one in its
+// last hours has « moins d'un jour », never « 0 jours »; the attestation states the end rule.
+func TestCounterDaysLeft(t *testing.T) {
+	ctx := newBrowser(t, browserOpts{})
+	srv := startServer(t)
+	aidant, err := srv.App.Store.FindAidantByEmail(context.Background(), app.DemoAidantEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	six := seedMandat(t, srv, aidant, identityOf("days-1", "Odette", "Lambert", "female", "1948-05-06"), "SEMESTER", "papiers")
+	last := seedMandat(t, srv, aidant, identityOf("days-2", "René", "Marchal", "male", "1952-11-23"), "SHORT", "social")
+	// Its end a second from now: the same Paris day whatever the time (the clock is on a minute).
+	if _, err := srv.App.DB.ExecContext(context.Background(), "UPDATE mandats SET expires_at = ? WHERE id = ?", srv.Clock.Now().Add(time.Second), last.ID); err != nil {
+		t.Fatal(err)
+	}
+	loginDemo(t, ctx, srv, false)
+	navigate(t, ctx, srv.URL+"/espace-aidant/usagers/"+strconv.FormatInt(six.UsagerID, 10)+"/")
+	if got := textOf(t, ctx, "article[data-mandat]"); !strings.Contains(got, "Validité restante : 182 jours") {
+		t.Fatalf("six-month mandat on its first day: %q", got)
+	}
+	assertAxe(t, ctx, "usager, mandat du jour")
+	navigate(t, ctx, srv.URL+"/espace-aidant/usagers/"+strconv.FormatInt(last.UsagerID, 10)+"/")
+	if got := textOf(t, ctx, "article[data-mandat]"); !strings.Contains(got, "Validité restante : moins d'un jour") || strings.Contains(got, "0 jour") {
+		t.Fatalf("mandat in its last hours: %q", got)
+	}
+	navigate(t, ctx, srv.URL+"/espace-aidant/mandats/"+strconv.FormatInt(six.ID, 10)+"/attestation/")
+	if got := textOf(t, ctx, ".ac-attestation-print"); !strings.Contains(got, "à l'heure de sa signature (heure de Paris)") {
+		t.Fatalf("the attestation does not state the end rule: %q", got)
 	}
 }

@@ -212,10 +212,5 @@ func dureeLabel(key string) string {
 	return key
 }
 
-// daysLeft is the whole days until t, at least 0.
-func daysLeft(now, t time.Time) int {
-	if !t.After(now) {
-		return 0
-	}
-	return int(t.Sub(now).Hours() / 24)
-}
+// hour is "14h05" in loc.
+func hour(t time.Time, loc *time.Location) string { return t.In(loc).Format("15h04") }
