@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -38,12 +39,21 @@ const (
 	msgDureeRequired    = "Choisissez la durée du mandat."
 )
 
-// MandatNew shows step 1 and forgets any earlier unfinished run.
+// MandatNew shows step 1 and forgets any earlier unfinished run; after a failed run it comes
+// back with that run's démarches and duration.
 func (h *Handlers) MandatNew(c *fiber.Ctx) error {
 	if err := h.dropFlow(c); err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Nouveau mandat"), h.newData(c, nil)))
+	d := h.newData(c, nil)
+	choice, err := h.takeChoice(c)
+	if err != nil {
+		return err
+	}
+	if choice != nil {
+		d.Selected, d.Duree = choice.Demarches, choice.Duree
+	}
+	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Nouveau mandat"), d))
 }
 
 func (h *Handlers) newData(c *fiber.Ctx, renewal *store.Usager) mandat.NewData {
@@ -346,13 +356,55 @@ func (h *Handlers) dropFlow(c *fiber.Ctx) error {
 	return h.SaveSession(c, sess)
 }
 
-// backToStart returns the aidant to step 1 with a message; nothing of the run is kept.
+// backToStart returns the aidant to step 1 with a message. Nothing of the run is kept but its
+// choices (démarches and duration, no personal data), for step 1 to show them again.
 func (h *Handlers) backToStart(c *fiber.Ctx, flash string) error {
-	if err := h.dropFlow(c); err != nil {
+	if err := h.abandonFlow(c); err != nil {
 		return err
 	}
 	h.setFlash(c, flash)
 	return redirect(c, paths.MandatNew)
+}
+
+// sessMandatChoice holds a failed run's step-1 choices until step 1 shows them.
+const sessMandatChoice = "mchoice"
+
+func (h *Handlers) abandonFlow(c *fiber.Ctx) error {
+	token, aidantID, err := h.flowToken(c)
+	if err != nil {
+		return nil
+	}
+	choice, err := h.Store.AbandonMandatFlow(c.UserContext(), aidantID, token)
+	if err != nil {
+		return err
+	}
+	sess, err := h.Session(c)
+	if err != nil {
+		return err
+	}
+	delete(sess.Values, sessMandatFlow)
+	if choice != nil {
+		sess.Values[sessMandatChoice] = choice.Duree + "|" + strings.Join(choice.Demarches, ",")
+	}
+	return h.SaveSession(c, sess)
+}
+
+// takeChoice returns, once, the choices a failed run left; they are checked again on submit.
+func (h *Handlers) takeChoice(c *fiber.Ctx) (*store.MandatChoice, error) {
+	sess, err := h.Session(c)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := sess.Values[sessMandatChoice].(string)
+	if !ok {
+		return nil, nil
+	}
+	delete(sess.Values, sessMandatChoice)
+	if err := h.SaveSession(c, sess); err != nil {
+		return nil, err
+	}
+	duree, demarches, _ := strings.Cut(v, "|")
+	return &store.MandatChoice{Duree: duree, Demarches: strings.Split(demarches, ",")}, nil
 }
 
 func randomHex(n int) (string, error) {

@@ -418,3 +418,40 @@ func TestMandatSignAgainAfterBack(t *testing.T) {
 		t.Fatalf("recap after a new start: %d %q", r.Status, r.Location)
 	}
 }
+
+// TestMandatStep1KeepsChoicesAfterFranceConnect: when the usager cancels at FranceConnect, or
+// FranceConnect sends an incomplete identity, step 1 comes back with the démarches and the
+// duration chosen (once: a new start is empty again).
+func TestMandatStep1KeepsChoicesAfterFranceConnect(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	b := e.Login(e.Aidant("jean@example.fr", org, true))
+	checked := func(body, value string) bool {
+		return regexp.MustCompile(`value="` + value + `" checked`).MatchString(body)
+	}
+	for _, tc := range []struct {
+		name     string
+		action   string
+		identity int
+	}{{"cancelled", "cancel", 0}, {"incomplete", "login", 5}} {
+		r := callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("SEMESTER", "papiers", "argent")), tc.action, tc.identity))
+		if r.Status != http.StatusOK || !strings.Contains(r.Body, "Créer un mandat") {
+			t.Fatalf("%s: %d", tc.name, r.Status)
+		}
+		for _, v := range []string{"papiers", "argent", "SEMESTER"} {
+			if !checked(r.Body, v) {
+				t.Errorf("%s: %s not ticked on step 1", tc.name, v)
+			}
+		}
+		if checked(r.Body, "social") || checked(r.Body, "LONG") {
+			t.Errorf("%s: a choice not made is ticked", tc.name)
+		}
+		if again := b.Get("/espace-aidant/creation_mandat/"); checked(again.Body, "papiers") || checked(again.Body, "SEMESTER") {
+			t.Errorf("%s: a new start still shows the old choices", tc.name)
+		}
+	}
+	if e.Count("mandat_flows") != 0 {
+		t.Fatal("a failed run was kept")
+	}
+}

@@ -409,3 +409,19 @@ func (s *Store) GetRenewableUsager(ctx context.Context, orgID, usagerID int64) (
 	}
 	return u, nil
 }
+
+// AbandonMandatFlow forgets a run that failed (FranceConnect cancelled or refused, expired)
+// and returns its step-1 choices, so that step 1 comes back as it was filled; nil for a
+// renewal or for a flow already gone.
+func (s *Store) AbandonMandatFlow(ctx context.Context, aidantID int64, token string) (*MandatChoice, error) {
+	var fs []MandatFlow
+	_, err := s.db.NewDelete().Model(&fs).Where("token_hash = ? AND aidant_id = ? AND mandat_id IS NULL", HashToken(token), aidantID).
+		Returning("demarches, duree, renewal").Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("abandon flow: %w", err)
+	}
+	if len(fs) == 0 || fs[0].Renewal {
+		return nil, nil
+	}
+	return &MandatChoice{Demarches: fs[0].Demarches, Duree: fs[0].Duree}, nil
+}

@@ -222,3 +222,32 @@ func TestCounterDaysLeft(t *testing.T) {
 		t.Fatalf("the attestation does not state the end rule: %q", got)
 	}
 }
+
+// TestCounterChoicesKeptAfterFranceConnect: the usager cancels at FranceConnect; step 1 comes
+// back with the message and the démarches and duration chosen, argent warning included.
+func TestCounterChoicesKeptAfterFranceConnect(t *testing.T) {
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		loginDemo(t, ctx, srv, noJS)
+		navigate(t, ctx, srv.URL+"/espace-aidant/creation_mandat/")
+		click(t, ctx, "label[for=demarche-papiers]")
+		click(t, ctx, "label[for=demarche-argent]")
+		click(t, ctx, "label[for=duree-SEMESTER]")
+		click(t, ctx, "button.fr-connect")
+		waitVisible(t, ctx, "#identity-1")
+		click(t, ctx, "button[value=cancel]")
+		waitVisible(t, ctx, ".fr-alert--warning[role=status]")
+		if got := textOf(t, ctx, ".fr-alert--warning[role=status]"); !strings.Contains(got, "L'usager a annulé la connexion FranceConnect") {
+			t.Fatalf("flash = %q", got)
+		}
+		got := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#mandat-form input:checked")].map(e => e.value)`)
+		if strings.Join(got, ",") != "papiers,argent,SEMESTER" {
+			t.Fatalf("ticked after the cancellation: %v", got)
+		}
+		if !visible(t, ctx, ".ac-argent-warning") {
+			t.Fatal("the argent warning is hidden though argent is ticked")
+		}
+		assertAxe(t, ctx, "étape 1 après annulation")
+	})
+}
