@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -223,7 +225,90 @@ func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
 	}
 	duree, _ := store.FindDuree(f.Duree)
 	ds := store.FindDemarches(f.Demarches)
-	return mandat.RecapData{Usager: f.Usager, Organisation: f.Organisation, Demarches: ds, Duree: duree}, nil
+	d := mandat.RecapData{Usager: f.Usager, Organisation: f.Organisation, Demarches: ds, Duree: duree, Now: h.now(), Loc: h.Loc}
+	// What the usager already has with the organisation: the recap says what the new mandat
+	// replaces. A usager new to the organisation has nothing (ErrNotFound).
+	file, err := h.Store.GetUsagerFile(c.UserContext(), f.OrganisationID, f.Usager.ID)
+	switch {
+	case err == nil:
+		d.Current = file.Mandats
+	case !errors.Is(err, store.ErrNotFound):
+		return mandat.RecapData{}, err
+	}
+	return d, nil
+}
+
+// MandatRecapEdit shows step 1's démarches and duration for the run, from its recap: the usager
+// is identified already, so the form goes back to the recap.
+func (h *Handlers) MandatRecapEdit(c *fiber.Ctx) error {
+	f, err := h.identifiedFlow(c)
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
+	if err != nil {
+		return h.backToStart(c, "flow-expired")
+	}
+	d := h.newData(c, nil)
+	d.Organisation, d.Editing, d.Selected, d.Duree = f.Organisation, f.Usager, f.Demarches, f.Duree
+	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Modifier les démarches"), d))
+}
+
+// MandatRecapUpdate records the run's new démarches and duration and returns to the recap.
+func (h *Handlers) MandatRecapUpdate(c *fiber.Ctx) error {
+	f, err := h.identifiedFlow(c)
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
+	if err != nil {
+		return h.backToStart(c, "flow-expired")
+	}
+	d := h.newData(c, nil)
+	d.Organisation, d.Editing = f.Organisation, f.Usager
+	choice := h.readChoice(c, &d)
+	if d.Errors.Any() {
+		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Modifier les démarches"), d))
+	}
+	token, aidantID, _ := h.flowToken(c)
+	err = h.Store.ChangeMandatFlowChoice(c.UserContext(), aidantID, token, choice)
+	switch {
+	case errors.Is(err, store.ErrDemarcheNotAllowed):
+		d.Errors.Add("demarche", msgDemarcheRefused)
+		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Modifier les démarches"), d))
+	case errors.Is(err, store.ErrFlowExpired), errors.Is(err, store.ErrNotFound):
+		return h.backToStart(c, "flow-expired")
+	case err != nil:
+		return err
+	}
+	return redirect(c, paths.MandatRecap)
+}
+
+// MandatCancel gives the run up from its recap: nothing is saved, the usager's data in the run
+// is deleted.
+func (h *Handlers) MandatCancel(c *fiber.Ctx) error {
+	if err := h.dropFlow(c); err != nil {
+		return err
+	}
+	h.setFlash(c, "mandat-cancelled")
+	return redirect(c, paths.Espace)
+}
+
+// identifiedFlow is the session's run once FranceConnect identified the usager.
+func (h *Handlers) identifiedFlow(c *fiber.Ctx) (*store.MandatFlow, error) {
+	token, aidantID, err := h.flowToken(c)
+	if err != nil {
+		return nil, err
+	}
+	f, err := h.Store.GetMandatFlow(c.UserContext(), aidantID, token)
+	if err != nil {
+		return nil, err
+	}
+	if f.MandatID != nil {
+		return nil, &store.AlreadySignedError{MandatID: *f.MandatID}
+	}
+	if f.Usager == nil {
+		return nil, store.ErrFlowExpired
+	}
+	return f, nil
 }
 
 // MandatSign creates the mandat from the recap. A second submission of the same run (double
@@ -279,7 +364,44 @@ func (h *Handlers) MandatRenewNew(c *fiber.Ctx) error {
 	if err := h.dropFlow(c); err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Renouveler un mandat"), h.newData(c, u)))
+	d := h.newData(c, u)
+	file, err := h.Store.GetUsagerFile(c.UserContext(), current(c).Organisation.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	d.Selected = renewedDemarches(file.Mandats, h.now(), d.Organisation)
+	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Renouveler un mandat"), d))
+}
+
+// renewedDemarches are what a renewal starts from: the démarches in force, or, when every
+// mandat has ended, those of the newest renewable one; only those the organisation offers.
+func renewedDemarches(ms []store.Mandat, now time.Time, org *store.Organisation) []string {
+	var keys []string
+	for _, m := range ms {
+		if m.Status(now) != store.StatusActive {
+			continue
+		}
+		for _, a := range m.Autorisations {
+			if a.RevokedAt == nil {
+				keys = append(keys, a.Demarche)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		for _, m := range ms { // newest first
+			if m.Renewable(now) {
+				keys = m.Demarches()
+				break
+			}
+		}
+	}
+	var out []string
+	for _, k := range store.DemarcheKeys() {
+		if org.Allows(k) && slices.Contains(keys, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // MandatRenewCreate records the renewal's choices and goes straight to the recap.
@@ -337,6 +459,13 @@ func (h *Handlers) setFlow(c *fiber.Ctx, token string) error {
 	sess, err := h.Session(c)
 	if err != nil {
 		return err
+	}
+	// The run it replaces (one the form was posted over, a signed one) goes now rather than
+	// when purged.
+	if old, _ := sess.Values[sessMandatFlow].(string); old != "" && old != token {
+		if err := h.Store.CancelMandatFlow(c.UserContext(), current(c).Aidant.ID, old); err != nil {
+			return err
+		}
 	}
 	sess.Values[sessMandatFlow] = token
 	return h.SaveSession(c, sess)

@@ -455,3 +455,101 @@ func TestMandatStep1KeepsChoicesAfterFranceConnect(t *testing.T) {
 		t.Fatal("a failed run was kept")
 	}
 }
+
+// TestMandatRenewalSaysWhatChanges: the renewal form starts from the démarches in force; the
+// recap names the usager fully, says which démarches are replaced and which stay, and can
+// change the démarches without FranceConnect; the new mandat's page offers the revocation
+// attestation of what it replaced; « Annuler » forgets the run.
+func TestMandatRenewalSaysWhatChanges(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers", "social")), "login", 0))
+	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	first := mustInt(t, strings.Split(strings.TrimPrefix(r.Location, "/espace-aidant/mandats/"), "/")[0])
+	old, err := e.App.Store.GetMandat(context.Background(), org.ID, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renew := "/espace-aidant/renew_mandat/" + strconv.FormatInt(old.UsagerID, 10)
+	checked := func(body, value string) bool { return strings.Contains(body, `value="`+value+`" checked`) }
+	form := b.Get(renew)
+	if !checked(form.Body, "papiers") || !checked(form.Body, "social") || checked(form.Body, "famille") {
+		t.Fatalf("renewal form does not start from the démarches in force")
+	}
+	if r := b.Post(renew, mandatForm("MONTH", "papiers", "famille")); r.Status != http.StatusSeeOther || r.Location != recapPath {
+		t.Fatalf("renewal: %d %q", r.Status, r.Location)
+	}
+	section := func(body, id string) string {
+		m := regexp.MustCompile(`(?s)<ul id="` + id + `">(.*?)</ul>`).FindStringSubmatch(body)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	recap := b.Get(recapPath)
+	if !strings.Contains(recap.Body, "née le 24 août 1962, commune de naissance 75107 (code INSEE)") {
+		t.Errorf("recap lacks the birth date and place: %s", recap.Body)
+	}
+	if got := section(recap.Body, "recap-replaced"); !strings.Contains(got, "Papiers") || strings.Contains(got, "Social") {
+		t.Errorf("replaced = %q", got)
+	}
+	if got := section(recap.Body, "recap-kept"); !strings.Contains(got, "Social") || strings.Contains(got, "Papiers") {
+		t.Errorf("kept = %q", got)
+	}
+	for _, want := range []string{`href="/espace-aidant/creation_mandat/recapitulatif/modifier/"`, `action="/espace-aidant/creation_mandat/annuler/"`, "Modifier les démarches", ">Annuler<"} {
+		if !strings.Contains(recap.Body, want) {
+			t.Errorf("recap lacks %q", want)
+		}
+	}
+
+	// « Modifier les démarches »: the run's choices, changed in place.
+	const edit = "/espace-aidant/creation_mandat/recapitulatif/modifier/"
+	if r := b.Get(edit); r.Status != http.StatusOK || !checked(r.Body, "famille") || !checked(r.Body, "MONTH") || checked(r.Body, "social") {
+		t.Fatalf("edit page: %d", r.Status)
+	}
+	if r := b.Post(edit, mandatForm("MONTH")); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Sélectionnez au moins une démarche.") {
+		t.Fatalf("edit with no démarche: %d", r.Status)
+	}
+	if r := b.Post(edit, mandatForm("LONG", "famille")); r.Status != http.StatusSeeOther || r.Location != recapPath {
+		t.Fatalf("edit: %d %q", r.Status, r.Location)
+	}
+	recap = b.Get(recapPath)
+	if section(recap.Body, "recap-replaced") != "" || !strings.Contains(section(recap.Body, "recap-kept"), "Papiers") || !strings.Contains(recap.Body, "pour une durée de 1 an") {
+		t.Fatalf("recap after the edit: %s", recap.Body)
+	}
+	b.Post(edit, mandatForm("LONG", "papiers", "famille"))
+
+	// Signed: the page offers the revocation attestation of the replaced démarche.
+	e.Clock.Advance(30 * time.Second)
+	r = b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	att := b.Get(r.Location)
+	papiers := old.Autorisations[0]
+	if papiers.Demarche != "papiers" {
+		papiers = old.Autorisations[1]
+	}
+	revocation := "/espace-aidant/mandats/" + strconv.FormatInt(old.ID, 10) + "/autorisations/" + strconv.FormatInt(papiers.ID, 10) + "/revocation/"
+	if !strings.Contains(att.Body, "Démarches remplacées") || !strings.Contains(att.Body, `href="`+revocation+`"`) || strings.Count(att.Body, "Attestation de révocation :") != 1 {
+		t.Fatalf("the new mandat's page does not offer the replaced démarche's attestation: %s", att.Body)
+	}
+	if r := b.Get(revocation); r.Status != http.StatusOK || !strings.Contains(r.Body, "Papiers") {
+		t.Fatalf("replaced démarche's attestation: %d", r.Status)
+	}
+
+	// « Annuler » forgets the run, and says so.
+	b.Post(renew, mandatForm("MONTH", "papiers"))
+	if r := b.Post("/espace-aidant/creation_mandat/annuler/", nil); r.Status != http.StatusSeeOther || r.Location != "/espace-aidant/" {
+		t.Fatalf("cancel: %d %q", r.Status, r.Location)
+	}
+	if n := e.Count("mandat_flows"); n != 0 {
+		t.Fatalf("%d runs left after « Annuler »", n)
+	}
+	if home := b.Get("/espace-aidant/"); !strings.Contains(home.Body, "Le mandat n&#39;a pas été créé") {
+		t.Fatal("no message after « Annuler »")
+	}
+	if n := e.Count("mandats"); n != 2 {
+		t.Fatalf("%d mandats, want 2", n)
+	}
+}

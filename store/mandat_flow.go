@@ -425,3 +425,32 @@ func (s *Store) AbandonMandatFlow(ctx context.Context, aidantID int64, token str
 	}
 	return &MandatChoice{Demarches: fs[0].Demarches, Duree: fs[0].Duree}, nil
 }
+
+// ChangeMandatFlowChoice replaces the démarches and duration of a run the usager was already
+// identified in ("Modifier les démarches" on the recap): checked against the organisation
+// again, with no new FranceConnect round trip. A signed run is *AlreadySignedError.
+func (s *Store) ChangeMandatFlowChoice(ctx context.Context, aidantID int64, token string, c MandatChoice) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		f := new(MandatFlow)
+		err := tx.db.NewSelect().Model(f).Where("token_hash = ? AND aidant_id = ?", HashToken(token), aidantID).For("UPDATE").Scan(ctx)
+		if err != nil {
+			return notFound(err, "lock flow")
+		}
+		if f.MandatID != nil {
+			return &AlreadySignedError{MandatID: *f.MandatID}
+		}
+		if f.UsagerID == nil || !tx.Now().Before(f.ExpiresAt) {
+			return ErrFlowExpired
+		}
+		org := new(Organisation)
+		if err := tx.db.NewSelect().Model(org).Where("id = ? AND is_active", f.OrganisationID).Scan(ctx); err != nil {
+			return notFound(err, "flow organisation")
+		}
+		if err := checkChoice(org, c); err != nil {
+			return err
+		}
+		f.Demarches, f.Duree = orderedDemarches(c.Demarches), c.Duree
+		_, err = tx.db.NewUpdate().Model(f).Column("demarches", "duree").WherePK().Exec(ctx)
+		return notFound(err, "change flow")
+	})
+}

@@ -251,3 +251,80 @@ func TestCounterChoicesKeptAfterFranceConnect(t *testing.T) {
 		assertAxe(t, ctx, "étape 1 après annulation")
 	})
 }
+
+// TestCounterRenewal: from the usager's page, the renewal starts from the démarches in force;
+// the recap names the usager with birth date and place, says what is replaced and what stays,
+// and changes the démarches in place; the new mandat's page offers the revocation attestation
+// of what it replaced; the usager's page tells the two mandats apart.
+func TestCounterRenewal(t *testing.T) {
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		aidant, err := srv.App.Store.FindAidantByEmail(context.Background(), app.DemoAidantEmail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := seedMandat(t, srv, aidant, identityOf("renew-1", "Odile", "Perrin", "female", "1950-03-02"), "LONG", "papiers", "social")
+		srv.Clock.Advance(time.Minute)
+		loginDemo(t, ctx, srv, noJS)
+		usager := "/espace-aidant/usagers/" + strconv.FormatInt(old.UsagerID, 10) + "/"
+		navigate(t, ctx, srv.URL+usager)
+		clickNavigateOrSwap(t, ctx, noJS, `article[data-mandat] a[href="/espace-aidant/renew_mandat/`+strconv.FormatInt(old.UsagerID, 10)+`"]`, "#mandat-form")
+		if got := ticked(t, ctx); got != "papiers,social" {
+			t.Fatalf("renewal starts from %q, want the démarches in force", got)
+		}
+		assertAxe(t, ctx, "renouvellement")
+		click(t, ctx, "label[for=demarche-social]") // unticked: it stays with the old mandat
+		click(t, ctx, "label[for=demarche-famille]")
+		click(t, ctx, "label[for=duree-MONTH]")
+		clickNavigateOrSwap(t, ctx, noJS, "#mandat-form button[type=submit]", "#personal_data-box")
+		if got := textOf(t, ctx, "#recap-usager"); got != "Usager : Odile PERRIN, née le 2 mars 1950, commune de naissance 45028 (code INSEE)." {
+			t.Fatalf("recap usager = %q", got)
+		}
+		if got := textOf(t, ctx, "#recap-replaced"); !strings.HasPrefix(got, "Papiers - Citoyenneté - Élections (mandat du ") {
+			t.Fatalf("replaced = %q", got)
+		}
+		if got := textOf(t, ctx, "#recap-kept"); !strings.HasPrefix(got, "Social - Santé (mandat du ") {
+			t.Fatalf("kept = %q", got)
+		}
+		assertAxe(t, ctx, "récapitulatif du renouvellement")
+
+		// « Modifier les démarches »: back to the choices, then to the recap, no FranceConnect.
+		clickNavigateOrSwap(t, ctx, noJS, `a[href="/espace-aidant/creation_mandat/recapitulatif/modifier/"]`, "#mandat-form")
+		if got := ticked(t, ctx); got != "papiers,famille,MONTH" {
+			t.Fatalf("edit page ticks %q", got)
+		}
+		assertAxe(t, ctx, "modifier les démarches")
+		click(t, ctx, "label[for=duree-SEMESTER]")
+		clickNavigateOrSwap(t, ctx, noJS, "#mandat-form button[type=submit]", "#personal_data-box")
+		if got := textOf(t, ctx, "main"); !strings.Contains(got, "pour une durée de six mois (182 jours)") {
+			t.Fatalf("recap after the edit: %q", got)
+		}
+		fillRecap(t, ctx)
+		clickNavigateOrSwap(t, ctx, noJS, recapForm+" button[type=submit]", ".ac-attestation-print")
+		if got := textOf(t, ctx, ".ac-attestation-print"); !strings.Contains(got, "Odile PERRIN, née le 2 mars 1950, commune de naissance 45028 (code INSEE), et je suis le mandant") {
+			t.Fatalf("attestation does not identify the usager fully: %q", got)
+		}
+		if got := textOf(t, ctx, "#ac-replaced"); !strings.Contains(got, "Attestation de révocation : Papiers - Citoyenneté - Élections") {
+			t.Fatalf("replaced = %q", got)
+		}
+		assertAxe(t, ctx, "mandat renouvelé")
+		clickNavigateOrSwap(t, ctx, noJS, "#ac-replaced a", ".ac-attestation-document")
+		if got := textOf(t, ctx, ".ac-attestation-document"); !strings.Contains(got, "Papiers - Citoyenneté - Élections") || strings.Contains(got, "Social") {
+			t.Fatalf("revocation attestation of the replaced démarche: %q", got)
+		}
+
+		navigate(t, ctx, srv.URL+usager)
+		headings := evalJS[[]string](t, ctx, `[...document.querySelectorAll("article[data-mandat] h3")].map(h => h.textContent)`)
+		if len(headings) != 2 || headings[0] == headings[1] {
+			t.Fatalf("the usager's mandats are not told apart: %q", headings)
+		}
+		assertAxe(t, ctx, "usager avec deux mandats")
+	})
+}
+
+// ticked lists the ticked boxes and radio of the mandat form, in page order.
+func ticked(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return strings.Join(evalJS[[]string](t, ctx, `[...document.querySelectorAll("#mandat-form input:checked")].map(e => e.value)`), ",")
+}

@@ -83,6 +83,14 @@ func (d Data) placeClause() string {
 	return ", située " + d.OrganisationPlace + ","
 }
 
+// bornClause is ", née le …, commune de naissance …," when the usager's birth is known.
+func (d Data) bornClause() string {
+	if d.UsagerBorn == "" {
+		return ""
+	}
+	return ", " + d.UsagerBorn + ","
+}
+
 // mandataire names the mandataire in its signature box.
 func (d Data) mandataire() string {
 	if d.AidantName == "" {

@@ -214,3 +214,24 @@ func dureeLabel(key string) string {
 
 // hour is "14h05" in loc.
 func hour(t time.Time, loc *time.Location) string { return t.In(loc).Format("15h04") }
+
+// mandatName tells a usager's mandats apart, two signed the same day included: "Mandat du
+// 01/12/2026 à 14h05".
+func mandatName(m store.Mandat, loc *time.Location) string { return "Mandat " + signedWhen(m, loc) }
+
+// signedWhen is "du 01/12/2026 à 14h05".
+func signedWhen(m store.Mandat, loc *time.Location) string {
+	return "du " + date(m.CreatedAt, loc) + " à " + hour(m.CreatedAt, loc)
+}
+
+// shortTitles are the mandat's démarches, short: "Papiers, Social".
+func shortTitles(m store.Mandat) string {
+	out := ""
+	for i, k := range m.Demarches() {
+		if i > 0 {
+			out += ", "
+		}
+		out += demarcheShort(k)
+	}
+	return out
+}
