@@ -18,7 +18,11 @@ func (h *Handlers) mandatOfOrg(c *fiber.Ctx) (*store.Mandat, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.Store.GetMandat(c.UserContext(), current(c).Organisation.ID, id)
+	m, err := h.Store.GetMandat(c.UserContext(), current(c).Organisation.ID, id)
+	if err != nil {
+		return nil, h.mandatElsewhere(c, err, id)
+	}
+	return m, nil
 }
 
 func (h *Handlers) attestationData(m *store.Mandat) attestation.Data {

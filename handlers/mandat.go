@@ -439,7 +439,11 @@ func (h *Handlers) renewableUsager(c *fiber.Ctx) (*store.Usager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.Store.GetRenewableUsager(c.UserContext(), current(c).Organisation.ID, id)
+	u, err := h.Store.GetRenewableUsager(c.UserContext(), current(c).Organisation.ID, id)
+	if err != nil {
+		return nil, h.usagerElsewhere(c, err, id)
+	}
+	return u, nil
 }
 
 func (h *Handlers) flowToken(c *fiber.Ctx) (string, int64, error) {

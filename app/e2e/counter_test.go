@@ -14,6 +14,7 @@ import (
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
+	"github.com/aidantsconnect/ac/store"
 )
 
 // The journeys of an aidant at the counter: double clicks, Back, slow links, renewal and the
@@ -327,4 +328,53 @@ func TestCounterRenewal(t *testing.T) {
 func ticked(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	return strings.Join(evalJS[[]string](t, ctx, `[...document.querySelectorAll("#mandat-form input:checked")].map(e => e.value)`), ",")
+}
+
+// TestCounterClearAnswers: revoking an already revoked mandat says so and leads to its
+// revocation attestation; a mandat of the aidant's other organisation names it and switches to
+// it, landing on the mandat.
+func TestCounterClearAnswers(t *testing.T) {
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		bg, st := context.Background(), srv.App.Store
+		aidant, err := st.FindAidantByEmail(bg, app.DemoAidantEmail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ccas, err := st.FindOrganisationByName(bg, app.DemoOrganisation2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := &store.Aidant{Email: "ccas2@demo.aidantsconnect.fr", FirstName: "Paula", LastName: "Ccas", CurrentOrganisationID: ccas.ID,
+			CanCreateMandats: true, IsActive: true, IsDemo: true}
+		if err := st.CreateAidant(bg, other, false); err != nil {
+			t.Fatal(err)
+		}
+		revoked := seedMandat(t, srv, aidant, identityOf("clear-1", "Lucie", "Bonnet", "female", "1960-04-01"), "LONG", "papiers")
+		if _, err := st.RevokeMandat(bg, revoked.OrganisationID, aidant.ID, revoked.ID); err != nil {
+			t.Fatal(err)
+		}
+		inCCAS := seedMandat(t, srv, other, identityOf("clear-2", "Yvette", "Garnier", "female", "1944-02-12"), "LONG", "social")
+		loginDemo(t, ctx, srv, noJS)
+
+		mandat := "/espace-aidant/mandats/" + strconv.FormatInt(revoked.ID, 10) + "/"
+		navigate(t, ctx, srv.URL+mandat+"revoquer/")
+		if h1 := textOf(t, ctx, "main h1"); h1 != "Ce mandat est déjà révoqué" {
+			t.Fatalf("h1 = %q", h1)
+		}
+		assertAxe(t, ctx, "mandat déjà révoqué")
+		clickNavigateOrSwap(t, ctx, noJS, `main a[href="`+mandat+`revocation/"]`, ".ac-attestation-document")
+
+		attestation := "/espace-aidant/mandats/" + strconv.FormatInt(inCCAS.ID, 10) + "/attestation/"
+		navigate(t, ctx, srv.URL+attestation)
+		if got := textOf(t, ctx, "main"); !strings.Contains(got, "Ce mandat dépend de CCAS de Démoville : changez d'organisation pour le voir.") || strings.Contains(got, "Yvette") {
+			t.Fatalf("other organisation's mandat: %q", got)
+		}
+		assertAxe(t, ctx, "mandat d'une autre organisation")
+		clickNavigateOrSwap(t, ctx, noJS, "main form button[type=submit]", ".ac-attestation-print")
+		if got := textOf(t, ctx, ".ac-attestation-print"); !strings.Contains(got, "Yvette GARNIER") {
+			t.Fatalf("after the switch: %q", got)
+		}
+	})
 }
