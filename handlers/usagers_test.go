@@ -343,7 +343,7 @@ func TestRevocationPages(t *testing.T) {
 			t.Errorf("autorisation attestation lacks %q: %s", want, text)
 		}
 	}
-	if r := b.Post(revokeSocial, nil); r.Status != http.StatusNotFound {
+	if r := b.Post(revokeSocial, nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Cette démarche est déjà révoquée") {
 		t.Fatalf("revoking it again: %d", r.Status)
 	}
 
@@ -378,11 +378,10 @@ func TestRevocationPages(t *testing.T) {
 	if strings.Contains(text, "Social - Santé") {
 		t.Error("the mandat attestation lists the démarche revoked earlier on its own")
 	}
-	if r := b.Post(revokeMandat, nil); r.Status != http.StatusNotFound {
-		t.Fatalf("revoking the mandat again: %d", r.Status)
-	}
-	if r := b.Get(revokeMandat); r.Status != http.StatusNotFound {
-		t.Fatalf("confirming a revoked mandat: %d", r.Status)
+	for _, r := range []apptest.Page{b.Post(revokeMandat, nil), b.Get(revokeMandat)} {
+		if r.Status != http.StatusConflict || !strings.Contains(r.Body, "Ce mandat est déjà révoqué") || !strings.Contains(r.Body, `href="`+attMandat+`"`) {
+			t.Fatalf("revoking the mandat again: %d", r.Status)
+		}
 	}
 	d = parseHTML(t, b.Get(usagerPath).Body)
 	groups = nil
@@ -399,8 +398,8 @@ func TestRevocationPages(t *testing.T) {
 	if !reflect.DeepEqual(actions, []string{"cancel_mandat papiers", "cancel_autorisation papiers", "cancel_autorisation social"}) || *js[2].AidantID != w.me.Aidant.ID {
 		t.Fatalf("journal %q", actions)
 	}
-	// The expired mandat cannot be revoked.
-	if r := b.Get("/espace-aidant/mandats/" + itoa(w.expired.ID) + "/revoquer/"); r.Status != http.StatusNotFound {
+	// The expired mandat cannot be revoked, and the page says why.
+	if r := b.Get("/espace-aidant/mandats/" + itoa(w.expired.ID) + "/revoquer/"); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Ce mandat a expiré") {
 		t.Fatalf("expired mandat confirmation: %d", r.Status)
 	}
 }
