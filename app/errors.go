@@ -23,7 +23,12 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		a.Log.Error("request failed", "id", RequestID(c.UserContext()), "route", c.Path(), "err", err)
 	}
 	handlers.ClearNavigation(c)
-	if perr := a.Handlers.ErrorPage(c, status); perr != nil {
+	if e, ok := errors.AsType[*store.ElsewhereError](err); ok && status == fiber.StatusNotFound {
+		err = a.Handlers.ElsewherePage(c, e)
+	} else {
+		err = a.Handlers.ErrorPage(c, status)
+	}
+	if perr := err; perr != nil {
 		a.Log.Error("error page failed", "err", perr)
 		return c.Status(fiber.StatusInternalServerError).SendString("Erreur du service.")
 	}

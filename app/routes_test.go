@@ -163,6 +163,8 @@ func routeTable() []route {
 		// Aidants who may create mandats.
 		getPost(paths.MandatNew, "", creators(ok), creators(invalid)),
 		getPost(paths.MandatRecap, "", creators(flowEnd), creators(flowEnd)),
+		getPost(paths.MandatRecapEdit, "", creators(flowEnd), creators(flowEnd)),
+		post(paths.MandatCancel, "", creators(see(paths.Espace))),
 		getPost(paths.MandatRenewPattern, paths.MandatRenew(1), creators(notFound), creators(notFound)),
 		get(paths.MandatAttestationPattern, paths.MandatAttestation(1), creators(notFound)),
 		get(paths.MandatAttestationPDFPattern, paths.MandatAttestationPDF(1), creators(notFound)),

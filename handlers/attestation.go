@@ -8,6 +8,7 @@ import (
 	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/attestation"
+	"github.com/aidantsconnect/ac/views/ui"
 )
 
 // mandatOfOrg resolves :mandat within the aidant's current organisation: anything else is 404
@@ -17,7 +18,11 @@ func (h *Handlers) mandatOfOrg(c *fiber.Ctx) (*store.Mandat, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.Store.GetMandat(c.UserContext(), current(c).Organisation.ID, id)
+	m, err := h.Store.GetMandat(c.UserContext(), current(c).Organisation.ID, id)
+	if err != nil {
+		return nil, h.mandatElsewhere(c, err, id)
+	}
+	return m, nil
 }
 
 func (h *Handlers) attestationData(m *store.Mandat) attestation.Data {
@@ -25,7 +30,7 @@ func (h *Handlers) attestationData(m *store.Mandat) attestation.Data {
 	ds := store.FindDemarches(m.Demarches())
 	o := m.Organisation
 	return attestation.Data{
-		UsagerName: m.Usager.FullName(), OrganisationName: o.Name,
+		UsagerName: m.Usager.FullName(), UsagerBorn: ui.Born(m.Usager), OrganisationName: o.Name,
 		OrganisationPlace: joinNonEmpty(", ", o.Address, joinNonEmpty(" ", o.Zipcode, o.City)), OrganisationCity: o.City,
 		AidantName: m.CreatedBy.FullName(), Demarches: ds, DureeLabel: duree.Label,
 		CreatedAt: m.CreatedAt.In(h.Loc), ExpiresAt: m.ExpiresAt.In(h.Loc),
@@ -42,6 +47,13 @@ func (h *Handlers) MandatAttestation(c *fiber.Ctx) error {
 	}
 	d := attestation.PageData{Doc: h.attestationData(m), Created: c.Query("cree") == "1",
 		PDFURL: paths.MandatAttestationPDF(m.ID)}
+	if d.Created {
+		file, err := h.Store.GetUsagerFile(c.UserContext(), m.OrganisationID, m.UsagerID)
+		if err != nil {
+			return err
+		}
+		d.Replaced = h.replacedBy(m, file.Mandats)
+	}
 	return render(c, fiber.StatusOK, attestation.Page(h.shell(c, "Impression du mandat"), d))
 }
 
@@ -91,6 +103,27 @@ func joinNonEmpty(sep string, parts ...string) string {
 			out += sep
 		}
 		out += p
+	}
+	return out
+}
+
+// replacedBy lists the older autorisations that m revoked as it was created: the signature
+// revokes them at the very instant the mandat is created.
+func (h *Handlers) replacedBy(m *store.Mandat, ms []store.Mandat) []attestation.Replaced {
+	var out []attestation.Replaced
+	for _, old := range ms {
+		if old.ID == m.ID {
+			continue
+		}
+		for _, a := range old.Autorisations {
+			if a.RevokedAt == nil || !a.RevokedAt.Equal(m.CreatedAt) {
+				continue
+			}
+			if dm, ok := store.FindDemarche(a.Demarche); ok {
+				out = append(out, attestation.Replaced{Demarche: dm, MandatCreatedAt: old.CreatedAt.In(h.Loc),
+					AttestationURL: paths.AutorisationRevocation(old.ID, a.ID)})
+			}
+		}
 	}
 	return out
 }

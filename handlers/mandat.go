@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -38,12 +41,21 @@ const (
 	msgDureeRequired    = "Choisissez la durée du mandat."
 )
 
-// MandatNew shows step 1 and forgets any earlier unfinished run.
+// MandatNew shows step 1 and forgets any earlier unfinished run; after a failed run it comes
+// back with that run's démarches and duration.
 func (h *Handlers) MandatNew(c *fiber.Ctx) error {
 	if err := h.dropFlow(c); err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Nouveau mandat"), h.newData(c, nil)))
+	d := h.newData(c, nil)
+	choice, err := h.takeChoice(c)
+	if err != nil {
+		return err
+	}
+	if choice != nil {
+		d.Selected, d.Duree = choice.Demarches, choice.Duree
+	}
+	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Nouveau mandat"), d))
 }
 
 func (h *Handlers) newData(c *fiber.Ctx, renewal *store.Usager) mandat.NewData {
@@ -187,9 +199,12 @@ func (h *Handlers) FCLogoutCallback(c *fiber.Ctx) error {
 	return c.Redirect(paths.MandatRecap, fiber.StatusSeeOther)
 }
 
-// MandatRecap shows step 3.
+// MandatRecap shows step 3, or says that the run's mandat exists (Back from the attestation).
 func (h *Handlers) MandatRecap(c *fiber.Ctx) error {
 	d, err := h.recapData(c)
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
 	if err != nil {
 		return h.flowEnded(c, err)
 	}
@@ -225,17 +240,107 @@ func (h *Handlers) recapData(c *fiber.Ctx) (mandat.RecapData, error) {
 	if err != nil {
 		return mandat.RecapData{}, err
 	}
+	if f.MandatID != nil {
+		return mandat.RecapData{}, &store.AlreadySignedError{MandatID: *f.MandatID}
+	}
 	if f.Usager == nil {
 		return mandat.RecapData{}, store.ErrFlowExpired
 	}
 	duree, _ := store.FindDuree(f.Duree)
 	ds := store.FindDemarches(f.Demarches)
-	return mandat.RecapData{Usager: f.Usager, Organisation: f.Organisation, Demarches: ds, Duree: duree}, nil
+	d := mandat.RecapData{Usager: f.Usager, Organisation: f.Organisation, Demarches: ds, Duree: duree, Now: h.now(), Loc: h.Loc}
+	// What the usager already has with the organisation: the recap says what the new mandat
+	// replaces. A usager new to the organisation has nothing (ErrNotFound).
+	file, err := h.Store.GetUsagerFile(c.UserContext(), f.OrganisationID, f.Usager.ID)
+	switch {
+	case err == nil:
+		d.Current = file.Mandats
+	case !errors.Is(err, store.ErrNotFound):
+		return mandat.RecapData{}, err
+	}
+	return d, nil
 }
 
-// MandatSign creates the mandat from the recap.
+// MandatRecapEdit shows step 1's démarches and duration for the run, from its recap: the usager
+// is identified already, so the form goes back to the recap.
+func (h *Handlers) MandatRecapEdit(c *fiber.Ctx) error {
+	f, err := h.identifiedFlow(c)
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
+	if err != nil {
+		return h.backToStart(c, "flow-expired")
+	}
+	d := h.newData(c, nil)
+	d.Organisation, d.Editing, d.Selected, d.Duree = f.Organisation, f.Usager, f.Demarches, f.Duree
+	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Modifier les démarches"), d))
+}
+
+// MandatRecapUpdate records the run's new démarches and duration and returns to the recap.
+func (h *Handlers) MandatRecapUpdate(c *fiber.Ctx) error {
+	f, err := h.identifiedFlow(c)
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
+	if err != nil {
+		return h.backToStart(c, "flow-expired")
+	}
+	d := h.newData(c, nil)
+	d.Organisation, d.Editing = f.Organisation, f.Usager
+	choice := h.readChoice(c, &d)
+	if d.Errors.Any() {
+		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Modifier les démarches"), d))
+	}
+	token, aidantID, _ := h.flowToken(c)
+	err = h.Store.ChangeMandatFlowChoice(c.UserContext(), aidantID, token, choice)
+	switch {
+	case errors.Is(err, store.ErrDemarcheNotAllowed):
+		d.Errors.Add("demarche", msgDemarcheRefused)
+		return render(c, fiber.StatusUnprocessableEntity, mandat.New(h.shell(c, "Modifier les démarches"), d))
+	case errors.Is(err, store.ErrFlowExpired), errors.Is(err, store.ErrNotFound):
+		return h.backToStart(c, "flow-expired")
+	case err != nil:
+		return err
+	}
+	return redirect(c, paths.MandatRecap)
+}
+
+// MandatCancel gives the run up from its recap: nothing is saved, the usager's data in the run
+// is deleted.
+func (h *Handlers) MandatCancel(c *fiber.Ctx) error {
+	if err := h.dropFlow(c); err != nil {
+		return err
+	}
+	h.setFlash(c, "mandat-cancelled")
+	return redirect(c, paths.Espace)
+}
+
+// identifiedFlow is the session's run once FranceConnect identified the usager.
+func (h *Handlers) identifiedFlow(c *fiber.Ctx) (*store.MandatFlow, error) {
+	token, aidantID, err := h.flowToken(c)
+	if err != nil {
+		return nil, err
+	}
+	f, err := h.Store.GetMandatFlow(c.UserContext(), aidantID, token)
+	if err != nil {
+		return nil, err
+	}
+	if f.MandatID != nil {
+		return nil, &store.AlreadySignedError{MandatID: *f.MandatID}
+	}
+	if f.Usager == nil {
+		return nil, store.ErrFlowExpired
+	}
+	return f, nil
+}
+
+// MandatSign creates the mandat from the recap. A second submission of the same run (double
+// click, Back then submit) creates nothing and says where the mandat is.
 func (h *Handlers) MandatSign(c *fiber.Ctx) error {
 	d, err := h.recapData(c)
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
 	if err != nil {
 		return h.flowEnded(c, err)
 	}
@@ -252,6 +357,9 @@ func (h *Handlers) MandatSign(c *fiber.Ctx) error {
 	}
 	token, aidantID, _ := h.flowToken(c)
 	m, err := h.Store.CreateMandat(c.UserContext(), store.CreateMandatInput{AidantID: aidantID, FlowToken: token, Code: code, Verify: h.Verify, AllowDemo: h.Dev()})
+	if signed, ok := errors.AsType[*store.AlreadySignedError](err); ok {
+		return h.alreadySigned(c, signed)
+	}
 	switch {
 	case errors.Is(err, store.ErrCodeRefused):
 		d.Errors.Add("otp_token", "Ce code n'est pas valide. Attendez le code suivant et réessayez.")
@@ -261,10 +369,13 @@ func (h *Handlers) MandatSign(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := h.dropFlow(c); err != nil {
-		return err
-	}
+	// The session keeps the signed run: a repeated submission finds it (see alreadySigned).
 	return redirect(c, paths.MandatAttestationCreated(m.ID))
+}
+
+// alreadySigned is the truthful answer to a repeated submission: the mandat exists, once.
+func (h *Handlers) alreadySigned(c *fiber.Ctx, e *store.AlreadySignedError) error {
+	return render(c, fiber.StatusOK, mandat.AlreadySigned(h.shell(c, "Mandat déjà créé"), mandat.AlreadySignedData{MandatID: e.MandatID}))
 }
 
 // MandatRenewNew shows the renewal form for a usager with a renewable mandat.
@@ -276,7 +387,44 @@ func (h *Handlers) MandatRenewNew(c *fiber.Ctx) error {
 	if err := h.dropFlow(c); err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Renouveler un mandat"), h.newData(c, u)))
+	d := h.newData(c, u)
+	file, err := h.Store.GetUsagerFile(c.UserContext(), current(c).Organisation.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	d.Selected = renewedDemarches(file.Mandats, h.now(), d.Organisation)
+	return render(c, fiber.StatusOK, mandat.New(h.shell(c, "Renouveler un mandat"), d))
+}
+
+// renewedDemarches are what a renewal starts from: the démarches in force, or, when every
+// mandat has ended, those of the newest renewable one; only those the organisation offers.
+func renewedDemarches(ms []store.Mandat, now time.Time, org *store.Organisation) []string {
+	var keys []string
+	for _, m := range ms {
+		if m.Status(now) != store.StatusActive {
+			continue
+		}
+		for _, a := range m.Autorisations {
+			if a.RevokedAt == nil {
+				keys = append(keys, a.Demarche)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		for _, m := range ms { // newest first
+			if m.Renewable(now) {
+				keys = m.Demarches()
+				break
+			}
+		}
+	}
+	var out []string
+	for _, k := range store.DemarcheKeys() {
+		if org.Allows(k) && slices.Contains(keys, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // MandatRenewCreate records the renewal's choices and goes straight to the recap.
@@ -314,7 +462,11 @@ func (h *Handlers) renewableUsager(c *fiber.Ctx) (*store.Usager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.Store.GetRenewableUsager(c.UserContext(), current(c).Organisation.ID, id)
+	u, err := h.Store.GetRenewableUsager(c.UserContext(), current(c).Organisation.ID, id)
+	if err != nil {
+		return nil, h.usagerElsewhere(c, err, id)
+	}
+	return u, nil
 }
 
 func (h *Handlers) flowToken(c *fiber.Ctx) (string, int64, error) {
@@ -335,6 +487,13 @@ func (h *Handlers) setFlow(c *fiber.Ctx, token string) error {
 	if err != nil {
 		return err
 	}
+	// The run it replaces (one the form was posted over, a signed one) goes now rather than
+	// when purged.
+	if old, _ := sess.Values[sessMandatFlow].(string); old != "" && old != token {
+		if err := h.Store.CancelMandatFlow(c.UserContext(), current(c).Aidant.ID, old); err != nil {
+			return err
+		}
+	}
 	sess.Values[sessMandatFlow] = token
 	return h.SaveSession(c, sess)
 }
@@ -353,13 +512,55 @@ func (h *Handlers) dropFlow(c *fiber.Ctx) error {
 	return h.SaveSession(c, sess)
 }
 
-// backToStart returns the aidant to step 1 with a message; nothing of the run is kept.
+// backToStart returns the aidant to step 1 with a message. Nothing of the run is kept but its
+// choices (démarches and duration, no personal data), for step 1 to show them again.
 func (h *Handlers) backToStart(c *fiber.Ctx, flash string) error {
-	if err := h.dropFlow(c); err != nil {
+	if err := h.abandonFlow(c); err != nil {
 		return err
 	}
 	h.setFlash(c, flash)
 	return redirect(c, paths.MandatNew)
+}
+
+// sessMandatChoice holds a failed run's step-1 choices until step 1 shows them.
+const sessMandatChoice = "mchoice"
+
+func (h *Handlers) abandonFlow(c *fiber.Ctx) error {
+	token, aidantID, err := h.flowToken(c)
+	if err != nil {
+		return nil
+	}
+	choice, err := h.Store.AbandonMandatFlow(c.UserContext(), aidantID, token)
+	if err != nil {
+		return err
+	}
+	sess, err := h.Session(c)
+	if err != nil {
+		return err
+	}
+	delete(sess.Values, sessMandatFlow)
+	if choice != nil {
+		sess.Values[sessMandatChoice] = choice.Duree + "|" + strings.Join(choice.Demarches, ",")
+	}
+	return h.SaveSession(c, sess)
+}
+
+// takeChoice returns, once, the choices a failed run left; they are checked again on submit.
+func (h *Handlers) takeChoice(c *fiber.Ctx) (*store.MandatChoice, error) {
+	sess, err := h.Session(c)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := sess.Values[sessMandatChoice].(string)
+	if !ok {
+		return nil, nil
+	}
+	delete(sess.Values, sessMandatChoice)
+	if err := h.SaveSession(c, sess); err != nil {
+		return nil, err
+	}
+	duree, demarches, _ := strings.Cut(v, "|")
+	return &store.MandatChoice{Duree: duree, Demarches: strings.Split(demarches, ",")}, nil
 }
 
 func randomHex(n int) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -431,5 +432,232 @@ func TestMandatIdentityControlCharacters(t *testing.T) {
 	}
 	if !strings.Contains(info, `given_name="Nadia\u200f"`) || !strings.Contains(info, `family_name="\u202eKhalil\u202c\x01"`) {
 		t.Fatalf("journal info %q", info)
+	}
+}
+
+// TestMandatSignTwiceConcurrently: a double click sends the signature twice at once. One
+// mandat is created, nothing of it is revoked by a duplicate, and the second answer says the
+// truth: the mandat exists, with a link to its attestation.
+func TestMandatSignTwiceConcurrently(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers", "social")), "login", 0))
+	form := url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}}
+	var pages [2]apptest.Page
+	var wg sync.WaitGroup
+	for i := range pages {
+		bi := b.Clone(t)
+		wg.Go(func() { pages[i] = bi.Post(recapPath, form) })
+	}
+	wg.Wait()
+	if n := e.Count("mandats"); n != 1 {
+		t.Fatalf("%d mandats after a double submission, want 1", n)
+	}
+	var m store.Mandat
+	if err := e.App.DB.NewSelect().Model(&m).Relation("Autorisations").Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range m.Autorisations {
+		if a.RevokedAt != nil {
+			t.Errorf("autorisation %s revoked by the duplicate submission", a.Demarche)
+		}
+	}
+	if hasAction(e.Journal(org.ID), store.ActionCancelAutorisation) {
+		t.Error("cancel_autorisation journaled by the duplicate submission")
+	}
+	attestation := "/espace-aidant/mandats/" + strconv.FormatInt(m.ID, 10) + "/attestation/"
+	var created, told int
+	for _, r := range pages {
+		switch {
+		case r.Status == http.StatusSeeOther && strings.HasPrefix(r.Location, attestation):
+			created++
+		case r.Status == http.StatusOK && strings.Contains(r.Body, "Ce mandat a déjà été créé") && strings.Contains(r.Body, `href="`+attestation+`"`):
+			told++
+		default:
+			t.Errorf("answer: %d %q %s", r.Status, r.Location, r.Body)
+		}
+		if strings.Contains(r.Body, "Rien n&#39;a été enregistré") {
+			t.Errorf("an answer says nothing was saved")
+		}
+	}
+	if created != 1 || told != 1 {
+		t.Fatalf("%d answers lead to the new mandat, %d say it exists; want 1 and 1", created, told)
+	}
+}
+
+// TestMandatSignAgainAfterBack: Back from the attestation to the recap, and the form sent
+// again, say that the mandat exists; nothing more is created.
+func TestMandatSignAgainAfterBack(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers")), "login", 0))
+	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("sign: %d", r.Status)
+	}
+	attestation := strings.SplitN(r.Location, "?", 2)[0]
+	for _, htmx := range []bool{false, true} {
+		b.HTMX = htmx
+		back := b.Get(recapPath)
+		if back.Status != http.StatusOK || !strings.Contains(back.Body, "Ce mandat a déjà été créé") || !strings.Contains(back.Body, `href="`+attestation+`"`) {
+			t.Fatalf("recap after signing (htmx %t): %d %q %s", htmx, back.Status, back.Location, back.Body)
+		}
+		e.Clock.Advance(30 * time.Second)
+		again := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+		if again.Status != http.StatusOK || !strings.Contains(again.Body, "Ce mandat a déjà été créé") || !strings.Contains(again.Body, `href="`+attestation+`"`) {
+			t.Fatalf("sign again (htmx %t): %d %q", htmx, again.Status, again.Location)
+		}
+	}
+	if n := e.Count("mandats"); n != 1 {
+		t.Fatalf("%d mandats, want 1", n)
+	}
+	// Starting a new mandat forgets the signed run.
+	b.HTMX = false
+	if r := b.Get("/espace-aidant/creation_mandat/"); r.Status != http.StatusOK {
+		t.Fatalf("step 1: %d", r.Status)
+	}
+	if r := b.Get(recapPath); r.Status != http.StatusSeeOther || r.Location != "/espace-aidant/creation_mandat/" {
+		t.Fatalf("recap after a new start: %d %q", r.Status, r.Location)
+	}
+}
+
+// TestMandatStep1KeepsChoicesAfterFranceConnect: when the usager cancels at FranceConnect, or
+// FranceConnect sends an incomplete identity, step 1 comes back with the démarches and the
+// duration chosen (once: a new start is empty again).
+func TestMandatStep1KeepsChoicesAfterFranceConnect(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	b := e.Login(e.Aidant("jean@example.fr", org, true))
+	checked := func(body, value string) bool {
+		return regexp.MustCompile(`value="` + value + `" checked`).MatchString(body)
+	}
+	for _, tc := range []struct {
+		name     string
+		action   string
+		identity int
+	}{{"cancelled", "cancel", 0}, {"incomplete", "login", 5}} {
+		r := callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("SEMESTER", "papiers", "argent")), tc.action, tc.identity))
+		if r.Status != http.StatusOK || !strings.Contains(r.Body, "Créer un mandat") {
+			t.Fatalf("%s: %d", tc.name, r.Status)
+		}
+		for _, v := range []string{"papiers", "argent", "SEMESTER"} {
+			if !checked(r.Body, v) {
+				t.Errorf("%s: %s not ticked on step 1", tc.name, v)
+			}
+		}
+		if checked(r.Body, "social") || checked(r.Body, "LONG") {
+			t.Errorf("%s: a choice not made is ticked", tc.name)
+		}
+		if again := b.Get("/espace-aidant/creation_mandat/"); checked(again.Body, "papiers") || checked(again.Body, "SEMESTER") {
+			t.Errorf("%s: a new start still shows the old choices", tc.name)
+		}
+	}
+	if e.Count("mandat_flows") != 0 {
+		t.Fatal("a failed run was kept")
+	}
+}
+
+// TestMandatRenewalSaysWhatChanges: the renewal form starts from the démarches in force; the
+// recap names the usager fully, says which démarches are replaced and which stay, and can
+// change the démarches without FranceConnect; the new mandat's page offers the revocation
+// attestation of what it replaced; « Annuler » forgets the run.
+func TestMandatRenewalSaysWhatChanges(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	org := e.Org("MFS")
+	p := e.Aidant("jean@example.fr", org, true)
+	b := e.Login(p)
+	callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers", "social")), "login", 0))
+	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	first := mustInt(t, strings.Split(strings.TrimPrefix(r.Location, "/espace-aidant/mandats/"), "/")[0])
+	old, err := e.App.Store.GetMandat(context.Background(), org.ID, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renew := "/espace-aidant/renew_mandat/" + strconv.FormatInt(old.UsagerID, 10)
+	checked := func(body, value string) bool { return strings.Contains(body, `value="`+value+`" checked`) }
+	form := b.Get(renew)
+	if !checked(form.Body, "papiers") || !checked(form.Body, "social") || checked(form.Body, "famille") {
+		t.Fatalf("renewal form does not start from the démarches in force")
+	}
+	if r := b.Post(renew, mandatForm("MONTH", "papiers", "famille")); r.Status != http.StatusSeeOther || r.Location != recapPath {
+		t.Fatalf("renewal: %d %q", r.Status, r.Location)
+	}
+	section := func(body, id string) string {
+		m := regexp.MustCompile(`(?s)<ul id="` + id + `">(.*?)</ul>`).FindStringSubmatch(body)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	recap := b.Get(recapPath)
+	if !strings.Contains(recap.Body, "née le 24 août 1962, commune de naissance 75107 (code INSEE)") {
+		t.Errorf("recap lacks the birth date and place: %s", recap.Body)
+	}
+	if got := section(recap.Body, "recap-replaced"); !strings.Contains(got, "Papiers") || strings.Contains(got, "Social") {
+		t.Errorf("replaced = %q", got)
+	}
+	if got := section(recap.Body, "recap-kept"); !strings.Contains(got, "Social") || strings.Contains(got, "Papiers") {
+		t.Errorf("kept = %q", got)
+	}
+	for _, want := range []string{`href="/espace-aidant/creation_mandat/recapitulatif/modifier/"`, `action="/espace-aidant/creation_mandat/annuler/"`, "Modifier les démarches", ">Annuler<"} {
+		if !strings.Contains(recap.Body, want) {
+			t.Errorf("recap lacks %q", want)
+		}
+	}
+
+	// « Modifier les démarches »: the run's choices, changed in place.
+	const edit = "/espace-aidant/creation_mandat/recapitulatif/modifier/"
+	if r := b.Get(edit); r.Status != http.StatusOK || !checked(r.Body, "famille") || !checked(r.Body, "MONTH") || checked(r.Body, "social") {
+		t.Fatalf("edit page: %d", r.Status)
+	}
+	if r := b.Post(edit, mandatForm("MONTH")); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Sélectionnez au moins une démarche.") {
+		t.Fatalf("edit with no démarche: %d", r.Status)
+	}
+	if r := b.Post(edit, mandatForm("LONG", "famille")); r.Status != http.StatusSeeOther || r.Location != recapPath {
+		t.Fatalf("edit: %d %q", r.Status, r.Location)
+	}
+	recap = b.Get(recapPath)
+	if section(recap.Body, "recap-replaced") != "" || !strings.Contains(section(recap.Body, "recap-kept"), "Papiers") || !strings.Contains(recap.Body, "pour une durée de 1 an") {
+		t.Fatalf("recap after the edit: %s", recap.Body)
+	}
+	b.Post(edit, mandatForm("LONG", "papiers", "famille"))
+
+	// Signed: the page offers the revocation attestation of the replaced démarche.
+	e.Clock.Advance(30 * time.Second)
+	r = b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
+	att := b.Get(r.Location)
+	papiers := old.Autorisations[0]
+	if papiers.Demarche != "papiers" {
+		papiers = old.Autorisations[1]
+	}
+	revocation := "/espace-aidant/mandats/" + strconv.FormatInt(old.ID, 10) + "/autorisations/" + strconv.FormatInt(papiers.ID, 10) + "/revocation/"
+	if !strings.Contains(att.Body, "Démarches remplacées") || !strings.Contains(att.Body, `href="`+revocation+`"`) || strings.Count(att.Body, "Attestation de révocation :") != 1 {
+		t.Fatalf("the new mandat's page does not offer the replaced démarche's attestation: %s", att.Body)
+	}
+	if r := b.Get(revocation); r.Status != http.StatusOK || !strings.Contains(r.Body, "Papiers") {
+		t.Fatalf("replaced démarche's attestation: %d", r.Status)
+	}
+
+	// « Annuler » forgets the run, and says so.
+	b.Post(renew, mandatForm("MONTH", "papiers"))
+	if r := b.Post("/espace-aidant/creation_mandat/annuler/", nil); r.Status != http.StatusSeeOther || r.Location != "/espace-aidant/" {
+		t.Fatalf("cancel: %d %q", r.Status, r.Location)
+	}
+	if n := e.Count("mandat_flows"); n != 0 {
+		t.Fatalf("%d runs left after « Annuler »", n)
+	}
+	if home := b.Get("/espace-aidant/"); !strings.Contains(home.Body, "Le mandat n&#39;a pas été créé") {
+		t.Fatal("no message after « Annuler »")
+	}
+	if n := e.Count("mandats"); n != 2 {
+		t.Fatalf("%d mandats, want 2", n)
 	}
 }

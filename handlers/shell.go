@@ -35,6 +35,8 @@ func flashFor(key string) (layout.Flash, bool) {
 		return layout.Flash{Kind: "info", Text: "Connectez-vous pour accéder à cette page."}, true
 	case "flow-expired":
 		return layout.Flash{Kind: "error", Text: "La création du mandat a pris trop de temps ou a été interrompue. Rien n'a été enregistré : recommencez depuis le début."}, true
+	case "mandat-cancelled":
+		return layout.Flash{Kind: "info", Text: "Le mandat n'a pas été créé : rien n'a été enregistré, et les informations de l'usager reçues de FranceConnect ont été effacées."}, true
 	case "fc-cancelled":
 		return layout.Flash{Kind: "warning", Text: "L'usager a annulé la connexion FranceConnect. Rien n'a été enregistré : vous pouvez recommencer."}, true
 	case "fc-failed":

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -46,7 +47,7 @@ func (h *Handlers) UsagerShow(c *fiber.Ctx) error {
 	cur := current(c)
 	f, err := h.Store.GetUsagerFile(c.UserContext(), cur.Organisation.ID, id)
 	if err != nil {
-		return err
+		return h.usagerElsewhere(c, err, id)
 	}
 	d := usagers.ShowData{File: f, Now: h.now(), Loc: h.Loc, CanCreate: cur.Aidant.CanCreateMandats}
 	return render(c, fiber.StatusOK, usagers.Show(h.shell(c, f.Usager.FullName()), d))
@@ -60,7 +61,7 @@ func (h *Handlers) MandatRevokeNew(c *fiber.Ctx) error {
 	}
 	m, err := h.Store.GetRevocableMandat(c.UserContext(), current(c).Organisation.ID, id)
 	if err != nil {
-		return err
+		return h.notRevocable(c, err, id, 0)
 	}
 	return render(c, fiber.StatusOK, usagers.RevokeConfirm(h.shell(c, "Révoquer le mandat"), h.revokeData(m, nil)))
 }
@@ -73,7 +74,7 @@ func (h *Handlers) MandatRevokeCreate(c *fiber.Ctx) error {
 	}
 	cur := current(c)
 	if _, err := h.Store.RevokeMandat(c.UserContext(), cur.Organisation.ID, cur.Aidant.ID, id); err != nil {
-		return err
+		return h.notRevocable(c, err, id, 0)
 	}
 	return redirect(c, paths.MandatRevokeDone(id))
 }
@@ -105,7 +106,7 @@ func (h *Handlers) AutorisationRevokeNew(c *fiber.Ctx) error {
 	}
 	m, a, err := h.Store.GetRevocableAutorisation(c.UserContext(), current(c).Organisation.ID, mid, aid)
 	if err != nil {
-		return err
+		return h.notRevocable(c, err, mid, aid)
 	}
 	return render(c, fiber.StatusOK, usagers.RevokeConfirm(h.shell(c, "Révoquer une démarche"), h.revokeData(m, a)))
 }
@@ -118,7 +119,7 @@ func (h *Handlers) AutorisationRevokeCreate(c *fiber.Ctx) error {
 	}
 	cur := current(c)
 	if _, _, err := h.Store.RevokeAutorisation(c.UserContext(), cur.Organisation.ID, cur.Aidant.ID, mid, aid); err != nil {
-		return err
+		return h.notRevocable(c, err, mid, aid)
 	}
 	return redirect(c, paths.AutorisationRevokeDone(mid, aid))
 }
@@ -147,7 +148,11 @@ func (h *Handlers) mandatRevocation(c *fiber.Ctx) (*store.Mandat, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.Store.GetMandatRevocation(c.UserContext(), current(c).Organisation.ID, id)
+	m, err := h.Store.GetMandatRevocation(c.UserContext(), current(c).Organisation.ID, id)
+	if err != nil {
+		return nil, h.mandatElsewhere(c, err, id)
+	}
+	return m, nil
 }
 
 func (h *Handlers) autorisationRevocation(c *fiber.Ctx) (*store.Mandat, *store.Autorisation, error) {
@@ -155,7 +160,43 @@ func (h *Handlers) autorisationRevocation(c *fiber.Ctx) (*store.Mandat, *store.A
 	if err != nil {
 		return nil, nil, err
 	}
-	return h.Store.GetAutorisationRevocation(c.UserContext(), current(c).Organisation.ID, mid, aid)
+	m, a, err := h.Store.GetAutorisationRevocation(c.UserContext(), current(c).Organisation.ID, mid, aid)
+	if err != nil {
+		return nil, nil, h.mandatElsewhere(c, err, mid)
+	}
+	return m, a, nil
+}
+
+// notRevocable explains why a revocation cannot be done, where the aidant can act on it: the
+// mandat (or démarche) is already revoked, with its attestation, or has expired (409); the
+// mandat is another organisation's of the aidant (see mandatElsewhere). Anything else stays
+// ErrNotFound.
+func (h *Handlers) notRevocable(c *fiber.Ctx, err error, mandatID, autorisationID int64) error {
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	ctx, org := c.UserContext(), current(c).Organisation.ID
+	m, gerr := h.Store.GetMandat(ctx, org, mandatID)
+	if gerr != nil {
+		return h.mandatElsewhere(c, gerr, mandatID)
+	}
+	d := usagers.NotRevocableData{RevokeData: h.revokeData(m, nil)}
+	if autorisationID != 0 {
+		if d.Autorisation = m.Autorisation(autorisationID); d.Autorisation == nil {
+			return err
+		}
+	}
+	if !d.Done() {
+		return err // in force after all (a race with another revocation): the plain answer
+	}
+	if d.Autorisation == nil && m.Status(h.now()) == store.StatusRevoked {
+		if _, cerr := h.Store.GetMandatRevocation(ctx, org, mandatID); cerr == nil {
+			d.WholeCancelled = true
+		} else if !errors.Is(cerr, store.ErrNotFound) {
+			return cerr
+		}
+	}
+	return render(c, fiber.StatusConflict, usagers.NotRevocable(h.shell(c, d.Title()), d))
 }
 
 func (h *Handlers) revokeData(m *store.Mandat, a *store.Autorisation) usagers.RevokeData {

@@ -343,7 +343,7 @@ func TestRevocationPages(t *testing.T) {
 			t.Errorf("autorisation attestation lacks %q: %s", want, text)
 		}
 	}
-	if r := b.Post(revokeSocial, nil); r.Status != http.StatusNotFound {
+	if r := b.Post(revokeSocial, nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Cette démarche est déjà révoquée") {
 		t.Fatalf("revoking it again: %d", r.Status)
 	}
 
@@ -378,11 +378,10 @@ func TestRevocationPages(t *testing.T) {
 	if strings.Contains(text, "Social - Santé") {
 		t.Error("the mandat attestation lists the démarche revoked earlier on its own")
 	}
-	if r := b.Post(revokeMandat, nil); r.Status != http.StatusNotFound {
-		t.Fatalf("revoking the mandat again: %d", r.Status)
-	}
-	if r := b.Get(revokeMandat); r.Status != http.StatusNotFound {
-		t.Fatalf("confirming a revoked mandat: %d", r.Status)
+	for _, r := range []apptest.Page{b.Post(revokeMandat, nil), b.Get(revokeMandat)} {
+		if r.Status != http.StatusConflict || !strings.Contains(r.Body, "Ce mandat est déjà révoqué") || !strings.Contains(r.Body, `href="`+attMandat+`"`) {
+			t.Fatalf("revoking the mandat again: %d", r.Status)
+		}
 	}
 	d = parseHTML(t, b.Get(usagerPath).Body)
 	groups = nil
@@ -399,8 +398,8 @@ func TestRevocationPages(t *testing.T) {
 	if !reflect.DeepEqual(actions, []string{"cancel_mandat papiers", "cancel_autorisation papiers", "cancel_autorisation social"}) || *js[2].AidantID != w.me.Aidant.ID {
 		t.Fatalf("journal %q", actions)
 	}
-	// The expired mandat cannot be revoked.
-	if r := b.Get("/espace-aidant/mandats/" + itoa(w.expired.ID) + "/revoquer/"); r.Status != http.StatusNotFound {
+	// The expired mandat cannot be revoked, and the page says why.
+	if r := b.Get("/espace-aidant/mandats/" + itoa(w.expired.ID) + "/revoquer/"); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Ce mandat a expiré") {
 		t.Fatalf("expired mandat confirmation: %d", r.Status)
 	}
 }
@@ -671,5 +670,85 @@ func (h *captureHook) AfterQuery(ctx context.Context, ev *bun.QueryEvent) {
 	defer h.mu.Unlock()
 	if h.on {
 		h.sqls = append(h.sqls, ev.Query)
+	}
+}
+
+// TestClearAnswersWhereTheAidantCanAct: revoking what is already revoked says so, with the
+// revocation attestation (409); an expired mandat has nothing left to revoke; a mandat or usager
+// of another organisation of the same aidant names it and offers the switch (404); another
+// organisation's shows nothing of it (404).
+func TestClearAnswersWhereTheAidantCanAct(t *testing.T) {
+	t.Parallel()
+	e := apptest.Start(t)
+	ctx := context.Background()
+	orgA, orgB, orgC := e.Org("Maison France Services A"), e.Org("CCAS de Bévillers"), e.Org("Mairie de Cézy")
+	p := e.Aidant("jean@example.fr", orgA, true)
+	if err := e.App.Store.AddMembership(ctx, p.Aidant.ID, orgB.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	inA, inB, inC := creator(e, "a@example.fr", orgA), creator(e, "b@example.fr", orgB), creator(e, "c@example.fr", orgC)
+	id := func(sub, given string) store.FCIdentity {
+		return store.FCIdentity{Sub: sub, GivenName: given, FamilyName: "Usager", Birthdate: "1950-01-01", Gender: "female", Birthplace: "45028", Birthcountry: "99100"}
+	}
+	whole := mandatFor(e, inA, id("a-1", "Alice"), "LONG", "papiers", "social")
+	part := mandatFor(e, inA, id("a-2", "Anne"), "LONG", "papiers", "social")
+	ended := mandatFor(e, inA, id("a-3", "Agathe"), "SHORT", "famille")
+	inOrgB := mandatFor(e, inB, id("b-1", "Bérénice"), "LONG", "papiers")
+	inOrgC := mandatFor(e, inC, id("c-1", "Camille"), "LONG", "papiers")
+	b := e.Login(p)
+	mandat := func(m *store.Mandat) string { return "/espace-aidant/mandats/" + strconv.FormatInt(m.ID, 10) + "/" }
+
+	// Already revoked: the whole mandat, then one démarche.
+	if r := b.Post(mandat(whole)+"revoquer/", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", r.Status)
+	}
+	for _, r := range []apptest.Page{b.Post(mandat(whole)+"revoquer/", nil), b.Get(mandat(whole) + "revoquer/")} {
+		if r.Status != http.StatusConflict || !strings.Contains(r.Body, "Ce mandat est déjà révoqué") || !strings.Contains(r.Body, `href="`+mandat(whole)+`revocation/"`) {
+			t.Fatalf("revoking a revoked mandat: %d %s", r.Status, r.Body)
+		}
+	}
+	social := part.Autorisations[1]
+	autorisation := mandat(part) + "autorisations/" + strconv.FormatInt(social.ID, 10) + "/"
+	if r := b.Post(autorisation+"revoquer/", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("revoke one démarche: %d", r.Status)
+	}
+	if r := b.Post(autorisation+"revoquer/", nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Cette démarche est déjà révoquée") || !strings.Contains(r.Body, `href="`+autorisation+`revocation/"`) {
+		t.Fatalf("revoking a revoked démarche: %d %s", r.Status, r.Body)
+	}
+	if n := len(e.Journal(orgA.ID)); n == 0 || strings.Count(fmt.Sprint(e.Journal(orgA.ID)), store.ActionCancelAutorisation) > 3 {
+		t.Fatal("a repeated revocation was journaled")
+	}
+	if _, err := e.App.DB.ExecContext(ctx, "UPDATE mandats SET created_at = created_at - interval '2 days', expires_at = expires_at - interval '2 days' WHERE id = ?", ended.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.Get(mandat(ended) + "revoquer/"); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Ce mandat a expiré") || !strings.Contains(r.Body, "plus rien à révoquer") {
+		t.Fatalf("revoking an expired mandat: %d %s", r.Status, r.Body)
+	}
+
+	// Another organisation of the aidant: named, with the switch to it; nothing else shown.
+	for _, path := range []string{mandat(inOrgB) + "attestation/", mandat(inOrgB) + "revoquer/", "/espace-aidant/usagers/" + strconv.FormatInt(inOrgB.UsagerID, 10) + "/"} {
+		r := b.Get(path)
+		what := "Ce mandat"
+		if strings.Contains(path, "/usagers/") {
+			what = "Cet usager"
+		}
+		if r.Status != http.StatusNotFound || !strings.Contains(r.Body, what+" dépend de CCAS de Bévillers : changez d'organisation pour le voir.") ||
+			!strings.Contains(r.Body, `name="organisation" value="`+strconv.FormatInt(orgB.ID, 10)+`"`) || !strings.Contains(r.Body, `name="next" value="`+path+`"`) || strings.Contains(r.Body, "Bérénice") {
+			t.Errorf("%s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	// The switch leads back to the page, now shown.
+	if r := b.Post("/espace-aidant/organisations/switch_main", url.Values{"organisation": {strconv.FormatInt(orgB.ID, 10)}, "next": {mandat(inOrgB) + "attestation/"}}); r.Status != http.StatusSeeOther || r.Location != mandat(inOrgB)+"attestation/" {
+		t.Fatalf("switch: %d %q", r.Status, r.Location)
+	}
+	if r := b.Get(mandat(inOrgB) + "attestation/"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Bérénice") {
+		t.Fatalf("after the switch: %d", r.Status)
+	}
+	// An organisation the aidant does not belong to: the plain 404.
+	for _, path := range []string{mandat(inOrgC) + "attestation/", mandat(inOrgC) + "revoquer/", "/espace-aidant/usagers/" + strconv.FormatInt(inOrgC.UsagerID, 10) + "/"} {
+		r := b.Get(path)
+		if r.Status != http.StatusNotFound || !strings.Contains(r.Body, "introuvable ou inaccessible") || strings.Contains(r.Body, "Cézy") || strings.Contains(r.Body, "Camille") {
+			t.Errorf("%s: %d %s", path, r.Status, r.Body)
+		}
 	}
 }

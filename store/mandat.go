@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the end rule reads Paris time, whatever the host's zoneinfo
 
 	"github.com/uptrace/bun"
 )
@@ -44,7 +46,21 @@ func FindDuree(key string) (Duree, bool) {
 }
 
 // MandatTemplateVersion names the mandate text in force; it enters the attestation hash.
-const MandatTemplateVersion = "2026-11-24"
+const MandatTemplateVersion = "2026-12-01"
+
+// MandatTimeZone is where a mandat's dates are read: the usager signs a French document.
+const MandatTimeZone = "Europe/Paris"
+
+// MandatEnd is the rule for when a mandat ends: its creation date plus the duration's days, at
+// the same wall-clock time in Paris. A one-day mandat signed at 14h05 ends the next day at
+// 14h05, on the day daylight saving time starts or ends too (that day has 23 or 25 hours).
+func MandatEnd(created time.Time, days int) (time.Time, error) {
+	paris, err := time.LoadLocation(MandatTimeZone)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("mandat end: %w", err)
+	}
+	return created.In(paris).AddDate(0, 0, days).UTC(), nil
+}
 
 // Mandat is what a usager gives an organisation: one autorisation per démarche, for a duration.
 type Mandat struct {

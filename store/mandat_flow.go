@@ -37,6 +37,14 @@ var (
 const inCurrentOrganisation = `(SELECT a.current_organisation_id = mandat_flow.organisation_id FROM aidants AS a
 	WHERE a.id = mandat_flow.aidant_id) AS in_current_organisation`
 
+// AlreadySignedError means the flow was signed already (a double click, Back then submit
+// again): it names the mandat it created, and nothing else was done.
+type AlreadySignedError struct{ MandatID int64 }
+
+func (e *AlreadySignedError) Error() string {
+	return fmt.Sprintf("mandat flow already signed (mandat %d)", e.MandatID)
+}
+
 // MandatFlow is one wizard run, keyed by a random token kept in the aidant's session.
 type MandatFlow struct {
 	bun.BaseModel `bun:"table:mandat_flows"`
@@ -51,6 +59,7 @@ type MandatFlow struct {
 	UsagerID       *int64    `bun:"usager_id"`
 	FCStateHash    []byte    `bun:"fc_state_hash"`
 	FCNonceHash    []byte    `bun:"fc_nonce_hash"`
+	MandatID       *int64    `bun:"mandat_id"` // set once signed
 	CreatedAt      time.Time `bun:"created_at"`
 	ExpiresAt      time.Time `bun:"expires_at"`
 
@@ -153,6 +162,8 @@ func joinKeys(keys []string) string {
 // GetMandatFlow returns the aidant's live flow for that token, with its usager and organisation.
 // A flow begun in another organisation than the aidant's current one comes back with
 // ErrFlowOtherOrganisation, so that the aidant can be told which.
+// A signed flow (MandatID set) is returned whatever its age, until purged, so that a page can
+// say the mandat exists rather than that the run expired.
 func (s *Store) GetMandatFlow(ctx context.Context, aidantID int64, token string) (*MandatFlow, error) {
 	f := new(MandatFlow)
 	err := s.db.NewSelect().Model(f).ColumnExpr("mandat_flow.*").ColumnExpr(inCurrentOrganisation).
@@ -160,6 +171,9 @@ func (s *Store) GetMandatFlow(ctx context.Context, aidantID int64, token string)
 		Where("mandat_flow.token_hash = ? AND mandat_flow.aidant_id = ?", HashToken(token), aidantID).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "get flow")
+	}
+	if f.MandatID != nil {
+		return f, nil
 	}
 	if !s.Now().Before(f.ExpiresAt) {
 		return nil, ErrFlowExpired
@@ -176,7 +190,7 @@ func (s *Store) SetFCState(ctx context.Context, aidantID int64, token, state, no
 	res, err := s.db.NewUpdate().Model((*MandatFlow)(nil)).
 		Set("fc_state_hash = ?, fc_nonce_hash = ?", HashToken(state), HashToken(nonce)).
 		Set("expires_at = least(expires_at, ?)", s.Now().Add(fcRoundTripTTL)).
-		Where("token_hash = ? AND aidant_id = ? AND NOT renewal AND expires_at > ?", HashToken(token), aidantID, s.Now()).
+		Where("token_hash = ? AND aidant_id = ? AND NOT renewal AND mandat_id IS NULL AND expires_at > ?", HashToken(token), aidantID, s.Now()).
 		Where("organisation_id = (SELECT a.current_organisation_id FROM aidants AS a WHERE a.id = mandat_flow.aidant_id)").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("set fc state: %w", err)
@@ -262,8 +276,10 @@ type CreateMandatInput struct {
 
 // CreateMandat signs the flow: in one transaction it checks the aidant's code, creates the
 // mandat and one autorisation per démarche, revokes the organisation's older active
-// autorisations for the same usager and démarches, journals everything, and ends the flow.
-// A wrong code is ErrCodeRefused (its failure is recorded for backoff; nothing else is saved).
+// autorisations for the same usager and démarches, journals everything, and marks the flow
+// signed. A wrong code is ErrCodeRefused (its failure is recorded for backoff; nothing else is
+// saved). Signing a signed flow again is *AlreadySignedError and changes nothing: the flow's
+// row lock makes a concurrent second submission wait for the first and then see it signed.
 func (s *Store) CreateMandat(ctx context.Context, in CreateMandatInput) (*Mandat, error) {
 	refused := false
 	var m *Mandat
@@ -272,6 +288,9 @@ func (s *Store) CreateMandat(ctx context.Context, in CreateMandatInput) (*Mandat
 		err := tx.db.NewSelect().Model(f).Where("token_hash = ? AND aidant_id = ?", HashToken(in.FlowToken), in.AidantID).For("UPDATE").Scan(ctx)
 		if err != nil {
 			return notFound(err, "lock flow")
+		}
+		if f.MandatID != nil {
+			return &AlreadySignedError{MandatID: *f.MandatID}
 		}
 		if !tx.Now().Before(f.ExpiresAt) {
 			return ErrFlowExpired
@@ -298,7 +317,10 @@ func (s *Store) CreateMandat(ctx context.Context, in CreateMandatInput) (*Mandat
 		if err != nil {
 			return err
 		}
-		_, err = tx.db.NewDelete().Model(f).WherePK().Exec(ctx)
+		// The signed flow stays until purged (its expiry restarts), so that a repeated
+		// submission finds it and names this mandat.
+		_, err = tx.db.NewUpdate().Model(f).Set("mandat_id = ?, expires_at = ?, fc_state_hash = NULL, fc_nonce_hash = NULL", m.ID, tx.Now().Add(MandatFlowTTL)).
+			WherePK().Exec(ctx)
 		return notFound(err, "end flow")
 	})
 	if err != nil {
@@ -322,8 +344,12 @@ func (s *Store) insertMandat(ctx context.Context, a *Aidant, f *MandatFlow) (*Ma
 		return nil, ErrDemarcheNotAllowed
 	}
 	now := s.Now()
+	end, err := MandatEnd(now, duree.Days)
+	if err != nil {
+		return nil, err
+	}
 	m := &Mandat{OrganisationID: f.OrganisationID, UsagerID: u.ID, CreatedByAidantID: a.ID, Duree: duree.Key,
-		CreatedAt: now, ExpiresAt: now.AddDate(0, 0, duree.Days), TemplateVersion: MandatTemplateVersion}
+		CreatedAt: now, ExpiresAt: end, TemplateVersion: MandatTemplateVersion}
 	m.AttestationHash = AttestationHash(s.sealer.Key("attestation"), a.ID, f.OrganisationID, u.Sub, f.Demarches, m.CreatedAt, m.ExpiresAt, MandatTemplateVersion)
 	m.VerifyTokenHash = []byte{0} // replaced once the id is known
 	if _, err := s.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
@@ -412,4 +438,49 @@ func (s *Store) GetRenewableUsager(ctx context.Context, orgID, usagerID int64) (
 		return nil, ErrNotFound
 	}
 	return u, nil
+}
+
+// AbandonMandatFlow forgets a run that failed (FranceConnect cancelled or refused, expired)
+// and returns its step-1 choices, so that step 1 comes back as it was filled; nil for a
+// renewal or for a flow already gone.
+func (s *Store) AbandonMandatFlow(ctx context.Context, aidantID int64, token string) (*MandatChoice, error) {
+	var fs []MandatFlow
+	_, err := s.db.NewDelete().Model(&fs).Where("token_hash = ? AND aidant_id = ? AND mandat_id IS NULL", HashToken(token), aidantID).
+		Returning("demarches, duree, renewal").Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("abandon flow: %w", err)
+	}
+	if len(fs) == 0 || fs[0].Renewal {
+		return nil, nil
+	}
+	return &MandatChoice{Demarches: fs[0].Demarches, Duree: fs[0].Duree}, nil
+}
+
+// ChangeMandatFlowChoice replaces the démarches and duration of a run the usager was already
+// identified in ("Modifier les démarches" on the recap): checked against the organisation
+// again, with no new FranceConnect round trip. A signed run is *AlreadySignedError.
+func (s *Store) ChangeMandatFlowChoice(ctx context.Context, aidantID int64, token string, c MandatChoice) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		f := new(MandatFlow)
+		err := tx.db.NewSelect().Model(f).Where("token_hash = ? AND aidant_id = ?", HashToken(token), aidantID).For("UPDATE").Scan(ctx)
+		if err != nil {
+			return notFound(err, "lock flow")
+		}
+		if f.MandatID != nil {
+			return &AlreadySignedError{MandatID: *f.MandatID}
+		}
+		if f.UsagerID == nil || !tx.Now().Before(f.ExpiresAt) {
+			return ErrFlowExpired
+		}
+		org := new(Organisation)
+		if err := tx.db.NewSelect().Model(org).Where("id = ? AND is_active", f.OrganisationID).Scan(ctx); err != nil {
+			return notFound(err, "flow organisation")
+		}
+		if err := checkChoice(org, c); err != nil {
+			return err
+		}
+		f.Demarches, f.Duree = orderedDemarches(c.Demarches), c.Duree
+		_, err = tx.db.NewUpdate().Model(f).Column("demarches", "duree").WherePK().Exec(ctx)
+		return notFound(err, "change flow")
+	})
 }

@@ -44,6 +44,10 @@ const (
 	MandatRenewPattern          = "/espace-aidant/renew_mandat/:usager"
 	MandatAttestationPattern    = "/espace-aidant/mandats/:mandat/attestation/"
 	MandatAttestationPDFPattern = "/espace-aidant/mandats/:mandat/attestation.pdf"
+	// From the recap: change the run's démarches and duration (no new FranceConnect round
+	// trip), or give the run up.
+	MandatRecapEdit = "/espace-aidant/creation_mandat/recapitulatif/modifier/"
+	MandatCancel    = "/espace-aidant/creation_mandat/annuler/"
 
 	Usagers                       = "/espace-aidant/usagers/"
 	UsagerPattern                 = "/espace-aidant/usagers/:usager/"

@@ -16,6 +16,7 @@ import (
 // Data is everything the mandate document shows. Handlers fill it from store values.
 type Data struct {
 	UsagerName        string // store.Usager.FullName()
+	UsagerBorn        string // ui.Born: birth date and place, for homonyms
 	OrganisationName  string
 	OrganisationPlace string // "address, zipcode city"
 	OrganisationCity  string // the "Fait à" place
@@ -34,6 +35,16 @@ type PageData struct {
 	Doc     Data
 	PDFURL  string
 	Created bool // just created: show the success message
+	// Replaced are the older autorisations this mandat revoked as it was signed (same
+	// démarches): their revocation attestations are to be printed too.
+	Replaced []Replaced
+}
+
+// Replaced is one revoked autorisation of an older mandat, with its revocation attestation.
+type Replaced struct {
+	Demarche        store.Demarche
+	MandatCreatedAt time.Time // in the document's time zone
+	AttestationURL  string
 }
 
 // VerifyData is all the public verification page may show. Nothing else about the usager

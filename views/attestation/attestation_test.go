@@ -124,7 +124,7 @@ func TestDocument(t *testing.T) {
 	for _, want := range []string{
 		"Je m'appelle Marie DUPONT et je suis le mandant.",
 		"J'autorise l'organisation France Services de Beaugency, située 3 place du Martroi, 45190 Beaugency, à agir en tant que mandataire",
-		"Ce mandat est donné pour une durée de 1 jour. Il prend fin le mercredi 25 novembre 2026 à 14h05.",
+		"Ce mandat est donné pour une durée de 1 jour. Il prend fin le mercredi 25 novembre 2026 à 14h05, à l'heure de sa signature (heure de Paris).",
 		"articles 1984 et suivants du Code civil",
 		"révoquer ce mandat à tout moment",
 		"ni sous tutelle ni sous curatelle",

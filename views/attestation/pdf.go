@@ -33,7 +33,7 @@ func PDF(d Data) ([]byte, error) {
 	w.MultiCell(0, 7, p.tr(docTitleLine1+"\n"+docTitleLine2), "", "C", false)
 	w.Ln(4)
 
-	p.rich(run{"Je m'appelle ", false}, run{d.UsagerName, true}, run{" et je suis le mandant.", false})
+	p.rich(run{"Je m'appelle ", false}, run{d.UsagerName, true}, run{d.bornClause() + " et je suis le mandant.", false})
 	p.rich(run{"J'autorise l'organisation ", false}, run{d.OrganisationName, true}, run{d.placeClause() + " " + mandateScope, false})
 	for _, dm := range d.Demarches {
 		p.item(dm.Title, dm.Description)

@@ -36,7 +36,7 @@ func TestPDF(t *testing.T) {
 		"Mandat pour réaliser des démarches en ligne avec le service « Aidants Connect »",
 		"Je m'appelle Zoë NGUYÊN et je suis le mandant.",
 		"J'autorise l'organisation Maison de l’Œuvre « Solidarité » – Beaugency, située 3 place du Martroi, 45190 Beaugency, à agir en tant que mandataire",
-		"Ce mandat est donné pour une durée de 1 jour. Il prend fin le mercredi 25 novembre 2026 à 14h05.",
+		"Ce mandat est donné pour une durée de 1 jour. Il prend fin le mercredi 25 novembre 2026 à 14h05, à l'heure de sa signature (heure de Paris).",
 		"articles 1984 et suivants du Code civil",
 		"je ne suis ni sous tutelle ni sous curatelle.",
 		"Fait à Beaugency, le mardi 24 novembre 2026",

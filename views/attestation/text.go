@@ -83,6 +83,14 @@ func (d Data) placeClause() string {
 	return ", située " + d.OrganisationPlace + ","
 }
 
+// bornClause is ", née le …, commune de naissance …," when the usager's birth is known.
+func (d Data) bornClause() string {
+	if d.UsagerBorn == "" {
+		return ""
+	}
+	return ", " + d.UsagerBorn + ","
+}
+
 // mandataire names the mandataire in its signature box.
 func (d Data) mandataire() string {
 	if d.AidantName == "" {
@@ -91,13 +99,14 @@ func (d Data) mandataire() string {
 	return d.OrganisationName + ", représentée par " + d.AidantName
 }
 
-// durationSentence is "Ce mandat est donné pour une durée de 1 jour. Il prend fin le … à 14h05."
+// durationSentence is "Ce mandat est donné pour une durée de 1 jour. Il prend fin le … à 14h05,
+// à l'heure de sa signature (heure de Paris)." It states the end rule (store.MandatEnd).
 func (d Data) durationSentence() string {
 	s := ""
 	if d.DureeLabel != "" {
 		s = "Ce mandat est donné " + d.DureeLabel + ". "
 	}
-	return s + "Il prend fin le " + ui.LongDateTime(d.ExpiresAt) + "."
+	return s + "Il prend fin le " + ui.LongDateTime(d.ExpiresAt) + ", à l'heure de sa signature (heure de Paris)."
 }
 
 // signedAt is "Fait à <city>, le <date>", without the place when the organisation has none.

@@ -2,6 +2,8 @@
 package mandat
 
 import (
+	"time"
+
 	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/ui"
@@ -18,10 +20,16 @@ type NewData struct {
 	Duree        string
 	Errors       ui.Errors
 	Renewal      *store.Usager // set for a renewal: no FranceConnect step
+	// Editing is the usager of a run being changed from its recap: the form posts back to the
+	// run, with no FranceConnect step.
+	Editing *store.Usager
 }
 
 // Action is where the form posts.
 func (d NewData) Action() string {
+	if d.Editing != nil {
+		return paths.MandatRecapEdit
+	}
 	if d.Renewal != nil {
 		return paths.MandatRenew(d.Renewal.ID)
 	}
@@ -57,6 +65,47 @@ type RecapData struct {
 	Duree        store.Duree
 	Consent      bool
 	Errors       ui.Errors
+	// Current are the usager's mandats with the organisation (store.UsagerFile.Mandats): the
+	// recap says which of their démarches the new mandat replaces and which stay.
+	Current []store.Mandat
+	Now     time.Time
+	Loc     *time.Location
+}
+
+// InForce is one démarche of a mandat in force.
+type InForce struct {
+	Demarche store.Demarche
+	Since    time.Time // the mandat's creation, in Loc
+	Until    time.Time // its end, in Loc
+}
+
+// Replaced are the démarches in force that the new mandat revokes and takes over; Kept those
+// that stay as they are.
+func (d RecapData) Replaced() []InForce { return d.inForce(true) }
+
+// Kept: see Replaced.
+func (d RecapData) Kept() []InForce { return d.inForce(false) }
+
+func (d RecapData) inForce(replaced bool) []InForce {
+	chosen := map[string]bool{}
+	for _, dm := range d.Demarches {
+		chosen[dm.Key] = true
+	}
+	var out []InForce
+	for _, m := range d.Current {
+		if m.Status(d.Now) != store.StatusActive {
+			continue
+		}
+		for _, a := range m.Autorisations {
+			if a.RevokedAt != nil || chosen[a.Demarche] != replaced {
+				continue
+			}
+			if dm, ok := store.FindDemarche(a.Demarche); ok {
+				out = append(out, InForce{Demarche: dm, Since: m.CreatedAt.In(d.Loc), Until: m.ExpiresAt.In(d.Loc)})
+			}
+		}
+	}
+	return out
 }
 
 // HasArgent reports whether the argent warning applies.
@@ -70,3 +119,8 @@ func (d RecapData) HasArgent() bool {
 }
 
 func durees() []store.Duree { return store.Durees() }
+
+// AlreadySignedData answers a second submission of a signed run.
+type AlreadySignedData struct {
+	MandatID int64
+}

@@ -31,3 +31,30 @@ func LongDate(t time.Time) string { return weekdays[t.Weekday()] + " " + DayMont
 
 // LongDateTime is "mardi 24 novembre 2026 à 14h05".
 func LongDateTime(t time.Time) string { return LongDate(t) + " à " + t.Format("15h04") }
+
+// DaysLeft counts the calendar days from now to end, both read in loc: a mandat of 182 days
+// has 182 left on the day it is signed, 1 on the day before its end, 0 on its last day. It is
+// 0 once end has passed. Whole dates are compared, so a day of 23 or 25 hours (daylight saving
+// time) counts as one.
+func DaysLeft(now, end time.Time, loc *time.Location) int {
+	if !end.After(now) {
+		return 0
+	}
+	day := func(t time.Time) time.Time {
+		t = t.In(loc)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return int(day(end).Sub(day(now)).Hours() / 24)
+}
+
+// Remaining is DaysLeft in words: « moins d'un jour » on the last day, never « 0 jours ».
+func Remaining(now, end time.Time, loc *time.Location) string {
+	switch n := DaysLeft(now, end, loc); n {
+	case 0:
+		return "moins d'un jour"
+	case 1:
+		return "1 jour"
+	default:
+		return strconv.Itoa(n) + " jours"
+	}
+}

@@ -37,3 +37,41 @@ func TestFrenchDatesOnChosenCalendarDays(t *testing.T) {
 		}
 	}
 }
+
+// TestDaysLeftOnChosenCalendarDays: a 182-day mandat signed on 1 December 2026 at 14h05 has
+// 182 days left that day, 1 on the day before its end, « moins d'un jour » on its last day,
+// and across the last Sunday of March (23 hours) a day is still one day.
+func TestDaysLeftOnChosenCalendarDays(t *testing.T) {
+	t.Parallel()
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := time.Date(2026, 12, 1, 14, 5, 0, 0, paris)
+	end := signed.AddDate(0, 0, 182) // Tuesday 1 June 2027, 14h05 (summer time)
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+	}{
+		{signed, "182 jours"},
+		{signed.Add(time.Minute), "182 jours"},
+		{time.Date(2026, 12, 1, 23, 59, 0, 0, paris), "182 jours"},
+		{time.Date(2026, 12, 2, 0, 0, 0, 0, paris), "181 jours"},
+		{time.Date(2027, 3, 28, 1, 0, 0, 0, paris), "65 jours"},
+		{time.Date(2027, 3, 28, 23, 0, 0, 0, paris), "65 jours"},
+		{time.Date(2027, 3, 29, 0, 30, 0, 0, paris), "64 jours"},
+		{time.Date(2027, 5, 31, 23, 0, 0, 0, paris), "1 jour"},
+		{time.Date(2027, 6, 1, 0, 0, 0, 0, paris), "moins d'un jour"},
+		{time.Date(2027, 6, 1, 14, 4, 0, 0, paris), "moins d'un jour"},
+	} {
+		if got := Remaining(tc.now, end, paris); got != tc.want {
+			t.Errorf("Remaining(%s) = %q, want %q", tc.now.Format(time.RFC3339), got, tc.want)
+		}
+	}
+	if n := DaysLeft(end, end, paris); n != 0 {
+		t.Errorf("DaysLeft at the end = %d", n)
+	}
+	if n := DaysLeft(end.Add(time.Hour), end, paris); n != 0 {
+		t.Errorf("DaysLeft after the end = %d", n)
+	}
+}

@@ -212,10 +212,77 @@ func dureeLabel(key string) string {
 	return key
 }
 
-// daysLeft is the whole days until t, at least 0.
-func daysLeft(now, t time.Time) int {
-	if !t.After(now) {
-		return 0
-	}
-	return int(t.Sub(now).Hours() / 24)
+// hour is "14h05" in loc.
+func hour(t time.Time, loc *time.Location) string { return t.In(loc).Format("15h04") }
+
+// mandatName tells a usager's mandats apart, two signed the same day included: "Mandat du
+// 01/12/2026 à 14h05".
+func mandatName(m store.Mandat, loc *time.Location) string { return "Mandat " + signedWhen(m, loc) }
+
+// signedWhen is "du 01/12/2026 à 14h05".
+func signedWhen(m store.Mandat, loc *time.Location) string {
+	return "du " + date(m.CreatedAt, loc) + " à " + hour(m.CreatedAt, loc)
 }
+
+// shortTitles are the mandat's démarches, short: "Papiers, Social".
+func shortTitles(m store.Mandat) string {
+	out := ""
+	for i, k := range m.Demarches() {
+		if i > 0 {
+			out += ", "
+		}
+		out += demarcheShort(k)
+	}
+	return out
+}
+
+// NotRevocableData is the answer to revoking what is no longer in force.
+type NotRevocableData struct {
+	RevokeData
+	WholeCancelled bool // the mandat was revoked as a whole: it has its own attestation
+}
+
+// Done reports that there is nothing left to revoke: the démarche, or the whole mandat, is
+// revoked or expired.
+func (d NotRevocableData) Done() bool {
+	if d.Autorisation != nil && d.Autorisation.RevokedAt != nil {
+		return true
+	}
+	return d.Mandat.Status(d.Now) != store.StatusActive
+}
+
+// Revoked reports a revocation (rather than an expiry).
+func (d NotRevocableData) Revoked() bool {
+	if d.Autorisation != nil {
+		return d.Autorisation.RevokedAt != nil
+	}
+	return d.Mandat.Status(d.Now) == store.StatusRevoked
+}
+
+// Title is the page's title and h1.
+func (d NotRevocableData) Title() string {
+	switch {
+	case d.Autorisation != nil && d.Revoked():
+		return "Cette démarche est déjà révoquée"
+	case d.Revoked():
+		return "Ce mandat est déjà révoqué"
+	}
+	return "Ce mandat a expiré"
+}
+
+// RevokedAutorisations are the mandat's revoked autorisations, each with its attestation.
+func (d NotRevocableData) RevokedAutorisations() []store.Autorisation {
+	if d.Autorisation != nil {
+		return []store.Autorisation{*d.Autorisation}
+	}
+	var out []store.Autorisation
+	for _, a := range d.Mandat.Autorisations {
+		if a.RevokedAt != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// mandatOf is "mandat du 01/12/2026 à 14h05", inside a sentence.
+func mandatOf(m store.Mandat, loc *time.Location) string { return "mandat " + signedWhen(m, loc) }

@@ -1,0 +1,1 @@
+ALTER TABLE mandat_flows DROP COLUMN IF EXISTS mandat_id;
