@@ -108,6 +108,13 @@ func TestReferentAppAndAccountJourney(t *testing.T) {
 			t.Fatalf("after the reactivation: %q", got)
 		}
 		assertAxe(t, ctx, "compte réactivé")
+
+		// The organisation page, with the switch between Camille's two organisations.
+		navigate(t, ctx, srv.URL+"/espace-referent/organisation/")
+		if n := textOf(t, ctx, "select#organisation"); !strings.Contains(n, app.DemoOrganisation2) {
+			t.Fatalf("switch offers %q", n)
+		}
+		assertAxe(t, ctx, "organisation")
 	})
 }
 
