@@ -11,6 +11,7 @@ import (
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
 	"github.com/aidantsconnect/ac/app/otp"
+	"github.com/aidantsconnect/ac/store"
 )
 
 // The demo référent's journeys, with and without JavaScript, axe on every page: a carte from
@@ -107,6 +108,13 @@ func TestReferentAppAndAccountJourney(t *testing.T) {
 			t.Fatalf("after the reactivation: %q", got)
 		}
 		assertAxe(t, ctx, "compte réactivé")
+
+		// The organisation page, with the switch between Camille's two organisations.
+		navigate(t, ctx, srv.URL+"/espace-referent/organisation/")
+		if n := textOf(t, ctx, "select#organisation"); !strings.Contains(n, app.DemoOrganisation2) {
+			t.Fatalf("switch offers %q", n)
+		}
+		assertAxe(t, ctx, "organisation")
 	})
 }
 
@@ -354,4 +362,54 @@ func TestReferentActionWeights(t *testing.T) {
 		waitVisible(t, ctx, ".fr-alert--success")
 	})
 	t.Logf("all steps: %d B", sum)
+}
+
+// TestReferentOnboardingJourney: a new référent with nothing to log in with (a demo account)
+// is led through their first app — welcome, install, QR code, code, done — and the pages a
+// référent reaches otherwise (organisation with its switch, a form in error) pass axe too.
+func TestReferentOnboardingJourney(t *testing.T) {
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		org, err := srv.App.Store.FindOrganisationByName(context.Background(), app.DemoOrganisation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.NewPerson(store.Aidant{Email: "nouvelle@demo.aidantsconnect.fr", FirstName: "Nina", LastName: "Nouvelle", IsDemo: true}, org, true, false)
+		loginAs(t, ctx, srv, noJS, "nouvelle@demo.aidantsconnect.fr", app.DemoCode)
+
+		navigate(t, ctx, srv.URL+"/espace-referent/")
+		if h1 := textOf(t, ctx, "h1"); h1 != "Bienvenue dans votre espace référent" {
+			t.Fatalf("a référent without an app lands on %q", h1)
+		}
+		assertAxe(t, ctx, "bienvenue")
+		clickOrSwap(t, ctx, noJS, "a[href$='telecharger-application/']", "form[action$='telecharger-application/']")
+		assertAxe(t, ctx, "installer une application")
+		clickOrSwap(t, ctx, noJS, "form[action$='telecharger-application/'] button[type=submit]", ".ac-otp-key")
+		assertAxe(t, ctx, "scanner le QR code")
+		typeInto(t, ctx, "#app-code", "000000")
+		submit(t, ctx, noJS, "form[action$='scanner-qr-code/'] button[type=submit]") // a 422
+		waitVisible(t, ctx, "#app-code-error")
+		assertAxe(t, ctx, "code refusé")
+		secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(textOf(t, ctx, ".ac-otp-key"), " ", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Clock.Advance(31 * time.Second) // a new step, past the wrong code's backoff
+		code, _ := otp.Code(secret, otp.AppStep, srv.Clock.Now())
+		typeInto(t, ctx, "#app-code", code)
+		clickOrSwap(t, ctx, noJS, "form[action$='scanner-qr-code/'] button[type=submit]", "main a.fr-btn[href='/espace-referent/']")
+		if h1 := textOf(t, ctx, "h1"); !strings.HasPrefix(h1, "Félicitations") {
+			t.Fatalf("after the code: %q", h1)
+		}
+		assertAxe(t, ctx, "félicitations")
+		clickOrSwap(t, ctx, noJS, "main a.fr-btn[href='/espace-referent/']", ".ac-counts")
+		assertAxe(t, ctx, "espace référent, application prête")
+
+		navigate(t, ctx, srv.URL+"/espace-referent/referents/")
+		typeInto(t, ctx, "#co-phone", "12")
+		submit(t, ctx, noJS, "form[action$='non-aidant/'] button[type=submit]") // a 422
+		waitVisible(t, ctx, "#co-phone-error")
+		assertAxe(t, ctx, "demande de référent non aidant en erreur")
+	})
 }
