@@ -20,7 +20,9 @@ func SafeNext(next string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return ""
 	}
-	if out := u.RequestURI(); localPath(out) && printableASCII(out) {
+	// The escaped form may be longer than what was given: it must fit the same bound, so that
+	// SafeNext accepts its own answers.
+	if out := u.RequestURI(); len(out) <= 2048 && localPath(out) && printableASCII(out) {
 		return out
 	}
 	return ""

@@ -310,7 +310,11 @@ func TestCounterRenewal(t *testing.T) {
 			t.Fatalf("replaced = %q", got)
 		}
 		assertAxe(t, ctx, "mandat renouvelé")
-		clickNavigateOrSwap(t, ctx, noJS, "#ac-replaced a", ".ac-attestation-document")
+		// The mandat's own page has an attestation document too: wait for that page to go
+		// before reading the revocation's.
+		clickNavigateOrSwap(t, ctx, noJS, "#ac-replaced a", "main")
+		waitNotPresent(t, ctx, "#ac-replaced")
+		waitVisible(t, ctx, ".ac-attestation-document")
 		if got := textOf(t, ctx, ".ac-attestation-document"); !strings.Contains(got, "Papiers - Citoyenneté - Élections") || strings.Contains(got, "Social") {
 			t.Fatalf("revocation attestation of the replaced démarche: %q", got)
 		}
