@@ -6,7 +6,7 @@
 //	e := apptest.Start(t)                    // or apptest.Start(t, func(c *app.Config) { … })
 //	p := e.Aidant("jean@example.fr", e.Org("MFS"), true)
 //	b := e.Login(p)                          // email and code, then the emailed link
-//	if r := b.Get("/espace-aidant/"); r.Status != http.StatusOK { … }
+//	if r := b.Get(paths.Espace); r.Status != http.StatusOK { … }
 //
 // The App listens on a loopback port (FranceConnect and the identity provider are called over
 // real HTTP at Env.URL) while Browser sends its requests straight to Fiber. The clock moves
@@ -29,6 +29,7 @@ import (
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/otp"
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/store/storetest"
 )
@@ -241,8 +242,8 @@ func (e *Env) LastLoginURL() string {
 func (e *Env) Login(p *Person) *Browser {
 	e.T.Helper()
 	b := e.Browser()
-	r := b.Post("/accounts/login/", url.Values{"email": {p.Aidant.Email}, "otp_token": {e.Code(p)}})
-	if r.Status != http.StatusSeeOther || r.Location != "/accounts/login/confirmation/" {
+	r := b.Post(paths.Login, url.Values{"email": {p.Aidant.Email}, "otp_token": {e.Code(p)}})
+	if r.Status != http.StatusSeeOther || r.Location != paths.LoginSent {
 		e.T.Fatalf("login: status %d location %q body %s", r.Status, r.Location, r.Body)
 	}
 	link := e.LastLoginLink()

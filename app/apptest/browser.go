@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/paths"
 )
 
 // Browser is a cookie-keeping client talking to the App's Fiber handler directly
@@ -84,7 +85,7 @@ func (b *Browser) Get(path string) Page {
 func (b *Browser) Post(path string, form url.Values) Page {
 	b.T.Helper()
 	if _, ok := b.Jar[app.CSRFCookie]; !ok {
-		b.Get("/accounts/login/")
+		b.Get(paths.Login)
 	}
 	if form == nil {
 		form = url.Values{}
