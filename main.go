@@ -119,6 +119,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	} else {
 		log.Info("listening", "addr", cfg.Addr, "base_url", cfg.BaseURL)
 	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (AC_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		go func() {
+			if err := a.ServeMetrics(ctx, mln); err != nil {
+				log.Error("metrics listener", "err", err)
+			}
+		}()
+	}
 	go a.Background(ctx)
 	return a.Serve(ctx, ln)
 }

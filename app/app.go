@@ -54,6 +54,8 @@ type App struct {
 	referentPages *handlers.Referent // the espace référent, with the TOTP rules it persists
 
 	usagerPages *handlers.EspaceUsager // the usager's own space (we are FS, for the usager)
+
+	metrics *metrics // served by ServeMetrics on AC_METRICS_ADDR
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -104,6 +106,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.ownerDSN, a.sealer = migrateDSN, sealer
 	a.Store = store.New(db, cfg.Now, sealer)
+	a.metrics = newMetrics(a)
+	a.Store.OnCommitted(a.metrics.committed)
 	a.Sessions = a.Store.NewSessionStore(store.DeriveKey(cfg.SecretKey, "aidants-connect/session/v1"), sessions.Options{
 		Path: "/", MaxAge: int(cfg.SessionTTL.Seconds()), HttpOnly: true, Secure: cfg.Secure(), SameSite: http.SameSiteLaxMode,
 	})
@@ -182,6 +186,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		EnableIPValidation:      true,
 	})
 	a.routes()
+	a.metrics.knowRoutes(a.Fiber)
 	ok = true
 	return a, nil
 }

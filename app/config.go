@@ -23,8 +23,11 @@ const devSecret = "dev-only-secret-key-do-not-use-in-production-0000000000000000
 
 // Config is everything the app reads from its environment.
 type Config struct {
-	Mode        Mode
-	Addr        string // AC_ADDR
+	Mode Mode
+	Addr string // AC_ADDR
+	// MetricsAddr (AC_METRICS_ADDR, off when empty) is where Prometheus scrapes /metrics: a
+	// listener of its own, to keep off the public network.
+	MetricsAddr string
 	BaseURL     string // AC_BASE_URL, no trailing slash
 	DatabaseURL string // DATABASE_URL; empty → embedded Postgres under DataDir
 	DataDir     string // AC_DATA_DIR
@@ -77,6 +80,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		Mode:            Mode(get("AC_MODE", string(ModeDev))),
 		Addr:            get("AC_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:     get("AC_METRICS_ADDR", ""),
 		DatabaseURL:     get("DATABASE_URL", ""),
 		DataDir:         get("AC_DATA_DIR", "./.data"),
 		SMTPURL:         get("AC_SMTP_URL", ""),

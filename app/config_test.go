@@ -148,3 +148,15 @@ func TestDemoCodeOnlyOutsideProduction(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsAddrConfig(t *testing.T) {
+	t.Parallel()
+	c, err := app.Load(func(string) string { return "" })
+	if err != nil || c.MetricsAddr != "" {
+		t.Fatalf("default: metrics %q, %v; want off", c.MetricsAddr, err)
+	}
+	c, err = app.Load(func(k string) string { return map[string]string{"AC_METRICS_ADDR": "127.0.0.1:9090"}[k] })
+	if err != nil || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("AC_METRICS_ADDR: %q, %v", c.MetricsAddr, err)
+	}
+}

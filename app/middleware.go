@@ -52,8 +52,10 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 	if c.Route() != nil && c.Route().Path != "" {
 		path = c.Route().Path // the pattern (paths.MagicLinkPattern) rather than the token itself
 	}
+	dur := time.Since(start)
+	a.metrics.observe(path, c.Method(), c.Response().StatusCode(), dur)
 	a.Log.Info("request", "id", RequestID(c.UserContext()), "method", c.Method(), "route", path,
-		"status", c.Response().StatusCode(), "dur_ms", time.Since(start).Milliseconds(), "bytes", len(c.Response().Body()))
+		"status", c.Response().StatusCode(), "dur_ms", dur.Milliseconds(), "bytes", len(c.Response().Body()))
 	return err
 }
 

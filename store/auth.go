@@ -257,3 +257,18 @@ func (s *Store) ClaimEmails(ctx context.Context, limit int, fn func([]Email) []i
 		return notFound(err, "mark emails sent")
 	})
 }
+
+// OutboxWaiting counts the emails not yet delivered and gives the queueing time of the oldest
+// (the metrics' queue depth; the outbox holds at most its retention's worth of rows).
+func (s *Store) OutboxWaiting(ctx context.Context) (int64, time.Time, error) {
+	var n int64
+	var oldest *time.Time
+	err := s.db.NewSelect().Model((*Email)(nil)).ColumnExpr("count(*), min(created_at)").Where("sent_at IS NULL").Scan(ctx, &n, &oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox waiting: %w", err)
+	}
+	if oldest == nil {
+		return n, time.Time{}, nil
+	}
+	return n, *oldest, nil
+}

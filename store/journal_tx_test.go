@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/aidantsconnect/ac/store"
@@ -44,5 +45,45 @@ func TestJournalRefusedOutsideTx(t *testing.T) {
 				t.Errorf("verify: %+v, err %v", rep, err)
 			}
 		})
+	}
+}
+
+// OnCommitted hears an action once its transaction has committed, and never one whose
+// transaction rolled back (the metrics count what happened, not what was tried).
+func TestOnCommittedHearsOnlyCommittedActions(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ctx := context.Background()
+	var heard []string
+	st.OnCommitted(func(action string) { heard = append(heard, action) })
+
+	failed := errors.New("the action failed after journaling")
+	err := st.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.AppendJournal(ctx, &store.JournalEntry{Action: store.ActionCancelMandat}); err != nil {
+			return err
+		}
+		if len(heard) != 0 {
+			t.Errorf("heard %v before the commit", heard)
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) || len(heard) != 0 {
+		t.Fatalf("rolled back: err %v, heard %v; want the failure and nothing heard", err, heard)
+	}
+
+	err = st.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.AppendJournal(ctx, &store.JournalEntry{Action: store.ActionCreateAttestation}); err != nil {
+			return err
+		}
+		// A nested InTx is the same transaction: heard once, when the outer one commits.
+		return tx.InTx(ctx, func(tx *store.Store) error {
+			return tx.AppendJournal(ctx, &store.JournalEntry{Action: store.ActionCreateAutorisation})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{store.ActionCreateAttestation, store.ActionCreateAutorisation}; !slices.Equal(heard, want) {
+		t.Errorf("heard %v, want %v", heard, want)
 	}
 }

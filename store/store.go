@@ -21,6 +21,15 @@ type Store struct {
 	db     bun.IDB
 	now    func() time.Time
 	sealer *Sealer
+	// hooks is shared by the store and the stores of its transactions.
+	hooks *hooks
+	// journaled collects, inside a transaction, the actions appended to the journal: they are
+	// heard (OnCommitted) once the transaction has committed, never for a rolled-back one.
+	journaled *[]string
+}
+
+type hooks struct {
+	committed func(action string)
 }
 
 // New returns a Store over db. now is the clock (tests inject one); sealer encrypts secrets at rest.
@@ -28,8 +37,13 @@ func New(db bun.IDB, now func() time.Time, sealer *Sealer) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, sealer: sealer}
+	return &Store{db: db, now: now, sealer: sealer, hooks: &hooks{}}
 }
+
+// OnCommitted makes fn hear each journaled action once the transaction that journaled it has
+// committed (the metrics count mandats, revocations and FranceConnect logins so). Set it before
+// the store serves: it is not synchronised.
+func (s *Store) OnCommitted(fn func(action string)) { s.hooks.committed = fn }
 
 // DB exposes the underlying handle for health checks and tests.
 func (s *Store) DB() bun.IDB { return s.db }
@@ -43,9 +57,17 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	if _, ok := s.db.(bun.Tx); ok {
 		return fn(s)
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&Store{db: tx, now: s.now, sealer: s.sealer})
+	var journaled []string
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		journaled = journaled[:0]
+		return fn(&Store{db: tx, now: s.now, sealer: s.sealer, hooks: s.hooks, journaled: &journaled})
 	})
+	if err == nil && s.hooks.committed != nil {
+		for _, action := range journaled {
+			s.hooks.committed(action)
+		}
+	}
+	return err
 }
 
 // notFound maps sql.ErrNoRows to ErrNotFound and wraps anything else with what was attempted.

@@ -179,6 +179,8 @@ const (
 	Healthz = "/healthz"
 	Readyz  = "/readyz"
 	Static  = "/static/" // assets, under content-hashed names
+	// Metrics is served on AC_METRICS_ADDR only, a listener of its own: never on the public one.
+	Metrics = "/metrics"
 )
 
 // MagicLinkWait is the page an e-mailed login link opens.
