@@ -56,6 +56,7 @@ type App struct {
 	usagerPages *handlers.EspaceUsager // the usager's own space (we are FS, for the usager)
 
 	metrics *metrics // served by ServeMetrics on AC_METRICS_ADDR
+	jobs    *jobs    // the River client: email delivery and periodic work (Background)
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -126,10 +127,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.fcsim = sim
+	send := cfg.DeliverEmail
 	if !cfg.Dev() {
 		if a.mailer, err = mail.New(cfg.SMTPURL, cfg.MailFrom, a.Store, log); err != nil {
 			return nil, err
 		}
+		send = a.mailer.Send
 	}
 	prox, err := parseProxies(cfg.ProxyHeader, cfg.TrustedProxies)
 	if err != nil {
@@ -148,6 +151,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	// Our FranceConnect identity provider and its aidant pages.
 	if a.idp, err = idp.New(ctx, idp.Config{Issuer: cfg.BaseURL, Store: a.Store, Clients: cfg.IdPClients}); err != nil {
+		return nil, err
+	}
+	if err := a.newJobs(dsn, send); err != nil {
 		return nil, err
 	}
 	a.idpPages = &handlers.IdP{Handlers: a.Handlers, Provider: a.idp}
@@ -234,6 +240,9 @@ func (a *App) checkpoint(ctx context.Context) {
 // Close releases the database and stops the embedded Postgres, if any.
 func (a *App) Close() error {
 	var errs []error
+	if a.jobs != nil {
+		a.jobs.listen.Close()
+	}
 	if a.DB != nil {
 		errs = append(errs, a.DB.Close())
 	}
@@ -241,38 +250,6 @@ func (a *App) Close() error {
 		errs = append(errs, a.pg.Stop())
 	}
 	return errors.Join(errs...)
-}
-
-// Background runs the periodic work until ctx ends: delivering the outbox over SMTP
-// (production), and purging what has expired (sessions, login links, wizard runs holding
-// personal data, outbox rows past their retention), signing a journal checkpoint when the
-// journal has moved (every 5 minutes at most; Serve writes the last one at shutdown), and
-// recounting the public statistics. The serve command runs it beside Serve; tests that move
-// the clock do not.
-func (a *App) Background(ctx context.Context) {
-	if a.mailer != nil {
-		go a.mailer.Run(ctx)
-	}
-	tick := time.NewTicker(5 * time.Minute)
-	defer tick.Stop()
-	for {
-		if err := a.Store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error("purge", "err", err)
-		}
-		if err := a.Store.PurgeOutbox(ctx, a.outboxRetention()); err != nil && ctx.Err() == nil {
-			a.Log.Error("purge outbox", "err", err)
-		}
-		a.checkpoint(ctx)
-		// Public statistics: recounted when older than their period, by one instance.
-		if _, err := a.Store.RefreshStats(ctx, store.StatsRefreshEvery, a.Handlers.Loc); err != nil && ctx.Err() == nil {
-			a.Log.Error("statistics", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 func (a *App) outboxRetention() time.Duration {

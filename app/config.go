@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/aidantsconnect/ac/store"
 )
 
 // Mode is how the binary runs: dev (default), sandbox (bac à sable) or production.
@@ -28,13 +30,16 @@ type Config struct {
 	// MetricsAddr (AC_METRICS_ADDR, off when empty) is where Prometheus scrapes /metrics: a
 	// listener of its own, to keep off the public network.
 	MetricsAddr string
-	BaseURL     string // AC_BASE_URL, no trailing slash
-	DatabaseURL string // DATABASE_URL; empty → embedded Postgres under DataDir
-	DataDir     string // AC_DATA_DIR
-	SecretKey   []byte // AC_SECRET_KEY (hex or ≥ 32 characters)
-	SMTPURL     string // AC_SMTP_URL, production mail (smtp://user:pass@host:port)
-	MailFrom    string // AC_MAIL_FROM
-	ProxyHeader string // AC_PROXY_HEADER: header carrying the client IP behind a trusted proxy (e.g. X-Forwarded-For)
+	// DeliverEmail, when set (tests: outgoing mail is faked), delivers the outbox through the
+	// job queue in any mode; production delivers over AC_SMTP_URL.
+	DeliverEmail func(store.Email) error
+	BaseURL      string // AC_BASE_URL, no trailing slash
+	DatabaseURL  string // DATABASE_URL; empty → embedded Postgres under DataDir
+	DataDir      string // AC_DATA_DIR
+	SecretKey    []byte // AC_SECRET_KEY (hex or ≥ 32 characters)
+	SMTPURL      string // AC_SMTP_URL, production mail (smtp://user:pass@host:port)
+	MailFrom     string // AC_MAIL_FROM
+	ProxyHeader  string // AC_PROXY_HEADER: header carrying the client IP behind a trusted proxy (e.g. X-Forwarded-For)
 	// TrustedProxies (AC_TRUSTED_PROXIES: CIDRs or addresses) are the reverse proxies whose
 	// ProxyHeader is believed; from any other peer the header is ignored.
 	TrustedProxies []string

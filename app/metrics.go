@@ -57,7 +57,7 @@ func newMetrics(a *App) *metrics {
 	})
 	m.reg.MustRegister(m.requests, m.duration, m.actions, m.fiLogins, m.mandatsCreated, m.mandatsRevoked, m.autorisationsRevoked,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(a.DB.DB, "ac"), &outboxCollector{st: a.Store, log: a},
+		collectors.NewDBStatsCollector(a.DB.DB, "ac"), &outboxCollector{st: a.Store, log: a}, &queueCollector{a: a},
 	)
 	return m
 }
@@ -152,4 +152,30 @@ func (a *App) ServeMetrics(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// queueCollector reports the job queue by kind and state at scrape time: depth (available,
+// scheduled, running), failures waiting for a retry (retryable) and given up (discarded).
+// River deletes finished jobs after a day, so the table stays small.
+type queueCollector struct{ a *App }
+
+var queueJobsDesc = prometheus.NewDesc("ac_jobs", "Background jobs in the queue (River), by kind and state.", []string{"kind", "state"}, nil)
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueJobsDesc }
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var rows []struct {
+		Kind  string `bun:"kind"`
+		State string `bun:"state"`
+		N     int64  `bun:"n"`
+	}
+	if err := c.a.DB.NewRaw("SELECT kind, state::text AS state, count(*) AS n FROM river_job GROUP BY 1, 2").Scan(ctx, &rows); err != nil {
+		c.a.Log.Warn("metrics: job queue", "err", err)
+		return
+	}
+	for _, r := range rows {
+		ch <- prometheus.MustNewConstMetric(queueJobsDesc, prometheus.GaugeValue, float64(r.N), r.Kind, r.State)
+	}
 }

@@ -44,7 +44,12 @@ func Up(ctx context.Context, db *bun.DB) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
-	return len(group.Migrations), nil
+	// Then the job queue's tables, by River's own migrator (still under the lock).
+	river, err := riverUp(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	return len(group.Migrations) + river, nil
 }
 
 // Fingerprint returns the SHA-256 (hex) of every embedded *.sql file, names
@@ -55,6 +60,7 @@ func Fingerprint() string {
 	// The pattern is constant and the files are embedded: neither call can
 	// fail at run time.
 	names, _ := fs.Glob(sqlFiles, "*.sql")
+	fmt.Fprintf(h, "%s\x00", RiverVersion)
 	for _, name := range names {
 		b, _ := sqlFiles.ReadFile(name)
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(b))

@@ -182,7 +182,11 @@ func Pending(ctx context.Context, db *bun.DB) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migration status: %w", err)
 	}
-	return len(status.Unapplied()), nil
+	river, err := riverPending(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	return len(status.Unapplied()) + river, nil
 }
 
 // JournalWriters lists what lets db's role rewrite the journal or its checkpoints (a

@@ -133,7 +133,8 @@ func (s *Store) loginAccountKey(email string) string {
 }
 
 // QueueEmail puts a message in the outbox, its body sealed: a dump, a backup or an SQL
-// console shows no link that logs in.
+// console shows no link that logs in. When mail is delivered (SetJobs), its delivery job is
+// inserted in the same transaction.
 func (s *Store) QueueEmail(ctx context.Context, e Email) error {
 	e.CreatedAt = s.Now()
 	sealed, err := s.sealer.Seal([]byte(e.BodyText))
@@ -141,8 +142,17 @@ func (s *Store) QueueEmail(ctx context.Context, e Email) error {
 		return fmt.Errorf("seal email: %w", err)
 	}
 	e.BodySealed = sealed
-	_, err = s.db.NewInsert().Model(&e).Exec(ctx)
-	return notFound(err, "queue email")
+	if s.hooks.jobs == nil {
+		_, err = s.db.NewInsert().Model(&e).Exec(ctx)
+		return notFound(err, "queue email")
+	}
+	// The message and its delivery job are committed together, with the action that wrote it.
+	return s.InTx(ctx, func(tx *Store) error {
+		if _, err := tx.db.NewInsert().Model(&e).Returning("id").Exec(ctx); err != nil {
+			return fmt.Errorf("queue email: %w", err)
+		}
+		return tx.enqueue(ctx, DeliverEmailArgs{EmailID: e.ID}, nil)
+	})
 }
 
 // ListEmails returns the newest outbox messages (the dev outbox page and tests), bodies

@@ -30,6 +30,7 @@ type Store struct {
 
 type hooks struct {
 	committed func(action string)
+	jobs      Jobs // nil: no background delivery
 }
 
 // New returns a Store over db. now is the clock (tests inject one); sealer encrypts secrets at rest.

@@ -24,8 +24,6 @@ type Sender struct {
 	from       *mail.Address
 	st         *store.Store
 	log        *slog.Logger
-	// Every is how often the outbox is polled.
-	Every time.Duration
 }
 
 // New parses smtpURL (smtp://user:pass@host:port) and the From address.
@@ -42,7 +40,7 @@ func New(smtpURL, from string, st *store.Store, log *slog.Logger) (*Sender, erro
 	if port == "" {
 		port = "587"
 	}
-	s := &Sender{host: u.Hostname(), addr: net.JoinHostPort(u.Hostname(), port), from: fromAddr, st: st, log: log, Every: 2 * time.Second}
+	s := &Sender{host: u.Hostname(), addr: net.JoinHostPort(u.Hostname(), port), from: fromAddr, st: st, log: log}
 	if u.User != nil {
 		pass, _ := u.User.Password()
 		s.auth = smtp.PlainAuth("", u.User.Username(), pass, u.Hostname())
@@ -50,28 +48,13 @@ func New(smtpURL, from string, st *store.Store, log *slog.Logger) (*Sender, erro
 	return s, nil
 }
 
-// Run sends the outbox until ctx ends.
-func (s *Sender) Run(ctx context.Context) {
-	tick := time.NewTicker(s.Every)
-	defer tick.Stop()
-	for {
-		if err := s.SendPending(ctx); err != nil {
-			s.log.Error("mail: send pending", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// SendPending delivers what is queued, 20 messages at a time.
+// SendPending delivers what is queued, 20 messages at a time (each message also has its
+// delivery job: a message is sent once whichever gets it first).
 func (s *Sender) SendPending(ctx context.Context) error {
 	return s.st.ClaimEmails(ctx, 20, func(es []store.Email) []int64 {
 		var sent []int64
 		for _, e := range es {
-			if err := s.send(e); err != nil {
+			if err := s.Send(e); err != nil {
 				s.log.Warn("mail: not delivered, will retry", "email_id", e.ID, "err", err)
 				continue
 			}
@@ -81,7 +64,8 @@ func (s *Sender) SendPending(ctx context.Context) error {
 	})
 }
 
-func (s *Sender) send(e store.Email) error {
+// Send delivers one message over SMTP (the job queue's delivery worker calls it).
+func (s *Sender) Send(e store.Email) error {
 	to, err := mail.ParseAddress(e.To)
 	if err != nil {
 		return fmt.Errorf("recipient: %w", err)
