@@ -121,6 +121,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		if err := SeedDemo(ctx, a.Store); err != nil {
 			return nil, err
 		}
+		if !cfg.SkipPractice {
+			if err := SeedPractice(ctx, a.Store); err != nil {
+				return nil, err
+			}
+		}
 	}
 	fcClient, sim, err := franceConnect(cfg)
 	if err != nil {

@@ -68,6 +68,9 @@ type Config struct {
 	LoginRateWindow time.Duration
 	Now             func() time.Time // the clock; tests inject one
 	SkipSeed        bool             // AC_SEED=0: do not insert demo data in dev/sandbox
+	// SkipPractice leaves out the demo aidant's practice mandats (SeedPractice): browser tests
+	// start from the demo accounts alone, so that each journey makes the mandats it checks.
+	SkipPractice bool
 
 	// LoginAccountLimit bounds the attempts on one email per LoginRateWindow, from all IPs
 	// together (0 → 10): past it they get the generic refusal, the code unchecked.

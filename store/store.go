@@ -46,6 +46,14 @@ func New(db bun.IDB, now func() time.Time, sealer *Sealer) *Store {
 // the store serves: it is not synchronised.
 func (s *Store) OnCommitted(fn func(action string)) { s.hooks.committed = fn }
 
+// WithClock is the same store (database or transaction, keys, hooks) on another clock: the demo
+// seed writes practice mandats as if made weeks ago, through the very same flow.
+func (s *Store) WithClock(now func() time.Time) *Store {
+	c := *s
+	c.now = now
+	return &c
+}
+
 // DB exposes the underlying handle for health checks and tests.
 func (s *Store) DB() bun.IDB { return s.db }
 

@@ -96,8 +96,13 @@ func Start(t *testing.T, tweak ...func(*app.Config)) *Env {
 }
 
 // WithDemoSeed is a tweak for Start: the demo organisations and accounts (app.SeedDemo) are
-// inserted at start, as in dev.
-func WithDemoSeed(c *app.Config) { c.SkipSeed = false }
+// inserted at start, as in dev, without the demo aidant's practice mandats (each journey
+// makes the mandats it checks).
+func WithDemoSeed(c *app.Config) { c.SkipSeed, c.SkipPractice = false, true }
+
+// WithPractice is a tweak for Start: the whole demo data of dev, the practice mandats
+// (app.SeedPractice) included.
+func WithPractice(c *app.Config) { c.SkipSeed, c.SkipPractice = false, false }
 
 // Person is an aidant created for a test, with an authenticator app whose secret is known
 // (Secret is nil without a device).
@@ -241,8 +246,15 @@ func (e *Env) LastLoginURL() string {
 // that p's next code differs (codes are single use).
 func (e *Env) Login(p *Person) *Browser {
 	e.T.Helper()
+	return e.LoginWithCode(p.Aidant.Email, e.Code(p))
+}
+
+// LoginWithCode logs the aidant with that email in with that code (a demo account's
+// app.DemoCode), through the e-mailed link, and advances the clock past the code's step.
+func (e *Env) LoginWithCode(email, code string) *Browser {
+	e.T.Helper()
 	b := e.Browser()
-	r := b.Post(paths.Login, url.Values{"email": {p.Aidant.Email}, "otp_token": {e.Code(p)}})
+	r := b.Post(paths.Login, url.Values{"email": {email}, "otp_token": {code}})
 	if r.Status != http.StatusSeeOther || r.Location != paths.LoginSent {
 		e.T.Fatalf("login: status %d location %q body %s", r.Status, r.Location, r.Body)
 	}
