@@ -18,15 +18,22 @@ import (
 func demoStart(t *testing.T, b *apptest.Browser) (id, state string) {
 	t.Helper()
 	home := b.Get("/fcsim/demo/")
-	if home.Status != http.StatusOK || !strings.Contains(home.Body, `<html lang="fr">`) || !strings.Contains(home.Body, "<main>") ||
+	if home.Status != http.StatusOK || !strings.Contains(home.Body, `<html lang="fr">`) || !strings.Contains(home.Body, `<main id="contenu"`) ||
 		!strings.Contains(home.Body, "<h1>Démarche en ligne (démonstration)</h1>") ||
-		!strings.Contains(home.Body, `<a href="/fcsim/demo/connexion">S'identifier avec FranceConnect</a>`) {
+		!strings.Contains(home.Body, `<a class="fr-connect" href="/fcsim/demo/connexion"><span class="fr-connect__login">S'identifier avec</span> <span class="fr-connect__brand">FranceConnect</span></a>`) {
 		t.Fatalf("demo home: %d %s", home.Status, home.Body)
 	}
-	if strings.Contains(home.Body, "<script") || strings.Contains(home.Body, "style") {
+	if strings.Contains(home.Body, "<script") || strings.Contains(home.Body, "<style") || strings.Contains(home.Body, " style=") {
 		t.Errorf("the demo home has inline script or style")
 	}
-	r := b.Get("/fcsim/demo/connexion")
+	// FranceConnect's identity-provider choice first: Aidants Connect is the one offered.
+	choice := b.Get("/fcsim/demo/connexion")
+	if choice.Status != http.StatusOK || !strings.Contains(choice.Body, "Je choisis un compte pour me connecter") ||
+		!strings.Contains(choice.Body, `<form method="get" action="/fcsim/demo/connexion">`) ||
+		!strings.Contains(choice.Body, `<button class="fr-btn" type="submit" name="fi" value="aidants-connect">Aidants Connect</button>`) {
+		t.Fatalf("identity-provider choice: %d %s", choice.Status, choice.Body)
+	}
+	r := b.Get("/fcsim/demo/connexion?fi=aidants-connect")
 	if r.Status != http.StatusFound || !strings.HasPrefix(r.Location, b.Env.URL+"/authorize?") {
 		t.Fatalf("demo login: %d %q", r.Status, r.Location)
 	}
@@ -76,8 +83,8 @@ func TestDemoServiceSite(t *testing.T) {
 		res := b.Get(r.Location)
 		name := w.angela.GivenName + " " + w.angela.FamilyName
 		if res.Status != http.StatusOK || !strings.Contains(res.Body, "Vous êtes connecté pour le compte de "+name) ||
-			!strings.Contains(res.Body, "Démarche autorisée : famille") || !strings.Contains(res.Body, "<dt>birthdate</dt>") ||
-			!strings.Contains(res.Body, "<dd>"+w.angela.Birthdate.Format("2006-01-02")+"</dd>") {
+			!strings.Contains(res.Body, "Démarche autorisée : Famille - Scolarité") || !strings.Contains(res.Body, "<th scope=\"row\"><code>birthdate</code></th>") ||
+			!strings.Contains(res.Body, "<td>"+w.angela.Birthdate.Format("2006-01-02")+"</td>") {
 			t.Fatalf("demo callback: %d %s", res.Status, res.Body)
 		}
 		if len(useAutorisations(t, e, w.org.ID)) != 1 {
@@ -99,7 +106,7 @@ func TestDemoServiceSite(t *testing.T) {
 		}
 		res := b.Get(r.Location)
 		if res.Status != http.StatusOK || !strings.Contains(res.Body, "Connexion annulée") ||
-			!strings.Contains(res.Body, `<a href="/fcsim/demo/">Recommencer la connexion</a>`) {
+			!strings.Contains(res.Body, `<a class="fr-btn fr-btn--secondary" href="/fcsim/demo/">Recommencer la connexion</a>`) {
 			t.Fatalf("cancelled callback: %d %s", res.Status, res.Body)
 		}
 	})

@@ -18,6 +18,10 @@ func TestDemoServiceLoop(t *testing.T) {
 		navigate(t, ctx, srv.URL+"/fcsim/demo/")
 		assertAxe(t, ctx, "site de démonstration")
 		clickNavigate(t, ctx, "main a[href*='connexion']")
+		// FranceConnect's identity-provider choice, as trainees will see it.
+		waitVisible(t, ctx, "button[name=fi][value=aidants-connect]")
+		assertAxe(t, ctx, "choix du compte FranceConnect")
+		clickNavigate(t, ctx, "button[name=fi][value=aidants-connect]")
 		// Not logged in: our login page, then back into the same authorize request.
 		submitDemoLogin(t, ctx, srv, noJS)
 		waitVisible(t, ctx, "#idp-search")
@@ -26,8 +30,11 @@ func TestDemoServiceLoop(t *testing.T) {
 
 		waitVisible(t, ctx, "#demo-connected")
 		page := textOf(t, ctx, "main")
-		if !strings.Contains(page, "Vous êtes connecté pour le compte de Joséphine Dupont") || !strings.Contains(page, "Démarche autorisée : social") {
+		if !strings.Contains(page, "Vous êtes connecté pour le compte de Joséphine Dupont") || !strings.Contains(page, "Démarche autorisée : Social - Santé") {
 			t.Fatalf("back at the service: %q", page)
+		}
+		if strings.Contains(page, "Démarche autorisée : social") {
+			t.Errorf("the service shows the raw key of the démarche: %q", page)
 		}
 		assertAxe(t, ctx, "service connecté")
 	})

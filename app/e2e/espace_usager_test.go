@@ -133,6 +133,7 @@ func TestEspaceUsagerJourney(t *testing.T) {
 		// The FI no longer offers famille for him: only social remains at step 2.
 		navigate(t, aidant, srv.URL+"/fcsim/demo/")
 		clickNavigate(t, aidant, "main a[href*='connexion']")
+		clickNavigate(t, aidant, "button[name=fi][value=aidants-connect]")
 		waitVisible(t, aidant, "#idp-search")
 		clickOrSwap(t, aidant, noJS, "button[name=usager][value='"+strconv.FormatInt(u.ID, 10)+"']", ".fr-tile")
 		step2 := textOf(t, aidant, "main")
@@ -158,11 +159,13 @@ func useFromDemoSite(t *testing.T, ctx context.Context, srv *apptest.Env, noJS b
 	t.Helper()
 	navigate(t, ctx, srv.URL+"/fcsim/demo/")
 	clickNavigate(t, ctx, "main a[href*='connexion']")
+	clickNavigate(t, ctx, "button[name=fi][value=aidants-connect]")
 	waitVisible(t, ctx, "#idp-search")
 	clickOrSwap(t, ctx, noJS, "button[name=usager][value='"+strconv.FormatInt(usagerID, 10)+"']", ".fr-tile")
 	click(t, ctx, "button[name=demarche][value="+demarche+"]")
 	waitVisible(t, ctx, "#demo-connected")
-	if page := textOf(t, ctx, "main"); !strings.Contains(page, "Démarche autorisée : "+demarche) {
+	d, _ := store.FindDemarche(demarche)
+	if page := textOf(t, ctx, "main"); !strings.Contains(page, "Démarche autorisée : "+d.Title) {
 		t.Fatalf("back at the service: %q", page)
 	}
 }

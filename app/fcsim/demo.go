@@ -17,6 +17,7 @@ import (
 
 	"github.com/aidantsconnect/ac/app/fc"
 	"github.com/aidantsconnect/ac/app/paths"
+	"github.com/aidantsconnect/ac/store"
 )
 
 // The demo service site (bac à sable): a fictitious "service public" whose login goes through
@@ -119,12 +120,28 @@ func (s *Simulator) demoRoutes(mux *http.ServeMux) {
 }
 
 func (s *Simulator) demoHome(w http.ResponseWriter, _ *http.Request) {
-	s.render(w, http.StatusOK, "demo-home", struct{ Login string }{s.path + paths.FCSimDemoLogin})
+	s.render(w, http.StatusOK, "demo-home", struct {
+		Head  head
+		Login string
+	}{newHead("Accueil – Démarche en ligne (démonstration)"), s.path + paths.FCSimDemoLogin})
 }
 
-// demoLogin starts a flow and sends the browser to the FI, as FranceConnect does once the user
-// has picked the FI.
+// demoFI is the value of the identity-provider choice that leads to our FI.
+const demoFI = "aidants-connect"
+
+// demoLogin is FranceConnect's identity-provider choice, as FranceConnect shows it: Aidants
+// Connect among the others (which the simulator does not offer). Once it is picked, it starts a
+// flow and sends the browser to the FI.
 func (s *Simulator) demoLogin(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("fi") != demoFI {
+		w.Header().Set("Cache-Control", "no-store")
+		s.render(w, http.StatusOK, "demo-choice", struct {
+			Head         head
+			Action, Back string
+			FI           string
+		}{newHead("Choix du compte – FranceConnect (simulateur)"), s.path + paths.FCSimDemoLogin, s.path + paths.FCSimDemo, demoFI})
+		return
+	}
 	state, nonce, err := s.demo.start(s.now())
 	if err != nil {
 		slog.ErrorContext(r.Context(), "fcsim: demo flow", "err", err)
@@ -197,8 +214,12 @@ func (s *Simulator) demoCallback(w http.ResponseWriter, r *http.Request) {
 			"La réponse du fournisseur d'identité n'a pas pu être lue. Recommencez la connexion.")
 		return
 	}
-	s.render(w, http.StatusOK, "demo-result", demoResult{
-		Name: strings.TrimSpace(id.GivenName + " " + id.FamilyName), RepScope: claims.RepScope, Again: s.path + paths.FCSimDemo,
+	labels := make([]string, len(claims.RepScope))
+	for i, v := range claims.RepScope {
+		labels[i] = demarcheLabel(v)
+	}
+	s.render(w, http.StatusOK, "demo-result", demoResult{Head: newHead("Connecté – Démarche en ligne (démonstration)"),
+		Name: strings.TrimSpace(id.GivenName + " " + id.FamilyName), RepScope: labels, Again: s.path + paths.FCSimDemo,
 		Claims: []demoClaim{
 			{"sub", id.Sub}, {"given_name", id.GivenName}, {"family_name", id.FamilyName},
 			{"preferred_username", id.PreferredUsername}, {"birthdate", id.Birthdate}, {"gender", id.Gender},
@@ -243,6 +264,7 @@ func idTokenExtras(raw string) (idTokenClaims, error) {
 }
 
 type demoResult struct {
+	Head        head
 	Name, Again string
 	RepScope    []string
 	Claims      []demoClaim
@@ -251,41 +273,68 @@ type demoResult struct {
 type demoClaim struct{ Term, Value string }
 
 func (s *Simulator) demoError(w http.ResponseWriter, status int, title, message string) {
-	s.render(w, status, "demo-error", struct{ Title, Message, Again string }{title, message, s.path + paths.FCSimDemo})
+	s.render(w, status, "demo-error", struct {
+		Head                  head
+		Title, Message, Again string
+	}{newHead(title + " – Démarche en ligne (démonstration)"), title, message, s.path + paths.FCSimDemo})
 }
 
-// demoHTML follows pagesHTML's rules: plain HTML, no inline script or style.
-const demoHTML = `{{define "demo-head"}}<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.}} – Démarche en ligne (démonstration)</title>
-</head>
-<body>
-<main>
-<h1>Démarche en ligne (démonstration)</h1>
-<p>Ce site fictif représente un service public en ligne. Il sert à s'entraîner dans le bac à sable : la connexion passe par un FranceConnect simulé, puis par Aidants Connect.</p>
+// demarcheLabel is a rep_scope value as people read it: the démarche's title for one of our
+// keys, else the value itself.
+func demarcheLabel(v string) string {
+	if d, ok := store.FindDemarche(v); ok {
+		return d.Title
+	}
+	return v
+}
+
+// demoHTML follows pagesHTML's rules: the app's DSFR files, no inline script or style.
+const demoHTML = `{{define "demo-head"}}{{template "head" .}}
+<p class="fr-badge fr-badge--new fr-mb-2w">Site de démonstration</p>
 {{end}}
-{{define "demo-home"}}{{template "demo-head" "Accueil"}}
+{{define "demo-home"}}{{template "demo-head" .Head}}
+<h1>Démarche en ligne (démonstration)</h1>
+<p class="fr-text--lead">Ce site fictif représente un service public en ligne. Il sert à s'entraîner dans le bac à sable : la connexion passe par un FranceConnect simulé, puis par Aidants Connect.</p>
 <h2>Se connecter au service</h2>
 <p>Pour effectuer une démarche pour le compte d'un usager, identifiez-vous avec FranceConnect, puis choisissez Aidants Connect.</p>
-<p><a href="{{.Login}}">S'identifier avec FranceConnect</a></p>
+<div class="fr-connect-group">
+<a class="fr-connect" href="{{.Login}}"><span class="fr-connect__login">S'identifier avec</span> <span class="fr-connect__brand">FranceConnect</span></a>
+</div>
 {{template "foot"}}{{end}}
-{{define "demo-result"}}{{template "demo-head" "Connecté"}}
-<h2 id="demo-connected">Vous êtes connecté pour le compte de {{.Name}}</h2>
-{{if .RepScope}}<p>Démarche autorisée : {{range $i, $d := .RepScope}}{{if $i}}, {{end}}{{$d}}{{end}}</p>
-{{else}}<p>Aucune démarche n'a été transmise.</p>
-{{end}}<h3>Informations transmises au service</h3>
-<dl>
-{{range .Claims}}<dt>{{.Term}}</dt>
-<dd>{{if .Value}}{{.Value}}{{else}}(vide){{end}}</dd>
-{{end}}</dl>
-<p><a href="{{.Again}}">Recommencer</a></p>
+{{define "demo-choice"}}{{template "head" .Head}}
+<h1>Je choisis un compte pour me connecter</h1>
+<p class="fr-text--lead">Sur : <strong>Démarche en ligne (démonstration)</strong></p>
+<p>Un aidant habilité qui agit pour le compte d'un usager choisit Aidants Connect. Dans le simulateur, les autres comptes ne sont pas proposés.</p>
+<form method="get" action="{{.Action}}">
+<ul class="fr-btns-group fr-btns-group--inline-md">
+<li><button class="fr-btn" type="submit" name="fi" value="{{.FI}}">Aidants Connect</button></li>
+</ul>
+</form>
+<h2 class="fr-h6">Autres comptes (non disponibles dans le simulateur)</h2>
+<ul>
+<li>impots.gouv.fr</li>
+<li>ameli.fr</li>
+<li>L'Identité Numérique La Poste</li>
+<li>MSA</li>
+</ul>
+<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="{{.Back}}">Revenir sur Démarche en ligne (démonstration)</a></p>
 {{template "foot"}}{{end}}
-{{define "demo-error"}}{{template "demo-head" "Erreur"}}
-<h2>{{.Title}}</h2>
-<p>{{.Message}}</p>
-<p><a href="{{.Again}}">Recommencer la connexion</a></p>
+{{define "demo-result"}}{{template "demo-head" .Head}}
+<h1 id="demo-connected">Vous êtes connecté pour le compte de {{.Name}}</h1>
+{{if .RepScope}}<p class="fr-text--lead">Démarche autorisée : {{range $i, $d := .RepScope}}{{if $i}}, {{end}}{{$d}}{{end}}</p>
+{{else}}<p class="fr-text--lead">Aucune démarche n'a été transmise.</p>
+{{end}}<h2>Informations transmises au service</h2>
+<div class="fr-table"><table>
+<caption class="fr-sr-only">Informations transmises au service</caption>
+<thead><tr><th scope="col">Information</th><th scope="col">Valeur</th></tr></thead>
+<tbody>
+{{range .Claims}}<tr><th scope="row"><code>{{.Term}}</code></th><td>{{if .Value}}{{.Value}}{{else}}(vide){{end}}</td></tr>
+{{end}}</tbody></table></div>
+<p><a class="fr-btn fr-btn--secondary" href="{{.Again}}">Recommencer</a></p>
+{{template "foot"}}{{end}}
+{{define "demo-error"}}{{template "demo-head" .Head}}
+<h1>{{.Title}}</h1>
+<div class="fr-alert fr-alert--error"><p>{{.Message}}</p></div>
+<p><a class="fr-btn fr-btn--secondary" href="{{.Again}}">Recommencer la connexion</a></p>
 {{template "foot"}}{{end}}
 `

@@ -196,7 +196,7 @@ func TestLoginWithoutChoice(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d, want 422", resp.StatusCode)
 	}
-	if !strings.Contains(body, "Choisissez une identité pour continuer.") || !strings.Contains(body, `aria-describedby="identity-error"`) {
+	if !strings.Contains(body, "Choisissez une identité pour continuer.") || !strings.Contains(body, `aria-labelledby="identities-legend identity-error"`) {
 		t.Errorf("page does not explain the error:\n%s", body)
 	}
 }

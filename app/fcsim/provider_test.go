@@ -23,8 +23,14 @@ func TestLoginPage(t *testing.T) {
 	if lang, _ := doc.Find("html").Attr("lang"); lang != "fr" {
 		t.Errorf("html lang %q, want fr", lang)
 	}
-	if doc.Find("main").Length() != 1 || strings.TrimSpace(doc.Find("main h1").Text()) != "FranceConnect (simulateur)" {
-		t.Errorf("want one main with the h1 \"FranceConnect (simulateur)\"")
+	if doc.Find("main").Length() != 1 || strings.TrimSpace(doc.Find("main h1").Text()) != "Choix de l'identité" {
+		t.Errorf("want one main with the h1 \"Choix de l'identité\"")
+	}
+	if !strings.Contains(doc.Find("header").Text(), "FranceConnect") || !strings.Contains(doc.Find("header").Text(), "simulateur") {
+		t.Errorf("the header does not say this is FranceConnect's simulator: %q", doc.Find("header").Text())
+	}
+	if doc.Find(`link[rel=stylesheet][href^="/static/"]`).Length() != 2 {
+		t.Error("the page is not styled with the app's own DSFR files")
 	}
 	if strings.TrimSpace(doc.Find("title").Text()) == "" {
 		t.Error("no title")
@@ -72,8 +78,10 @@ func TestLoginPage(t *testing.T) {
 	if buttons["Se connecter"] != "login" || buttons["Annuler"] != "cancel" {
 		t.Errorf("submit buttons %v, want Se connecter=login and Annuler=cancel", buttons)
 	}
-	if _, ok := doc.Find(`button[value=cancel]`).Attr("formnovalidate"); !ok {
-		t.Error("Annuler must skip the required radio (formnovalidate)")
+	// Validation is the server's, in French (TestLoginWithoutChoice): no `required`, whose
+	// message the browser would give in its own language.
+	if n := doc.Find("[required]").Length(); n != 0 {
+		t.Errorf("%d required fields: the browser's own validation message would show", n)
 	}
 }
 
