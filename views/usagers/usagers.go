@@ -38,6 +38,14 @@ func (d IndexData) URL(t store.UsagerTab, page int) string {
 	return paths.UsagersTab(string(t), d.Query, page)
 }
 
+// pageURL is the address of a page of the selected tab; "" when there is no such page.
+func (d IndexData) pageURL(page int) string {
+	if page < 1 || page > d.List.Pages {
+		return ""
+	}
+	return d.URL(d.Tab, page)
+}
+
 // TabLabel is "Mandats actifs", …
 func TabLabel(t store.UsagerTab) string {
 	switch t {
