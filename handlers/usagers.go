@@ -35,7 +35,7 @@ func (h *Handlers) UsagersIndex(c *fiber.Ctx) error {
 	if wantsFragment(c) {
 		return render(c, status, usagers.Fragment(d))
 	}
-	return render(c, status, usagers.Index(h.shell(c, "Mes usagers"), d))
+	return render(c, status, usagers.Index(h.shell(c, d.Title()), d))
 }
 
 // UsagerShow is one usager's mandats with the current organisation.

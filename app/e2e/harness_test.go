@@ -309,7 +309,7 @@ func TestHelpers(t *testing.T) {
 
 func TestTrackBytes(t *testing.T) {
 	t.Parallel()
-	ctx := newBrowser(t, browserOpts{})
+	ctx := newBrowser(t, browserOpts{ExpectCSPViolations: true}) // /accessible's inline script
 	site := newTestSite(t)
 	page, css := site.URL+"/accessible", site.URL+"/static/app.css"
 
