@@ -37,6 +37,7 @@ func (a *App) routes() {
 	f.Get(paths.Healthz, a.healthz)
 	f.Get(paths.Readyz, a.readyz)
 	f.Get(paths.Static+"*", assets.Handler())
+	f.Get(paths.Favicon, assets.Favicon())
 
 	// The journal's signed checkpoints, for auditors: no session, no personal data.
 	f.Get(paths.JournalCheckpoints, h.JournalCheckpoints)

@@ -133,6 +133,7 @@ func routeTable() []route {
 		get(paths.Healthz, "", everyone(ok)),
 		get(paths.Readyz, "", everyone(ok)),
 		get(paths.Static+"*", assets.Path("css/app.css"), everyone(ok)),
+		get(paths.Favicon, "", everyone(ok)),
 
 		// The journal's signed checkpoints.
 		get(paths.JournalCheckpoints, "", everyone(ok)),

@@ -62,7 +62,10 @@ const (
 // Espace référent: the organisation a référent manages, its aidants and their cartes. The
 // reference's paths are kept; its older /espace-responsable/… ones answer 301 (LegacyReferent).
 const (
-	Referent             = "/espace-referent/"
+	Referent = "/espace-referent/"
+	// Habilitation is where a structure applies to use the service (built on its own branch:
+	// the home page links it, no route here yet).
+	Habilitation         = "/habilitation/"
 	ReferentOrganisation = "/espace-referent/organisation/"
 	ReferentDemarches    = "/espace-referent/organisation/demarches/"
 	ReferentSwitch       = "/espace-referent/organisation/changer/"
@@ -179,6 +182,8 @@ const (
 	Healthz = "/healthz"
 	Readyz  = "/readyz"
 	Static  = "/static/" // assets, under content-hashed names
+	// Favicon is where browsers look for an icon whatever the page names.
+	Favicon = "/favicon.ico"
 )
 
 // MagicLinkWait is the page an e-mailed login link opens.
