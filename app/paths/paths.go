@@ -59,13 +59,14 @@ const (
 	AutorisationRevocationPattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation/"
 )
 
+// Habilitation is where a structure applies to use the service (its pages are built on
+// their own branch: the home page links it, no route here yet).
+const Habilitation = "/habilitation/"
+
 // Espace référent: the organisation a référent manages, its aidants and their cartes. The
 // reference's paths are kept; its older /espace-responsable/… ones answer 301 (LegacyReferent).
 const (
-	Referent = "/espace-referent/"
-	// Habilitation is where a structure applies to use the service (built on its own branch:
-	// the home page links it, no route here yet).
-	Habilitation         = "/habilitation/"
+	Referent             = "/espace-referent/"
 	ReferentOrganisation = "/espace-referent/organisation/"
 	ReferentDemarches    = "/espace-referent/organisation/demarches/"
 	ReferentSwitch       = "/espace-referent/organisation/changer/"
