@@ -113,10 +113,12 @@ func (a *App) routes() {
 	f.Post(paths.MandatRevokePattern, with(creator, h.MandatRevokeCreate)...)
 	f.Get(paths.MandatRevokeDonePattern, with(creator, h.MandatRevokeDone)...)
 	f.Get(paths.MandatRevocationPattern, with(creator, h.MandatRevocation)...)
+	f.Get(paths.MandatRevocationPDFPattern, with(creator, h.MandatRevocationPDF)...)
 	f.Get(paths.AutorisationRevokePattern, with(creator, h.AutorisationRevokeNew)...)
 	f.Post(paths.AutorisationRevokePattern, with(creator, h.AutorisationRevokeCreate)...)
 	f.Get(paths.AutorisationRevokeDonePattern, with(creator, h.AutorisationRevokeDone)...)
 	f.Get(paths.AutorisationRevocationPattern, with(creator, h.AutorisationRevocation)...)
+	f.Get(paths.AutorisationRevocationPDFPattern, with(creator, h.AutorisationRevocationPDF)...)
 
 	// Identity provider pages (we are FranceConnect's FI): /authorize (with or without a
 	// trailing slash) first checks the client and its redirect URI (a page if they are bad,

@@ -127,7 +127,7 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	if !reflect.DeepEqual(tabs, wantTabs) || d.Find(`[role="tab"], [role="tablist"], [role="tabpanel"]`).Length() != 0 {
 		t.Fatalf("tabs:\n%q\nwant\n%q", tabs, wantTabs)
 	}
-	if got := d.Find("title").Text(); got != "Mes usagers – mandats actifs - Aidants Connect" {
+	if got := d.Find("title").Text(); got != "Usagers – mandats actifs - Aidants Connect" {
 		t.Errorf("title = %q", got)
 	}
 	if got := squash(d.Find("#usagers-status").Text()); got != "4 usagers : mandat actif pour 2, expiré pour 1, révoqué pour 1." || d.Find("#usagers-status").AttrOr("role", "") != "status" {
@@ -157,7 +157,7 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	if !reflect.DeepEqual(rows, [][]string{{"Chloé ÉPOUSE (née EXPIRÉE)", "04/03/1970", "Expiré le " + w.day(-3+1), "Famille",
 		"Renouveler le mandat de Chloé ÉPOUSE (née EXPIRÉE)"}}) || len(links[0]) != 2 ||
 		d.Find(`#usagers-tab-expires`).AttrOr("aria-current", "") != "page" || d.Find(`input[name="onglet"]`).AttrOr("value", "") != "expires" ||
-		d.Find("title").Text() != "Mes usagers – mandats expirés - Aidants Connect" {
+		d.Find("title").Text() != "Usagers – mandats expirés - Aidants Connect" {
 		t.Fatalf("expired tab: %q %q", rows, links)
 	}
 	d = parseHTML(t, b.Get("/espace-aidant/usagers/?onglet=revoques").Body)

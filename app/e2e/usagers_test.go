@@ -243,7 +243,7 @@ func TestUsagersListOnPhone(t *testing.T) {
 		setViewport(t, ctx, mobileWidth)
 		navigate(t, ctx, srv.URL+"/espace-aidant/usagers/")
 		waitVisible(t, ctx, "#usagers-panel")
-		if got := evalJS[string](t, ctx, `document.title`); got != "Mes usagers – mandats actifs - Aidants Connect" {
+		if got := evalJS[string](t, ctx, `document.title`); got != "Usagers – mandats actifs - Aidants Connect" {
 			t.Fatalf("title = %q", got)
 		}
 		usager := "/espace-aidant/usagers/" + strconv.FormatInt(f.josephine.UsagerID, 10) + "/"
@@ -268,9 +268,9 @@ func TestUsagersListOnPhone(t *testing.T) {
 
 		clickNavigateOrSwap(t, ctx, noJS, "#usagers-tab-revoques", `#usagers-tab-revoques[aria-current="page"]`)
 		if !noJS {
-			waitJS(t, ctx, `document.title.startsWith("Mes usagers – mandats révoqués")`)
+			waitJS(t, ctx, `document.title.startsWith("Usagers – mandats révoqués")`)
 		}
-		if got := evalJS[string](t, ctx, `document.title`); got != "Mes usagers – mandats révoqués - Aidants Connect" {
+		if got := evalJS[string](t, ctx, `document.title`); got != "Usagers – mandats révoqués - Aidants Connect" {
 			t.Fatalf("title of the revoked tab = %q", got)
 		}
 		if n := evalJS[int](t, ctx, `document.querySelectorAll('nav.ac-tabs a[aria-current="page"]').length`); n != 1 {

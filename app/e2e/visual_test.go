@@ -179,6 +179,7 @@ func TestVisualArgentWarningAndPrintButtons(t *testing.T) {
 			assertLabelsVisible(t, ctx, "main .fr-btn")
 			assertAxe(t, ctx, "démarche révoquée, "+strconv.FormatInt(w, 10)+" px")
 		}
+		revocationPDF(t, ctx, srv.URL, mandat+"autorisations/"+strconv.FormatInt(social.ID, 10)+"/revocation/", "Révocation d'une autorisation via le service Aidants Connect")
 		setViewport(t, ctx, desktopWidth)
 		navigate(t, ctx, srv.URL+mandat+"revoquer/")
 		clickNavigateOrSwap(t, ctx, noJS, `form[action="`+mandat+`revoquer/"] button[type="submit"]`, ".fr-alert--success")
@@ -187,5 +188,27 @@ func TestVisualArgentWarningAndPrintButtons(t *testing.T) {
 			assertLabelsVisible(t, ctx, "main .fr-btn")
 			assertAxe(t, ctx, "mandat révoqué, "+strconv.FormatInt(w, 10)+" px")
 		}
+		revocationPDF(t, ctx, srv.URL, mandat+"revocation/", "Révocation d'un mandat via le service Aidants Connect")
 	})
+}
+
+// revocationPDF opens a revocation attestation, checks its title (the reference's wording,
+// naming the service) and that it offers its PDF, and downloads it.
+func revocationPDF(t *testing.T, ctx context.Context, base, page, title string) {
+	t.Helper()
+	navigate(t, ctx, base+page)
+	if got := textOf(t, ctx, ".ac-attestation-document h2"); got != title {
+		t.Fatalf("attestation title = %q, want %q", got, title)
+	}
+	if got := textOf(t, ctx, ".ac-attestation-document"); !strings.Contains(got, "avec le service « Aidants Connect »") {
+		t.Fatalf("the attestation does not name the service: %q", got)
+	}
+	assertAxe(t, ctx, "attestation de révocation")
+	href := attr(t, ctx, "a.fr-link--download", "href")
+	if want := strings.TrimSuffix(page, "/") + ".pdf"; href != want {
+		t.Fatalf("PDF link %q, want %q", href, want)
+	}
+	if pdf := fetchWithCookies(t, ctx, base+href); !strings.HasPrefix(pdf, "%PDF-") {
+		t.Fatalf("the revocation PDF starts with %q", pdf[:min(len(pdf), 20)])
+	}
 }

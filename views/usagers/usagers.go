@@ -82,9 +82,10 @@ func (d IndexData) StatusText() string {
 	return plural(c.Total(), "usager trouvé", "usagers trouvés") + " pour « " + d.Query + " » : " + detail
 }
 
-// Title is the page's title: one per tab.
+// Title is the page's title, one per tab: "Usagers – mandats actifs" (the reference's page
+// title is "Usagers").
 func (d IndexData) Title() string {
-	return "Mes usagers – " + strings.ToLower(TabLabel(d.Tab)[:1]) + TabLabel(d.Tab)[1:]
+	return "Usagers – " + strings.ToLower(TabLabel(d.Tab)[:1]) + TabLabel(d.Tab)[1:]
 }
 
 // CaptionText names the table of a tab.
