@@ -37,6 +37,7 @@ func (a *App) routes() {
 	f.Get(paths.Healthz, a.healthz)
 	f.Get(paths.Readyz, a.readyz)
 	f.Get(paths.Static+"*", assets.Handler())
+	f.Get(paths.Favicon, assets.Favicon())
 
 	// The journal's signed checkpoints, for auditors: no session, no personal data.
 	f.Get(paths.JournalCheckpoints, h.JournalCheckpoints)
@@ -112,10 +113,12 @@ func (a *App) routes() {
 	f.Post(paths.MandatRevokePattern, with(creator, h.MandatRevokeCreate)...)
 	f.Get(paths.MandatRevokeDonePattern, with(creator, h.MandatRevokeDone)...)
 	f.Get(paths.MandatRevocationPattern, with(creator, h.MandatRevocation)...)
+	f.Get(paths.MandatRevocationPDFPattern, with(creator, h.MandatRevocationPDF)...)
 	f.Get(paths.AutorisationRevokePattern, with(creator, h.AutorisationRevokeNew)...)
 	f.Post(paths.AutorisationRevokePattern, with(creator, h.AutorisationRevokeCreate)...)
 	f.Get(paths.AutorisationRevokeDonePattern, with(creator, h.AutorisationRevokeDone)...)
 	f.Get(paths.AutorisationRevocationPattern, with(creator, h.AutorisationRevocation)...)
+	f.Get(paths.AutorisationRevocationPDFPattern, with(creator, h.AutorisationRevocationPDF)...)
 
 	// Identity provider pages (we are FranceConnect's FI): /authorize (with or without a
 	// trailing slash) first checks the client and its redirect URI (a page if they are bad,

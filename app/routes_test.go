@@ -133,6 +133,7 @@ func routeTable() []route {
 		get(paths.Healthz, "", everyone(ok)),
 		get(paths.Readyz, "", everyone(ok)),
 		get(paths.Static+"*", assets.Path("css/app.css"), everyone(ok)),
+		get(paths.Favicon, "", everyone(ok)),
 
 		// The journal's signed checkpoints.
 		get(paths.JournalCheckpoints, "", everyone(ok)),
@@ -176,9 +177,11 @@ func routeTable() []route {
 		getPost(paths.MandatRevokePattern, paths.MandatRevoke(1), creators(notFound), creators(notFound)),
 		get(paths.MandatRevokeDonePattern, paths.MandatRevokeDone(1), creators(notFound)),
 		get(paths.MandatRevocationPattern, paths.MandatRevocation(1), creators(notFound)),
+		get(paths.MandatRevocationPDFPattern, paths.MandatRevocationPDF(1), creators(notFound)),
 		getPost(paths.AutorisationRevokePattern, paths.AutorisationRevoke(1, 1), creators(notFound), creators(notFound)),
 		get(paths.AutorisationRevokeDonePattern, paths.AutorisationRevokeDone(1, 1), creators(notFound)),
 		get(paths.AutorisationRevocationPattern, paths.AutorisationRevocation(1, 1), creators(notFound)),
+		get(paths.AutorisationRevocationPDFPattern, paths.AutorisationRevocationPDF(1, 1), creators(notFound)),
 
 		// Identity provider pages: without a flow of theirs, the steps are 404 to creators.
 		getPost(paths.IdPUsagerChoice, paths.IdPStep(paths.IdPUsagerChoice, id), creators(notFound), creators(notFound)),

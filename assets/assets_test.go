@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -458,5 +460,26 @@ func BenchmarkServeCSSBrotli(b *testing.B) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+	}
+}
+
+func TestFavicon(t *testing.T) {
+	body, err := favicon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) < 22 || !bytes.Equal(body[:6], []byte{0, 0, 1, 0, 1, 0}) || body[6] != faviconSize || body[7] != faviconSize {
+		t.Fatalf("not a one-image ICO: % x", body[:min(len(body), 22)])
+	}
+	n, off := binary.LittleEndian.Uint32(body[14:]), binary.LittleEndian.Uint32(body[18:])
+	if off != 22 || int(off+n) != len(body) {
+		t.Fatalf("entry length %d at %d, file %d bytes", n, off, len(body))
+	}
+	img, err := png.Decode(bytes.NewReader(body[off:]))
+	if err != nil || img.Bounds().Dx() != faviconSize || img.Bounds().Dy() != faviconSize {
+		t.Fatalf("the entry's PNG: %v %v", err, img)
+	}
+	if len(body) > 4096 {
+		t.Errorf("favicon of %d B: more than 4 KB", len(body))
 	}
 }

@@ -31,7 +31,7 @@ func (h *Handlers) LoginNew(c *fiber.Ctx) error {
 	if current(c).Aidant != nil {
 		return redirect(c, orDefault(next))
 	}
-	return render(c, fiber.StatusOK, auth.Login(h.shell(c, "Connexion"), auth.LoginData{Next: next}))
+	return render(c, fiber.StatusOK, auth.Login(h.shell(c, "Connectez-vous"), auth.LoginData{Next: next}))
 }
 
 // normaliseCode strips the spaces people type between digit groups.
@@ -68,7 +68,7 @@ func (h *Handlers) LoginCreate(c *fiber.Ctx) error {
 		d.Errors.Add("otp_token", "Saisissez le code à 6 chiffres, sans lettres.")
 	}
 	if d.Errors.Any() {
-		return render(c, fiber.StatusUnprocessableEntity, auth.Login(h.shell(c, "Connexion"), d))
+		return render(c, fiber.StatusUnprocessableEntity, auth.Login(h.shell(c, "Connectez-vous"), d))
 	}
 	ok, err := h.Store.Hit(c.UserContext(), "login:"+h.clientIP(c), h.LoginRateWindow, h.LoginRateLimit)
 	if err != nil {
@@ -84,7 +84,7 @@ func (h *Handlers) LoginCreate(c *fiber.Ctx) error {
 	})
 	if errors.Is(err, store.ErrLoginRefused) {
 		d.Errors = ui.Errors{{Field: "", Message: msgLoginRefused}}
-		return render(c, fiber.StatusUnprocessableEntity, auth.Login(h.shell(c, "Connexion"), d))
+		return render(c, fiber.StatusUnprocessableEntity, auth.Login(h.shell(c, "Connectez-vous"), d))
 	}
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 
 // EspaceHome is the aidant's home.
 func (h *Handlers) EspaceHome(c *fiber.Ctx) error {
-	return render(c, fiber.StatusOK, espace.Home(h.shell(c, "Espace aidant")))
+	return render(c, fiber.StatusOK, espace.Home(h.shell(c, "Espace Aidant")))
 }
 
 // OrganisationSwitch changes the aidant's current organisation (journaled).

@@ -123,7 +123,7 @@ func (h *IdP) UsagerChoice(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.page(c, fiber.StatusOK, f, idpview.UsagerChoice(h.shell(c, "Sélection de la personne accompagnée"), d))
+	return h.page(c, fiber.StatusOK, f, idpview.UsagerChoice(h.shell(c, "Sélection de l'usager"), d))
 }
 
 // UsagerResults is the fragment the step 1 search swaps in as the aidant types.
@@ -163,7 +163,7 @@ func (h *IdP) UsagerChoose(c *fiber.Ctx) error {
 			return derr
 		}
 		d.Errors.Add("", "Cette personne n'a pas de mandat actif avec votre organisation pour la démarche demandée. Choisissez une personne dans la liste.")
-		return h.page(c, fiber.StatusUnprocessableEntity, f, idpview.UsagerChoice(h.shell(c, "Sélection de la personne accompagnée"), d))
+		return h.page(c, fiber.StatusUnprocessableEntity, f, idpview.UsagerChoice(h.shell(c, "Sélection de l'usager"), d))
 	}
 	if err != nil {
 		return h.flowError(c, err)

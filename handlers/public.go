@@ -24,7 +24,7 @@ func (h *Handlers) DevEmails(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, public.Emails(h.shell(c, "Boîte d'envoi"), emails))
+	return render(c, fiber.StatusOK, public.Emails(h.shell(c, "Boîte d'envoi"), emails, h.Loc))
 }
 
 // ErrorPage renders the French error page for a status.

@@ -36,9 +36,12 @@ func TestReferentHomeAndHeader(t *testing.T) {
 		}
 	}
 	for _, page := range []string{paths.Referent, paths.Espace} {
+		// The header's tools, and the same links in its « Menu » for narrow screens.
 		h := parseHTML(t, w.browser.Get(page).Body).Find("header")
-		if h.Find(`a[href="/espace-aidant/"]`).Length() != 1 || h.Find(`a[href="/espace-referent/"]`).Length() != 1 {
-			t.Errorf("%s: the header does not link both espaces", page)
+		for _, where := range []string{".fr-header__tools-links", ".ac-menu__panel"} {
+			if h.Find(where+` a[href="/espace-aidant/"]`).Length() != 1 || h.Find(where+` a[href="/espace-referent/"]`).Length() != 1 {
+				t.Errorf("%s: the header's %s does not link both espaces", page, where)
+			}
 		}
 	}
 	p := w.e.Aidant("aidant@mfs.fr", w.a, true)

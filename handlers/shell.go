@@ -27,7 +27,7 @@ func flashFor(key string) (layout.Flash, bool) {
 		return layout.Flash{Kind: "success", Text: "Vous avez été déconnecté."}, true
 	case "link-invalid":
 		return layout.Flash{Kind: "error", Text: "Ce lien de connexion ne fonctionne plus : il a expiré ou a déjà servi. Recommencez la connexion."}, true
-	case "org-switched":
+	case "org-switched": // shell names the organisation (the page's current one)
 		return layout.Flash{Kind: "success", Text: "Vous travaillez maintenant pour cette organisation."}, true
 	case "no-organisation":
 		return layout.Flash{Kind: "error", Text: "Votre compte n'est plus rattaché à aucune organisation active : vous avez été déconnecté. Rapprochez-vous du référent de votre organisation."}, true
@@ -72,6 +72,9 @@ func (h *Handlers) shell(c *fiber.Ctx, title string) layout.Shell {
 	}
 	if key := c.Cookies(flashCookie); key != "" {
 		if f, ok := flashFor(key); ok {
+			if key == "org-switched" && cur.Organisation != nil {
+				f.Text = "Vous travaillez maintenant pour " + cur.Organisation.Name + "."
+			}
 			s.Flashes = append(s.Flashes, f)
 		}
 		c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, Secure: h.SecureCookies, SameSite: "Lax", Expires: time.Unix(1, 0), MaxAge: -1})

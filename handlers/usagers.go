@@ -35,7 +35,7 @@ func (h *Handlers) UsagersIndex(c *fiber.Ctx) error {
 	if wantsFragment(c) {
 		return render(c, status, usagers.Fragment(d))
 	}
-	return render(c, status, usagers.Index(h.shell(c, "Mes usagers"), d))
+	return render(c, status, usagers.Index(h.shell(c, d.Title()), d))
 }
 
 // UsagerShow is one usager's mandats with the current organisation.
@@ -94,8 +94,18 @@ func (h *Handlers) MandatRevocation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, attestation.RevocationPage(h.shell(c, "Attestation de révocation"),
-		h.revocationData(m, m.RevokedTogether(), true)))
+	d := h.revocationData(m, m.RevokedTogether(), true)
+	d.PDFURL = paths.MandatRevocationPDF(m.ID)
+	return render(c, fiber.StatusOK, attestation.RevocationPage(h.shell(c, "Attestation de révocation"), d))
+}
+
+// MandatRevocationPDF is the whole-mandat revocation attestation as a PDF download.
+func (h *Handlers) MandatRevocationPDF(c *fiber.Ctx) error {
+	m, err := h.mandatRevocation(c)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, "revocation-mandat-"+strconv.FormatInt(m.ID, 10), attestation.RevocationPDF, h.revocationData(m, m.RevokedTogether(), true))
 }
 
 // AutorisationRevokeNew asks to confirm the revocation of one autorisation.
@@ -139,8 +149,30 @@ func (h *Handlers) AutorisationRevocation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, attestation.RevocationPage(h.shell(c, "Attestation de révocation"),
-		h.revocationData(m, []store.Autorisation{*a}, false)))
+	d := h.revocationData(m, []store.Autorisation{*a}, false)
+	d.PDFURL = paths.AutorisationRevocationPDF(m.ID, a.ID)
+	return render(c, fiber.StatusOK, attestation.RevocationPage(h.shell(c, "Attestation de révocation"), d))
+}
+
+// AutorisationRevocationPDF is one autorisation's revocation attestation as a PDF download.
+func (h *Handlers) AutorisationRevocationPDF(c *fiber.Ctx) error {
+	m, a, err := h.autorisationRevocation(c)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, "revocation-autorisation-"+strconv.FormatInt(a.ID, 10), attestation.RevocationPDF, h.revocationData(m, []store.Autorisation{*a}, false))
+}
+
+// sendPDF renders a document as a PDF download named name.pdf, never cached (personal data).
+func sendPDF[D any](c *fiber.Ctx, name string, make func(D) ([]byte, error), d D) error {
+	pdf, err := make(d)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.pdf"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(pdf)
 }
 
 func (h *Handlers) mandatRevocation(c *fiber.Ctx) (*store.Mandat, error) {

@@ -87,6 +87,17 @@ func newUsagersWorld(t *testing.T) *usagersWorld {
 // day is the date, in Paris, n days from the world's start: what the pages show.
 func (w *usagersWorld) day(n int) string { return ui.Date(w.start.AddDate(0, 0, n).In(paris)) }
 
+// usagerCells are the list's rows (their cells' words) and each row's links, name first.
+func usagerCells(d *goquery.Document) (rows [][]string, links [][]string) {
+	d.Find("#usagers-panel tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		var row, ls []string
+		tr.Find("th, td").Each(func(_ int, c *goquery.Selection) { row = append(row, words(c)) })
+		tr.Find("a").Each(func(_ int, a *goquery.Selection) { ls = append(ls, a.AttrOr("href", "")) })
+		rows, links = append(rows, row), append(links, ls)
+	})
+	return rows, links
+}
+
 func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	t.Parallel()
 	w := newUsagersWorld(t)
@@ -103,60 +114,65 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 		t.Fatalf("list: %d, Vary %q", r.Status, r.Header.Get("Vary"))
 	}
 	d := parseHTML(t, r.Body)
+	// The tabs are navigation links, the current one marked; no tab widget without its keys.
 	var tabs []string
-	d.Find(`[role="tab"]`).Each(func(_ int, s *goquery.Selection) {
-		tabs = append(tabs, s.AttrOr("aria-selected", "")+" "+s.AttrOr("aria-current", "-")+" "+s.Text()+" "+s.AttrOr("href", ""))
+	d.Find(`nav.ac-tabs a`).Each(func(_ int, s *goquery.Selection) {
+		tabs = append(tabs, s.AttrOr("aria-current", "-")+" "+s.Text()+" "+s.AttrOr("href", ""))
 	})
 	wantTabs := []string{
-		"true page Mandats actifs (2) /espace-aidant/usagers/?onglet=actifs",
-		"false - Mandats expirés (1) /espace-aidant/usagers/?onglet=expires",
-		"false - Mandats révoqués (1) /espace-aidant/usagers/?onglet=revoques",
+		"page Mandats actifs (2) /espace-aidant/usagers/?onglet=actifs",
+		"- Mandats expirés (1) /espace-aidant/usagers/?onglet=expires",
+		"- Mandats révoqués (1) /espace-aidant/usagers/?onglet=revoques",
 	}
-	if !reflect.DeepEqual(tabs, wantTabs) {
+	if !reflect.DeepEqual(tabs, wantTabs) || d.Find(`[role="tab"], [role="tablist"], [role="tabpanel"]`).Length() != 0 {
 		t.Fatalf("tabs:\n%q\nwant\n%q", tabs, wantTabs)
 	}
-	if got := squash(d.Find("#usagers-status").Text()); got != "4 mandats : 2 actifs, 1 expiré, 1 révoqué." || d.Find("#usagers-status").AttrOr("role", "") != "status" {
+	if got := d.Find("title").Text(); got != "Usagers – mandats actifs - Aidants Connect" {
+		t.Errorf("title = %q", got)
+	}
+	if got := squash(d.Find("#usagers-status").Text()); got != "4 usagers : mandat actif pour 2, expiré pour 1, révoqué pour 1." || d.Find("#usagers-status").AttrOr("role", "") != "status" {
 		t.Errorf("status = %q", got)
 	}
-	rows, links := cells(d, "#usagers-panel")
+	rows, links := usagerCells(d)
 	wantRows := [][]string{
-		{"Bruno BIENTÔT", "03/02/1960", "Du " + w.day(-10) + " au " + w.day(-10+31) + " Expire bientôt", "Argent", "Renouveler le mandat de Bruno BIENTÔT Voir les mandats de Bruno BIENTÔT"},
-		{"Joséphine DUPONT", "02/03/1950", "Du " + w.day(0) + " au " + w.day(365), "Papiers Social", "Renouveler le mandat de Joséphine DUPONT Voir les mandats de Joséphine DUPONT"},
+		{"Bruno BIENTÔT", "03/02/1960", "Jusqu'au " + w.day(-10+31) + " Expire bientôt", "Argent", "Renouveler le mandat de Bruno BIENTÔT"},
+		{"Joséphine DUPONT", "02/03/1950", "Jusqu'au " + w.day(365), "Papiers Social", "Renouveler le mandat de Joséphine DUPONT"},
 	}
 	wantLinks := [][]string{
-		{"/espace-aidant/renew_mandat/" + itoa(w.soon.UsagerID), "/espace-aidant/usagers/" + itoa(w.soon.UsagerID) + "/"},
-		{"/espace-aidant/renew_mandat/" + itoa(w.active.UsagerID), "/espace-aidant/usagers/" + itoa(w.active.UsagerID) + "/"},
+		{"/espace-aidant/usagers/" + itoa(w.soon.UsagerID) + "/", "/espace-aidant/renew_mandat/" + itoa(w.soon.UsagerID)},
+		{"/espace-aidant/usagers/" + itoa(w.active.UsagerID) + "/", "/espace-aidant/renew_mandat/" + itoa(w.active.UsagerID)},
 	}
 	if !reflect.DeepEqual(rows, wantRows) || !reflect.DeepEqual(links, wantLinks) {
 		t.Fatalf("active rows:\n%q\n%q\nwant\n%q\n%q", rows, links, wantRows, wantLinks)
 	}
 	var heads []string
 	d.Find("#usagers-panel thead th").Each(func(_ int, s *goquery.Selection) { heads = append(heads, s.Text()) })
-	if !reflect.DeepEqual(heads, []string{"Usager", "Date de naissance", "Mandat", "Démarches", "Actions"}) {
+	if !reflect.DeepEqual(heads, []string{"Usager", "Date de naissance", "Mandat actif", "Démarches", "Actions"}) {
 		t.Errorf("headers %q", heads)
 	}
 
 	// The other tabs: expired mandats can be renewed, revoked ones cannot.
 	d = parseHTML(t, b.Get("/espace-aidant/usagers/?onglet=expires").Body)
-	rows, links = cells(d, "#usagers-panel")
-	if !reflect.DeepEqual(rows, [][]string{{"Chloé ÉPOUSE (née EXPIRÉE)", "04/03/1970", "Du " + w.day(-3) + " au " + w.day(-3+1), "Famille",
-		"Renouveler le mandat de Chloé ÉPOUSE (née EXPIRÉE) Voir les mandats de Chloé ÉPOUSE (née EXPIRÉE)"}}) || len(links[0]) != 2 ||
-		d.Find(`#usagers-tab-expires`).AttrOr("aria-selected", "") != "true" || d.Find(`input[name="onglet"]`).AttrOr("value", "") != "expires" {
+	rows, links = usagerCells(d)
+	if !reflect.DeepEqual(rows, [][]string{{"Chloé ÉPOUSE (née EXPIRÉE)", "04/03/1970", "Expiré le " + w.day(-3+1), "Famille",
+		"Renouveler le mandat de Chloé ÉPOUSE (née EXPIRÉE)"}}) || len(links[0]) != 2 ||
+		d.Find(`#usagers-tab-expires`).AttrOr("aria-current", "") != "page" || d.Find(`input[name="onglet"]`).AttrOr("value", "") != "expires" ||
+		d.Find("title").Text() != "Usagers – mandats expirés - Aidants Connect" {
 		t.Fatalf("expired tab: %q %q", rows, links)
 	}
 	d = parseHTML(t, b.Get("/espace-aidant/usagers/?onglet=revoques").Body)
-	rows, links = cells(d, "#usagers-panel")
-	if !reflect.DeepEqual(rows, [][]string{{"Emma RÉVOQUÉE", "06/05/1990", "Du " + w.day(-2) + ", révoqué le " + w.day(-2), "Famille Social",
-		"Voir les mandats de Emma RÉVOQUÉE"}}) || !reflect.DeepEqual(links[0], []string{"/espace-aidant/usagers/" + itoa(w.revoked.UsagerID) + "/"}) {
+	rows, links = usagerCells(d)
+	if !reflect.DeepEqual(rows, [][]string{{"Emma RÉVOQUÉE", "06/05/1990", "Révoqué le " + w.day(-2), "Famille Social"}}) ||
+		!reflect.DeepEqual(links[0], []string{"/espace-aidant/usagers/" + itoa(w.revoked.UsagerID) + "/"}) {
 		t.Fatalf("revoked tab: %q %q", rows, links)
 	}
 
 	// Search: the whole page without JavaScript, the results region for htmx.
 	r = b.Get("/espace-aidant/usagers/?onglet=actifs&q=DUPONT+jose")
 	d = parseHTML(t, r.Body)
-	rows, _ = cells(d, "#usagers-panel")
+	rows, _ = usagerCells(d)
 	if r.Status != http.StatusOK || len(rows) != 1 || rows[0][0] != "Joséphine DUPONT" || d.Find("#usagers-q").AttrOr("value", "") != "DUPONT jose" ||
-		squash(d.Find("#usagers-status").Text()) != "1 mandat trouvé pour « DUPONT jose » : 1 actif, 0 expiré, 0 révoqué." ||
+		squash(d.Find("#usagers-status").Text()) != "1 usager trouvé pour « DUPONT jose » : mandat actif pour 1, expiré pour 0, révoqué pour 0." ||
 		d.Find(`#usagers-tab-expires`).AttrOr("href", "") != "/espace-aidant/usagers/?onglet=expires&q=DUPONT+jose" {
 		t.Fatalf("search page: %d %q", r.Status, rows)
 	}
@@ -174,7 +190,7 @@ func TestUsagersListTabsSearchAndFragment(t *testing.T) {
 	req.Header.Set("HX-Request", "true")
 	frag := b.Do(req)
 	if frag.Status != http.StatusOK || !strings.HasPrefix(frag.Body, `<div id="usagers-results">`) || strings.Contains(frag.Body, "<html") ||
-		!strings.Contains(frag.Body, `<p id="usagers-status" hx-swap-oob="innerHTML">1 mandat trouvé pour « dupont »`) ||
+		!strings.Contains(frag.Body, `<p id="usagers-status" hx-swap-oob="innerHTML">1 usager trouvé pour « dupont »`) ||
 		!strings.Contains(frag.Header.Get("Vary"), "HX-Request") || strings.Contains(frag.Body, "1944") {
 		t.Fatalf("fragment: %d %s", frag.Status, frag.Body)
 	}

@@ -59,11 +59,14 @@ type UsagerSearch struct {
 	Page  int // from 1
 }
 
-// UsagerCounts is how many visible mandats each tab holds (for the search, if any).
+// UsagerCounts is how many usagers each tab holds (for the search, if any): those with at
+// least one visible mandat of that status. A usager may be in several tabs; Usagers counts
+// each once.
 type UsagerCounts struct {
 	Actifs   int `bun:"actifs"`
 	Expires  int `bun:"expires"`
 	Revoques int `bun:"revoques"`
+	Usagers  int `bun:"usagers"`
 }
 
 // Of is the count of one tab.
@@ -77,24 +80,25 @@ func (c UsagerCounts) Of(t UsagerTab) int {
 	return c.Actifs
 }
 
-// Total is the count of the three tabs.
-func (c UsagerCounts) Total() int { return c.Actifs + c.Expires + c.Revoques }
+// Total is the number of usagers listed, whatever the tab.
+func (c UsagerCounts) Total() int { return c.Usagers }
 
-// UsagerRow is one line of the list: a mandat and its usager.
+// UsagerRow is one line of the list: a usager, and their mandats of the tab summarised.
 type UsagerRow struct {
-	MandatID          int64      `bun:"mandat_id"`
-	UsagerID          int64      `bun:"usager_id"`
-	GivenName         string     `bun:"given_name"`
-	FamilyName        string     `bun:"family_name"`
-	PreferredUsername string     `bun:"preferred_username"`
-	Gender            string     `bun:"gender"`
-	Birthdate         time.Time  `bun:"birthdate,type:date"`
-	CreatedAt         time.Time  `bun:"created_at"`
-	ExpiresAt         time.Time  `bun:"expires_at"`
-	RevokedAt         *time.Time `bun:"revoked_at"` // when every autorisation is revoked
-	// Demarches are the keys shown as tags, in catalogue order: the autorisations still in
-	// force for an active mandat, all of them otherwise.
-	Demarches []string `bun:"demarches,array"`
+	UsagerID          int64     `bun:"usager_id"`
+	GivenName         string    `bun:"given_name"`
+	FamilyName        string    `bun:"family_name"`
+	PreferredUsername string    `bun:"preferred_username"`
+	Gender            string    `bun:"gender"`
+	Birthdate         time.Time `bun:"birthdate,type:date"`
+	Mandats           int       `bun:"mandats"` // the usager's visible mandats of the tab
+	// Ends are when each of them ends, soonest first: its end date, or in the revoked tab
+	// the date it was revoked.
+	Ends []time.Time `bun:"ends,array"`
+	// Demarches are the keys shown as tags, in catalogue order, over the tab's mandats: the
+	// autorisations still in force for active mandats, all of them otherwise.
+	Demarches []string  `bun:"demarches,array"`
+	Tab       UsagerTab `bun:"-"`
 }
 
 // Usager is the row's person, for names.
@@ -103,24 +107,14 @@ func (r UsagerRow) Usager() *Usager {
 		Gender: r.Gender, Birthdate: r.Birthdate}
 }
 
-// Status is the row's mandat status at now (the rule of (*Mandat).Status).
-func (r UsagerRow) Status(now time.Time) MandatStatus {
-	switch {
-	case r.RevokedAt != nil:
-		return StatusRevoked
-	case !now.Before(r.ExpiresAt):
-		return StatusExpired
-	}
-	return StatusActive
-}
-
-// ExpiresSoon is an active mandat ending within ExpiresSoonWithin.
+// ExpiresSoon is an active mandat of the row ending within ExpiresSoonWithin.
 func (r UsagerRow) ExpiresSoon(now time.Time) bool {
-	return r.Status(now) == StatusActive && r.ExpiresAt.Sub(now) <= ExpiresSoonWithin
+	return r.Tab == TabActifs && len(r.Ends) > 0 && r.Ends[0].After(now) && r.Ends[0].Sub(now) <= ExpiresSoonWithin
 }
 
-// Renewable mirrors (*Mandat).Renewable for a listed (never outdated) row.
-func (r UsagerRow) Renewable(now time.Time) bool { return r.Status(now) != StatusRevoked }
+// Renewable: the row's mandats are active or expired (a revoked one is not renewed; the
+// usager's page offers the renewal of what they still have).
+func (r UsagerRow) Renewable() bool { return r.Tab != TabRevoques }
 
 // UsagerList is one page of one tab, with the counts of every tab.
 type UsagerList struct {
@@ -193,10 +187,11 @@ func tabFilter(t UsagerTab, now time.Time) (string, []any) {
 	return "m.revoked_at IS NULL AND m.expires_at > ?", []any{now}
 }
 
-// ListUsagers returns one page of the organisation's mandats in one tab, by usager name,
-// with the count of each tab. A query narrows the three tabs alike. The organisation's list
-// index is read in order (see the migration): the counts read its entries, the page stops
-// at its last row; only the page's usagers and autorisations are read.
+// ListUsagers returns one page of the organisation's usagers in one tab (those with a visible
+// mandat of that status), by name, with the count of each tab. A query narrows the three tabs
+// alike. The organisation's list index is read in order (see the migration) and grouped as it
+// is read, one usager after the other: the counts read its entries without sorting them, the
+// page stops at its last usager; only the page's usagers and autorisations are read.
 func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*UsagerList, error) {
 	now := s.Now()
 	l := &UsagerList{Search: q, Words: SearchWords(q.Query)}
@@ -207,15 +202,17 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 	}
 	where, args := usagerFilter(orgID, now, l.Words)
 	// Each tab is counted with the filter that lists it, so a count always matches its pages.
-	var counts []string
-	var countArgs []any
-	for _, t := range []UsagerTab{TabActifs, TabExpires, TabRevoques} {
+	var flags, counts []string
+	var flagArgs []any
+	for _, t := range UsagerTabs() {
 		tab, tabArgs := tabFilter(t, now)
-		counts = append(counts, "count(*) FILTER (WHERE "+tab+") AS "+string(t))
-		countArgs = append(countArgs, tabArgs...)
+		flags = append(flags, "bool_or("+tab+") AS "+string(t))
+		counts = append(counts, "count(*) FILTER (WHERE g."+string(t)+") AS "+string(t))
+		flagArgs = append(flagArgs, tabArgs...)
 	}
-	err := s.db.NewRaw("SELECT "+strings.Join(counts, ", ")+" FROM mandats AS m WHERE "+where,
-		append(countArgs, args...)...).Scan(ctx, &l.Counts)
+	err := s.db.NewRaw("SELECT "+strings.Join(counts, ", ")+", count(*) AS usagers FROM (SELECT "+strings.Join(flags, ", ")+
+		" FROM mandats AS m WHERE "+where+" GROUP BY m.usager_sort, m.usager_id) AS g",
+		append(flagArgs, args...)...).Scan(ctx, &l.Counts)
 	if err != nil {
 		return nil, fmt.Errorf("count usagers: %w", err)
 	}
@@ -226,21 +223,33 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 		return l, nil
 	}
 	tab, tabArgs := tabFilter(l.Search.Tab, now)
-	args = append(append(append([]any{now}, args...), tabArgs...), UsagersPerPage, (l.Search.Page-1)*UsagersPerPage)
-	// The démarches subquery runs for the page's rows only (after the limit).
-	err = s.db.NewRaw(`SELECT m.id AS mandat_id, m.usager_id, m.created_at, m.expires_at, m.revoked_at,
-		u.given_name, u.family_name, u.preferred_username, u.gender, u.birthdate,
-		ARRAY(SELECT a.demarche FROM autorisations AS a WHERE a.mandat_id = m.id
-		      AND (a.revoked_at IS NULL OR m.revoked_at IS NOT NULL OR m.expires_at <= ?)) AS demarches
-		FROM mandats AS m JOIN usagers AS u ON u.id = m.usager_id
+	end := "m.expires_at"
+	if l.Search.Tab == TabRevoques {
+		end = "m.revoked_at"
+	}
+	args = append(append(args, tabArgs...), UsagersPerPage, (l.Search.Page-1)*UsagersPerPage, now)
+	// The page's usagers first (grouped in index order, stopping after the page), then their
+	// names and the démarches of those mandats only.
+	err = s.db.NewRaw(`WITH page AS (
+		SELECT m.usager_sort, m.usager_id, array_agg(m.id) AS mandat_ids, array_agg(`+end+` ORDER BY `+end+`) AS ends
+		FROM mandats AS m
 		WHERE `+where+` AND `+tab+`
-		ORDER BY m.usager_sort, m.usager_id, m.expires_at DESC, m.id
-		LIMIT ? OFFSET ?`, args...).Scan(ctx, &l.Rows)
+		GROUP BY m.usager_sort, m.usager_id
+		ORDER BY m.usager_sort, m.usager_id
+		LIMIT ? OFFSET ?)
+		SELECT p.usager_id, cardinality(p.mandat_ids) AS mandats, p.ends,
+		u.given_name, u.family_name, u.preferred_username, u.gender, u.birthdate,
+		ARRAY(SELECT DISTINCT a.demarche FROM autorisations AS a JOIN mandats AS am ON am.id = a.mandat_id
+		      WHERE a.mandat_id = ANY(p.mandat_ids)
+		      AND (a.revoked_at IS NULL OR am.revoked_at IS NOT NULL OR am.expires_at <= ?)) AS demarches
+		FROM page AS p JOIN usagers AS u ON u.id = p.usager_id
+		ORDER BY p.usager_sort, p.usager_id`, args...).Scan(ctx, &l.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("list usagers: %w", err)
 	}
 	for i := range l.Rows {
 		l.Rows[i].Demarches = orderedDemarches(l.Rows[i].Demarches)
+		l.Rows[i].Tab = l.Search.Tab
 	}
 	return l, nil
 }

@@ -146,20 +146,21 @@ func TestMandatsFollowTheUsagersNames(t *testing.T) {
 	// FranceConnect sends a usage name the next time the usager identifies.
 	id := person("1", "Marie", "Dupont", "Lefèvre", "female", "1950-03-02")
 	w.mandatFor(t, w.aidant, id, "LONG", "papiers")
+	// Both of her mandats follow: one row, two mandats.
 	for q, want := range map[string]int{"lefevre": 2, "dupont lefevre": 2, "martin": 1, "dupont": 2} {
-		if l := w.list(t, w.org.ID, store.UsagerSearch{Query: q}); l.Counts.Actifs != want {
-			t.Errorf("%q: %d mandats, want %d", q, l.Counts.Actifs, want)
+		if l := w.list(t, w.org.ID, store.UsagerSearch{Query: q}); l.Counts.Actifs != 1 || len(l.Rows) != 1 || l.Rows[0].Mandats != want {
+			t.Errorf("%q: %+v, %+v; want one usager with %d mandats", q, l.Counts, l.Rows, want)
 		}
 	}
 	// The order follows the usage name now: Lefèvre before Martin.
 	l := w.list(t, w.org.ID, store.UsagerSearch{})
-	if len(l.Rows) != 3 || l.Rows[0].UsagerID != m.UsagerID || l.Rows[2].FamilyName != "Martin" {
+	if len(l.Rows) != 2 || l.Rows[0].UsagerID != m.UsagerID || l.Rows[1].FamilyName != "Martin" {
 		t.Fatalf("order after the new usage name: %+v", l.Rows)
 	}
 	if _, err := w.st.DB().ExecContext(ctx, "UPDATE usagers SET given_name = 'Maria' WHERE id = ?", m.UsagerID); err != nil {
 		t.Fatal(err)
 	}
-	if l := w.list(t, w.org.ID, store.UsagerSearch{Query: "maria"}); l.Counts.Actifs != 2 {
+	if l := w.list(t, w.org.ID, store.UsagerSearch{Query: "maria"}); l.Counts.Actifs != 1 || len(l.Rows) != 1 || l.Rows[0].Mandats != 2 {
 		t.Fatalf("after a given name change: %+v", l.Counts)
 	}
 }
@@ -240,28 +241,32 @@ func TestListUsagersTabsColumnsAndScope(t *testing.T) {
 	if _, _, err := w.st.RevokeAutorisation(ctx, w.org.ID, w.aidant.ID, partial.ID, autorisationOf(t, partial, "argent").ID); err != nil {
 		t.Fatal(err)
 	}
+	at(-20 * day)
+	// Alice's second mandat, for other démarches: both stay active, one row for her.
+	second := w.mandatFor(t, w.aidant, person("1", "Alice", "Active", "", "female", "1950-01-02"), "SEMESTER", "famille")
 	at(-5 * day)
 	w.mandatFor(t, w.foreigner, person("8", "Hugo", "Étranger", "", "male", "1985-08-09"), "LONG", "social") // another organisation
 	at(0)
 
 	l := w.list(t, w.org.ID, store.UsagerSearch{})
-	if want := (store.UsagerCounts{Actifs: 3, Expires: 1, Revoques: 1}); l.Counts != want || l.Pages != 1 {
+	if want := (store.UsagerCounts{Actifs: 3, Expires: 1, Revoques: 1, Usagers: 5}); l.Counts != want || l.Pages != 1 {
 		t.Fatalf("counts %+v pages %d, want %+v", l.Counts, l.Pages, want)
 	}
 	date := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
-	ptr := func(t time.Time) *time.Time { return &t }
-	row := func(m *store.Mandat, given, family, usage, gender, birth string, revokedAt *time.Time, demarches ...string) store.UsagerRow {
-		return store.UsagerRow{MandatID: m.ID, UsagerID: m.UsagerID, GivenName: given, FamilyName: family, PreferredUsername: usage,
-			Gender: gender, Birthdate: date(birth), CreatedAt: m.CreatedAt, ExpiresAt: m.ExpiresAt, RevokedAt: revokedAt, Demarches: demarches}
+	row := func(tab store.UsagerTab, ms []*store.Mandat, ends []time.Time, given, family, usage, gender, birth string, demarches ...string) store.UsagerRow {
+		return store.UsagerRow{UsagerID: ms[0].UsagerID, GivenName: given, FamilyName: family, PreferredUsername: usage,
+			Gender: gender, Birthdate: date(birth), Mandats: len(ms), Ends: ends, Demarches: demarches, Tab: tab}
 	}
+	one := func(m *store.Mandat) []*store.Mandat { return []*store.Mandat{m} }
 	want := map[store.UsagerTab][]store.UsagerRow{
 		store.TabActifs: {
-			row(active, "Alice", "Active", "", "female", "1950-01-02", nil, "papiers", "social"),
-			row(soon, "Bruno", "Bientôt", "", "male", "1960-02-03", nil, "argent"),
-			row(partial, "Gaëlle", "Partielle", "", "female", "1955-07-08", nil, "papiers", "social"), // argent revoked: not shown
+			// Her two mandats: the démarches of both, the soonest end first.
+			row(store.TabActifs, []*store.Mandat{active, second}, []time.Time{second.ExpiresAt, active.ExpiresAt}, "Alice", "Active", "", "female", "1950-01-02", "papiers", "famille", "social"),
+			row(store.TabActifs, one(soon), []time.Time{soon.ExpiresAt}, "Bruno", "Bientôt", "", "male", "1960-02-03", "argent"),
+			row(store.TabActifs, one(partial), []time.Time{partial.ExpiresAt}, "Gaëlle", "Partielle", "", "female", "1955-07-08", "papiers", "social"), // argent revoked: not shown
 		},
-		store.TabExpires:  {row(expired, "Chloé", "Expirée", "Épouse", "female", "1970-03-04", nil, "famille")}, // sorted by usage name
-		store.TabRevoques: {row(revoked, "Emma", "Révoquée", "", "female", "1990-05-06", ptr(now.Add(-200*day)), "famille", "social")},
+		store.TabExpires:  {row(store.TabExpires, one(expired), []time.Time{expired.ExpiresAt}, "Chloé", "Expirée", "Épouse", "female", "1970-03-04", "famille")}, // sorted by usage name
+		store.TabRevoques: {row(store.TabRevoques, one(revoked), []time.Time{now.Add(-200 * day)}, "Emma", "Révoquée", "", "female", "1990-05-06", "famille", "social")},
 	}
 	for tab, rows := range want {
 		got := w.list(t, w.org.ID, store.UsagerSearch{Tab: tab})
@@ -270,21 +275,28 @@ func TestListUsagersTabsColumnsAndScope(t *testing.T) {
 		}
 		for i := range rows {
 			g := got.Rows[i]
-			g.Birthdate, g.CreatedAt, g.ExpiresAt = g.Birthdate.UTC(), g.CreatedAt.UTC(), g.ExpiresAt.UTC()
-			if g.RevokedAt != nil {
-				g.RevokedAt = ptr(g.RevokedAt.UTC())
+			g.Birthdate = g.Birthdate.UTC()
+			for j := range g.Ends {
+				g.Ends[j] = g.Ends[j].UTC()
+			}
+			for j := range rows[i].Ends {
+				rows[i].Ends[j] = rows[i].Ends[j].UTC()
 			}
 			if !reflect.DeepEqual(g, rows[i]) {
 				t.Errorf("%s row %d:\n got %+v\nwant %+v", tab, i, g, rows[i])
 			}
-			// The SQL classification agrees with the model's rule.
-			m := w.get(t, w.org.ID, g.MandatID)
-			if store.TabOf(m.Status(now)) != tab || g.Status(now) != m.Status(now) || m.Outdated(now) {
-				t.Errorf("%s row %d: model status %s", tab, i, m.Status(now))
-			}
 		}
 	}
-	if rows := w.list(t, w.org.ID, store.UsagerSearch{Tab: store.TabActifs}).Rows; !rows[1].ExpiresSoon(now) || rows[0].ExpiresSoon(now) || rows[2].ExpiresSoon(now) {
+	// The SQL classification agrees with the model's rule.
+	for _, c := range []struct {
+		m   *store.Mandat
+		tab store.UsagerTab
+	}{{active, store.TabActifs}, {second, store.TabActifs}, {soon, store.TabActifs}, {partial, store.TabActifs}, {expired, store.TabExpires}, {revoked, store.TabRevoques}} {
+		if m := w.get(t, w.org.ID, c.m.ID); store.TabOf(m.Status(now)) != c.tab || m.Outdated(now) {
+			t.Errorf("mandat %d: model status %s, listed in %s", m.ID, m.Status(now), c.tab)
+		}
+	}
+	if rows := w.list(t, w.org.ID, store.UsagerSearch{Tab: store.TabActifs}).Rows; !rows[1].ExpiresSoon(now) || rows[0].ExpiresSoon(now) || rows[2].ExpiresSoon(now) || !rows[0].Renewable() {
 		t.Error("only the mandat ending in 21 days expires soon")
 	}
 	// The other organisation sees its own mandat only, whatever the query.

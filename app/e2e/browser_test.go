@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -211,6 +214,9 @@ type browserOpts struct {
 	// NoJS disables JavaScript in the tab before the first navigation, to
 	// check that a journey works without it.
 	NoJS bool
+	// ExpectCSPViolations lets the test read the CSP violations itself
+	// (cspViolations) instead of failing on the first: for the harness's own test.
+	ExpectCSPViolations bool
 }
 
 // tab is what the harness knows of one test's tab. It travels in the context
@@ -222,6 +228,8 @@ type tab struct {
 	mu     sync.Mutex
 	docURL string // the last main-frame document response
 	status int64
+	csp    []string      // the CSP violations the browser reported, as its console says them
+	cspHit chan struct{} // closed at the first of them
 }
 
 type tabKey struct{}
@@ -234,6 +242,17 @@ func tabOf(ctx context.Context) *tab {
 // observe runs in chromedp's event loop: it must return fast and run no
 // command.
 func (tb *tab) observe(ev any) {
+	if l, ok := ev.(*cdplog.EventEntryAdded); ok {
+		if isCSPViolation(l.Entry) {
+			tb.mu.Lock()
+			if len(tb.csp) == 0 {
+				close(tb.cspHit)
+			}
+			tb.csp = append(tb.csp, l.Entry.Text+" ("+l.Entry.URL+")")
+			tb.mu.Unlock()
+		}
+		return
+	}
 	e, ok := ev.(*network.EventResponseReceived)
 	if !ok || e.Type != network.ResourceTypeDocument || e.FrameID != tb.mainFrame || e.Response == nil {
 		return
@@ -243,10 +262,40 @@ func (tb *tab) observe(ev any) {
 	tb.mu.Unlock()
 }
 
+// isCSPViolation recognises the console message Chromium writes when the page's
+// Content-Security-Policy blocks something (a script, a style, an image, a form
+// target): source "security", and the policy named in the text.
+func isCSPViolation(e *cdplog.Entry) bool {
+	return e != nil && (e.Source == cdplog.EntrySourceSecurity || e.Source == cdplog.EntrySourceViolation) &&
+		strings.Contains(e.Text, "Content Security Policy")
+}
+
+// cspViolations are the CSP violations the tab's pages reported so far.
+func cspViolations(ctx context.Context) []string {
+	tb := tabOf(ctx)
+	if tb == nil {
+		return nil
+	}
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return slices.Clone(tb.csp)
+}
+
+// waitCSPViolation waits until the tab has reported a CSP violation.
+func waitCSPViolation(t *testing.T, ctx context.Context) {
+	t.Helper()
+	select {
+	case <-tabOf(ctx).cspHit:
+	case <-ctx.Done():
+		t.Fatalf("no CSP violation reported: %v", ctx.Err())
+	}
+}
+
 // newBrowser opens a tab for the test in a new browser context of the shared
 // Chromium (its own cookies, storage and HTTP cache, like an incognito
 // window). The returned context carries a timeout of testTimeout; t.Cleanup
-// closes the tab and its browser context. It skips the test when Chromium is
+// closes the tab and its browser context, after failing the test if any page of
+// the tab reported a CSP violation in the console (unless o.ExpectCSPViolations). It skips the test when Chromium is
 // missing (fails under AC_E2E=require). Call it first in each test.
 func newBrowser(t *testing.T, o browserOpts) context.Context {
 	t.Helper()
@@ -269,7 +318,7 @@ func newBrowser(t *testing.T, o browserOpts) context.Context {
 	ctx, cancel := context.WithTimeout(tabCtx, testTimeout)
 	t.Cleanup(func() { cancel(); closeTab() })
 
-	tb := &tab{noJS: o.NoJS}
+	tb := &tab{noJS: o.NoJS, cspHit: make(chan struct{})}
 	ctx = context.WithValue(ctx, tabKey{}, tb)
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
 		t.Fatalf("opening a tab: %v", err)
@@ -281,6 +330,14 @@ func newBrowser(t *testing.T, o browserOpts) context.Context {
 	tb.mainFrame = tree.FrameTree.Frame.ID
 	if err := chromedp.Listen(ctx, tb.observe); err != nil {
 		t.Fatalf("listening to the tab: %v", err)
+	}
+	if !o.ExpectCSPViolations {
+		// Cleanups run last registered first: this one before the tab closes.
+		t.Cleanup(func() {
+			if vs := cspViolations(ctx); len(vs) > 0 {
+				t.Errorf("the browser reported %d CSP violation(s):\n%s", len(vs), strings.Join(vs, "\n"))
+			}
+		})
 	}
 	if o.NoJS {
 		setScriptsDisabled(t, ctx, true)

@@ -156,7 +156,7 @@ func TestFindChromium(t *testing.T) {
 
 func TestAxeAccessiblePageUnderStrictCSP(t *testing.T) {
 	t.Parallel()
-	ctx := newBrowser(t, browserOpts{})
+	ctx := newBrowser(t, browserOpts{ExpectCSPViolations: true})
 	site := newTestSite(t)
 
 	navigate(t, ctx, site.URL+"/accessible")
@@ -169,6 +169,12 @@ func TestAxeAccessiblePageUnderStrictCSP(t *testing.T) {
 	// The page's CSP is in force: its inline script did not run.
 	if got := evalJS[string](t, ctx, `document.documentElement.dataset.inline || "blocked"`); got != "blocked" {
 		t.Fatalf("inline script under CSP: %q, want it blocked", got)
+	}
+	// The harness hears the browser report it (newBrowser fails any other test on such a
+	// report).
+	waitCSPViolation(t, ctx)
+	if vs := cspViolations(ctx); len(vs) != 1 || !strings.Contains(vs[0], "script-src 'self'") {
+		t.Errorf("CSP violations heard: %q, want the inline script's", vs)
 	}
 
 	begin := time.Now()
@@ -277,7 +283,7 @@ func TestNoJS(t *testing.T) {
 
 func TestHelpers(t *testing.T) {
 	t.Parallel()
-	ctx := newBrowser(t, browserOpts{})
+	ctx := newBrowser(t, browserOpts{ExpectCSPViolations: true}) // /accessible's inline script
 	site := newTestSite(t)
 
 	navigate(t, ctx, site.URL+"/missing")
@@ -303,7 +309,7 @@ func TestHelpers(t *testing.T) {
 
 func TestTrackBytes(t *testing.T) {
 	t.Parallel()
-	ctx := newBrowser(t, browserOpts{})
+	ctx := newBrowser(t, browserOpts{ExpectCSPViolations: true}) // /accessible's inline script
 	site := newTestSite(t)
 	page, css := site.URL+"/accessible", site.URL+"/static/app.css"
 

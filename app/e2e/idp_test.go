@@ -35,6 +35,14 @@ type fiSetup struct {
 func newFISetup(t *testing.T) *fiSetup {
 	t.Helper()
 	s := &fiSetup{srv: startServer(t), clientID: "franceconnect"}
+	s.register(t)
+	return s
+}
+
+// register starts the relying party, registers it as a client and gives the demo aidant's
+// organisation the three mandats.
+func (s *fiSetup) register(t *testing.T) {
+	t.Helper()
 	s.rp = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html lang="fr"><head><title>FranceConnect (test)</title></head><body><main>
@@ -66,14 +74,19 @@ func newFISetup(t *testing.T) *fiSetup {
 		Gender: "male", Birthcountry: "99134", Email: "carlos@example.com"}, "papiers", "famille")
 	mk(store.FCIdentity{Sub: "lea", GivenName: "Léa", FamilyName: "Lefèvre-Nguyen", Birthdate: "1991-06-30", Gender: "female",
 		Birthplace: "13055", Birthcountry: "99100", Email: "lea@example.com"}, "social")
-	return s
 }
 
 // authorizeURL is FranceConnect v2's request, rep_scope famille.
 func (s *fiSetup) authorizeURL(t *testing.T, state string) string {
+	return s.authorizeURLFor(t, state, "famille")
+}
+
+// authorizeURLFor is FranceConnect v2's request for the démarches given (rep_scope).
+func (s *fiSetup) authorizeURLFor(t *testing.T, state string, demarches ...string) string {
+	values, _ := json.Marshal(demarches)
 	q := url.Values{"response_type": {"code"}, "client_id": {s.clientID}, "redirect_uri": {s.rp.URL + "/callback"},
 		"scope": {"openid profile email birth"}, "acr_values": {"eidas1"}, "state": {state}, "nonce": {apptest.RandomHex(t)},
-		"prompt": {"login"}, "claims": {`{"id_token":{"rep_scope":{"essential":true,"values":["famille"]}}}`}}
+		"prompt": {"login"}, "claims": {`{"id_token":{"rep_scope":{"essential":true,"values":` + string(values) + `}}}`}}
 	return s.srv.URL + "/authorize/?" + q.Encode()
 }
 

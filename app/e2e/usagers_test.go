@@ -76,7 +76,7 @@ func TestUsagersJourney(t *testing.T) {
 
 		click(t, ctx, `.fr-tile a[href="/espace-aidant/usagers/"]`)
 		waitVisible(t, ctx, "#usagers-q")
-		if got := textOf(t, ctx, "#usagers-status"); got != "4 mandats : 2 actifs, 1 expiré, 1 révoqué." {
+		if got := textOf(t, ctx, "#usagers-status"); got != "4 usagers : mandat actif pour 2, expiré pour 1, révoqué pour 1." {
 			t.Fatalf("status = %q", got)
 		}
 		assertAxe(t, ctx, "mes usagers")
@@ -90,7 +90,7 @@ func TestUsagersJourney(t *testing.T) {
 			}
 			waitStatus(t, ctx, noJS, status)
 		}
-		search("DUPONT jose", "1 mandat trouvé pour « DUPONT jose » : 1 actif, 0 expiré, 0 révoqué.")
+		search("DUPONT jose", "1 usager trouvé pour « DUPONT jose » : mandat actif pour 1, expiré pour 0, révoqué pour 0.")
 		if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "Joséphine DUPONT" {
 			t.Fatalf("search row = %q", row)
 		}
@@ -100,28 +100,28 @@ func TestUsagersJourney(t *testing.T) {
 		assertAxe(t, ctx, "recherche")
 
 		// The search covers every tab; the tabs keep it.
-		search("n'diaye", "1 mandat trouvé pour « n'diaye » : 0 actif, 0 expiré, 1 révoqué.")
-		if got := textOf(t, ctx, "#usagers-panel p"); !strings.HasPrefix(got, "Aucun mandat de cet onglet") {
+		search("n'diaye", "1 usager trouvé pour « n'diaye » : mandat actif pour 0, expiré pour 0, révoqué pour 1.")
+		if got := textOf(t, ctx, "#usagers-panel p"); !strings.HasPrefix(got, "Aucun usager de cet onglet") {
 			t.Fatalf("empty tab = %q", got)
 		}
 		click(t, ctx, "#usagers-tab-revoques")
-		waitVisible(t, ctx, `#usagers-tab-revoques[aria-selected="true"]`)
+		waitVisible(t, ctx, `#usagers-tab-revoques[aria-current="page"]`)
 		if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "Maëlle N'DIAYE" {
 			t.Fatalf("revoked tab row = %q", row)
 		}
 		assertAxe(t, ctx, "onglet des mandats révoqués")
 		click(t, ctx, "#usagers-tab-expires")
-		waitVisible(t, ctx, `#usagers-tab-expires[aria-selected="true"]`)
+		waitVisible(t, ctx, `#usagers-tab-expires[aria-current="page"]`)
 		if got := textOf(t, ctx, "#usagers-tab-expires"); got != "Mandats expirés (0)" {
 			t.Fatalf("expired tab under the search = %q", got)
 		}
-		search("", "4 mandats : 2 actifs, 1 expiré, 1 révoqué.")
+		search("", "4 usagers : mandat actif pour 2, expiré pour 1, révoqué pour 1.")
 		if row := textOf(t, ctx, "#usagers-panel tbody tr th"); row != "François ÇELIK" {
 			t.Fatalf("expired tab row = %q", row)
 		}
 
 		// The usager's page.
-		search("josephine", "1 mandat trouvé pour « josephine » : 1 actif, 0 expiré, 0 révoqué.")
+		search("josephine", "1 usager trouvé pour « josephine » : mandat actif pour 1, expiré pour 0, révoqué pour 0.")
 		click(t, ctx, "#usagers-tab-actifs")
 		usager := "/espace-aidant/usagers/" + strconv.FormatInt(f.josephine.UsagerID, 10) + "/"
 		click(t, ctx, `#usagers-panel a[href="`+usager+`"]`)
@@ -203,13 +203,13 @@ func TestUsagersSearchKeystrokeWeight(t *testing.T) {
 	navigate(t, ctx, srv.URL+"/espace-aidant/usagers/")
 	bytes := trackBytes(t, ctx)
 	typeInto(t, ctx, "#usagers-q", "dupon")
-	waitStatus(t, ctx, false, "1 mandat trouvé pour « dupon » : 1 actif, 0 expiré, 0 révoqué.")
+	waitStatus(t, ctx, false, "1 usager trouvé pour « dupon » : mandat actif pour 1, expiré pour 0, révoqué pour 0.")
 	if err := bytes.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
 	bytes.Reset()
 	typeInto(t, ctx, "#usagers-q", "dupont")
-	waitStatus(t, ctx, false, "1 mandat trouvé pour « dupont » : 1 actif, 0 expiré, 0 révoqué.")
+	waitStatus(t, ctx, false, "1 usager trouvé pour « dupont » : mandat actif pour 1, expiré pour 0, révoqué pour 0.")
 	if err := bytes.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -220,4 +220,65 @@ func TestUsagersSearchKeystrokeWeight(t *testing.T) {
 		}
 	}
 	t.Logf("one keystroke: %d B", bytes.Total())
+}
+
+// TestUsagersListOnPhone: « Mes usagers » lists people, one row per usager (two mandats of
+// Joséphine make one row, its name the link to her page); at 375 px the page does not scroll
+// sideways, the tabs are links with aria-current whose labels show in full, so do the names
+// and the pagination's « Page suivante / précédente »; each tab has its own title.
+func TestUsagersListOnPhone(t *testing.T) {
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		f := newUsagersFixture(t, srv)
+		colleague, err := srv.App.Store.FindAidantByEmail(context.Background(), app.DemoAidant2Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seedMandat(t, srv, colleague, identityOf("e2e-1", "Joséphine", "Dupont", "female", "1950-03-02"), "SEMESTER", "famille")
+		for i := range store.UsagersPerPage {
+			seedMandat(t, srv, colleague, identityOf("phone-"+strconv.Itoa(i), "Prénom", "Zèbre-"+strconv.Itoa(10+i), "male", "1970-01-01"), "LONG", "logement")
+		}
+		loginDemo(t, ctx, srv, noJS)
+		setViewport(t, ctx, mobileWidth)
+		navigate(t, ctx, srv.URL+"/espace-aidant/usagers/")
+		waitVisible(t, ctx, "#usagers-panel")
+		if got := evalJS[string](t, ctx, `document.title`); got != "Usagers – mandats actifs - Aidants Connect" {
+			t.Fatalf("title = %q", got)
+		}
+		usager := "/espace-aidant/usagers/" + strconv.FormatInt(f.josephine.UsagerID, 10) + "/"
+		rows := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#usagers-panel tbody tr")].filter(r => r.querySelector("th").textContent.includes("Joséphine")).map(r => r.innerText.replace(/\s+/g, " "))`)
+		if len(rows) != 1 || !strings.Contains(rows[0], "2 mandats, jusqu'au") || !strings.Contains(rows[0], "Papiers") || !strings.Contains(rows[0], "Famille") {
+			t.Fatalf("Joséphine's rows: %q", rows)
+		}
+		assertNoSidewaysScroll(t, ctx)
+		assertLabelsVisible(t, ctx, "nav.ac-tabs a")
+		assertLabelsVisible(t, ctx, "#usagers-panel tbody th a")
+		assertLabelsVisible(t, ctx, `nav[aria-label="Pagination"] a`)
+		assertInside(t, ctx, "#usagers-panel tbody tr", "main")
+		if n := evalJS[int](t, ctx, `document.querySelectorAll('[role="tab"], [role="tablist"], [role="tabpanel"]').length`); n != 0 {
+			t.Fatalf("%d elements still play the tab widget", n)
+		}
+		assertAxe(t, ctx, "mes usagers, 375 px")
+
+		clickNavigateOrSwap(t, ctx, noJS, `nav[aria-label="Pagination"] a[rel="next"]`, `nav[aria-label="Pagination"] a[rel="prev"]`)
+		assertNoSidewaysScroll(t, ctx)
+		assertLabelsVisible(t, ctx, `nav[aria-label="Pagination"] a`)
+		assertAxe(t, ctx, "mes usagers, page 2, 375 px")
+
+		clickNavigateOrSwap(t, ctx, noJS, "#usagers-tab-revoques", `#usagers-tab-revoques[aria-current="page"]`)
+		if !noJS {
+			waitJS(t, ctx, `document.title.startsWith("Usagers – mandats révoqués")`)
+		}
+		if got := evalJS[string](t, ctx, `document.title`); got != "Usagers – mandats révoqués - Aidants Connect" {
+			t.Fatalf("title of the revoked tab = %q", got)
+		}
+		if n := evalJS[int](t, ctx, `document.querySelectorAll('nav.ac-tabs a[aria-current="page"]').length`); n != 1 {
+			t.Fatalf("%d tabs marked current", n)
+		}
+		assertNoSidewaysScroll(t, ctx)
+		assertAxe(t, ctx, "mes usagers révoqués, 375 px")
+		clickNavigateOrSwap(t, ctx, noJS, "#usagers-tab-actifs", `#usagers-tab-actifs[aria-current="page"]`)
+		clickNavigateOrSwap(t, ctx, noJS, `#usagers-panel th a[href="`+usager+`"]`, "article[data-mandat]")
+	})
 }

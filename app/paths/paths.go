@@ -54,10 +54,17 @@ const (
 	MandatRevokePattern           = "/espace-aidant/mandats/:mandat/revoquer/"
 	MandatRevokeDonePattern       = "/espace-aidant/mandats/:mandat/revoquer/succes/"
 	MandatRevocationPattern       = "/espace-aidant/mandats/:mandat/revocation/"
+	MandatRevocationPDFPattern    = "/espace-aidant/mandats/:mandat/revocation.pdf"
 	AutorisationRevokePattern     = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revoquer/"
 	AutorisationRevokeDonePattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revoquer/succes/"
 	AutorisationRevocationPattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation/"
+	// AutorisationRevocationPDFPattern is the revocation attestation of one autorisation, as a PDF.
+	AutorisationRevocationPDFPattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation.pdf"
 )
+
+// Habilitation is where a structure applies to use the service (its pages are built on
+// their own branch: the home page links it, no route here yet).
+const Habilitation = "/habilitation/"
 
 // Espace référent: the organisation a référent manages, its aidants and their cartes. The
 // reference's paths are kept; its older /espace-responsable/… ones answer 301 (LegacyReferent).
@@ -181,6 +188,8 @@ const (
 	Static  = "/static/" // assets, under content-hashed names
 	// Metrics is served on AC_METRICS_ADDR only, a listener of its own: never on the public one.
 	Metrics = "/metrics"
+	// Favicon is where browsers look for an icon whatever the page names.
+	Favicon = "/favicon.ico"
 )
 
 // MagicLinkWait is the page an e-mailed login link opens.
@@ -231,6 +240,11 @@ func MandatRevokeDone(mandatID int64) string { return fill(MandatRevokeDonePatte
 
 func MandatRevocation(mandatID int64) string { return fill(MandatRevocationPattern, id(mandatID)) }
 
+// MandatRevocationPDF is the whole-mandat revocation attestation as a PDF.
+func MandatRevocationPDF(mandatID int64) string {
+	return fill(MandatRevocationPDFPattern, id(mandatID))
+}
+
 func AutorisationRevoke(mandatID, autID int64) string {
 	return fill(AutorisationRevokePattern, id(mandatID), id(autID))
 }
@@ -241,6 +255,11 @@ func AutorisationRevokeDone(mandatID, autID int64) string {
 
 func AutorisationRevocation(mandatID, autID int64) string {
 	return fill(AutorisationRevocationPattern, id(mandatID), id(autID))
+}
+
+// AutorisationRevocationPDF is one autorisation's revocation attestation as a PDF.
+func AutorisationRevocationPDF(mandatID, autID int64) string {
+	return fill(AutorisationRevocationPDFPattern, id(mandatID), id(autID))
 }
 
 func ReferentAidant(aidantID int64) string { return fill(ReferentAidantPattern, id(aidantID)) }

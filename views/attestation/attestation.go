@@ -67,6 +67,7 @@ type RevocationData struct {
 	RevokedAt        time.Time
 	Demarches        []store.Demarche
 	WholeMandat      bool
+	PDFURL           string // the page offers the PDF when set
 }
 
 // Element ids the documents use to label their signature boxes.

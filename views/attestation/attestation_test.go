@@ -274,14 +274,14 @@ func TestRevocationPage(t *testing.T) {
 		title     string
 		statement string
 	}{
-		{"whole mandat", true, []string{"papiers", "argent"}, "Révocation d'un mandat",
-			"Je soussigné(e) Marie DUPONT révoque le mandat donné à France Services de Beaugency le mardi 24 novembre 2026 à 14h05 pour les démarches :"},
-		{"whole mandat, one démarche", true, []string{"logement"}, "Révocation d'un mandat",
-			"Je soussigné(e) Marie DUPONT révoque le mandat donné à France Services de Beaugency le mardi 24 novembre 2026 à 14h05 pour la démarche :"},
-		{"one autorisation", false, []string{"social"}, "Révocation d'une autorisation",
-			"Je soussigné(e) Marie DUPONT révoque l'autorisation donnée à France Services de Beaugency le mardi 24 novembre 2026 à 14h05 pour la démarche :"},
-		{"several autorisations", false, []string{"social", "travail"}, "Révocation d'une autorisation",
-			"Je soussigné(e) Marie DUPONT révoque les autorisations données à France Services de Beaugency le mardi 24 novembre 2026 à 14h05 pour les démarches :"},
+		{"whole mandat", true, []string{"papiers", "argent"}, "Révocation d'un mandat via le service Aidants Connect",
+			"Je soussigné(e) Marie DUPONT révoque le mandat donné à France Services de Beaugency le mardi 24 novembre 2026 à 14h05 avec le service « Aidants Connect », pour les démarches :"},
+		{"whole mandat, one démarche", true, []string{"logement"}, "Révocation d'un mandat via le service Aidants Connect",
+			"Je soussigné(e) Marie DUPONT révoque le mandat donné à France Services de Beaugency le mardi 24 novembre 2026 à 14h05 avec le service « Aidants Connect », pour la démarche :"},
+		{"one autorisation", false, []string{"social"}, "Révocation d'une autorisation via le service Aidants Connect",
+			"Je soussigné(e) Marie DUPONT révoque l'autorisation donnée à France Services de Beaugency le mardi 24 novembre 2026 à 14h05 avec le service « Aidants Connect », pour la démarche :"},
+		{"several autorisations", false, []string{"social", "travail"}, "Révocation d'une autorisation via le service Aidants Connect",
+			"Je soussigné(e) Marie DUPONT révoque les autorisations données à France Services de Beaugency le mardi 24 novembre 2026 à 14h05 avec le service « Aidants Connect », pour les démarches :"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

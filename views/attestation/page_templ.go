@@ -197,7 +197,7 @@ func RevocationPage(s layout.Shell, d RevocationData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = printHint("Imprimer l'attestation", "Seule l'attestation ci-dessous est imprimée. Faites-la signer par le mandant et remettez-lui un exemplaire.", "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = printHint("Imprimer l'attestation", "Seule l'attestation ci-dessous est imprimée. Faites-la signer par le mandant et remettez-lui un exemplaire.", d.PDFURL).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

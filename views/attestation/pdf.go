@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-pdf/fpdf"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/aidantsconnect/ac/views/ui"
 )
 
 // Page geometry and type sizes, in millimetres and points (A4 portrait).
@@ -60,6 +62,28 @@ func PDF(d Data) ([]byte, error) {
 			return nil, err
 		}
 	}
+	return p.output()
+}
+
+// RevocationPDF is the revocation attestation as an A4 PDF, the same text as Revocation. Its
+// dates are the revocation's: the same revocation always gives the same bytes.
+func RevocationPDF(d RevocationData) ([]byte, error) {
+	p := newPDF(d.title(), d.RevokedAt)
+	w := p.pdf
+	w.SetFont(pdfFont, "B", 14)
+	w.MultiCell(0, 7, p.tr(d.title()), "", "C", false)
+	w.Ln(4)
+	act, scope := d.revocationAct()
+	p.rich(run{"Je soussigné(e) ", false}, run{d.UsagerName, true}, run{" " + act, false}, run{d.OrganisationName, true},
+		run{" le " + ui.LongDateTime(d.MandatCreatedAt) + serviceClause + " " + scope, false})
+	for _, dm := range d.Demarches {
+		p.item(dm.Title, dm.Description)
+	}
+	p.para(d.effectSentence())
+	w.Ln(3)
+	p.keep(pdfLine + pdfSigHeight + 10)
+	p.para(signedAt(d.OrganisationCity, d.RevokedAt))
+	p.signatures(box{"Le mandant", d.UsagerName})
 	return p.output()
 }
 

@@ -210,3 +210,37 @@ func fromCP1252(b []byte) string {
 	}
 	return s.String()
 }
+
+func TestRevocationPDF(t *testing.T) {
+	t.Parallel()
+	revokedAt := created().AddDate(0, 2, 8)
+	for _, whole := range []bool{true, false} {
+		d := RevocationData{UsagerName: "Marie DUPONT", OrganisationName: "France Services de Beaugency", OrganisationCity: "Beaugency",
+			MandatCreatedAt: created(), RevokedAt: revokedAt, Demarches: demarches("social", "travail"), WholeMandat: whole}
+		pdf, err := RevocationPDF(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := RevocationPDF(d); err != nil || !bytes.Equal(pdf, again) {
+			t.Error("the same revocation gave different PDFs")
+		}
+		c := readPDF(t, pdf)
+		act, scope := d.revocationAct()
+		for _, want := range []string{
+			d.title(),
+			"Je soussigné(e) Marie DUPONT " + act + "France Services de Beaugency le mardi 24 novembre 2026 à 14h05 avec le service « Aidants Connect », " + scope,
+			"Social - Santé " + demarches("social")[0].Description,
+			d.effectSentence(),
+			"Fait à Beaugency, le",
+			"Le mandant Marie DUPONT",
+			"Page 1/1",
+		} {
+			if !strings.Contains(c.text, want) {
+				t.Errorf("whole %t: PDF text lacks %q:\n%s", whole, want, c.text)
+			}
+		}
+		if c.rects != 1 || c.images != 0 {
+			t.Errorf("whole %t: %d rectangles, %d images; want the mandant's signature box only", whole, c.rects, c.images)
+		}
+	}
+}

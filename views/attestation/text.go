@@ -135,12 +135,16 @@ func (d RevocationData) revocationAct() (act, scope string) {
 	return act, scope
 }
 
+// title is the reference's: "Révocation d'un mandat via le service Aidants Connect".
 func (d RevocationData) title() string {
 	if d.WholeMandat {
-		return "Révocation d'un mandat"
+		return "Révocation d'un mandat via le service Aidants Connect"
 	}
-	return "Révocation d'une autorisation"
+	return "Révocation d'une autorisation via le service Aidants Connect"
 }
+
+// serviceClause names the service the mandat was made through, inside the sentence.
+const serviceClause = " avec le service « Aidants Connect »,"
 
 // effectSentence says what the revocation changes, from when.
 func (d RevocationData) effectSentence() string {

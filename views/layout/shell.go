@@ -36,6 +36,10 @@ func (s Shell) IsReferent() bool {
 	return false
 }
 
+// hasTools reports whether the header has account links to show (the espace usager's
+// sign-in page has none).
+func (s Shell) hasTools() bool { return !s.InUsagerSpace || s.Usager != nil }
+
 // FullTitle is "<page> - Aidants Connect".
 func (s Shell) FullTitle() string {
 	if s.Title == "" {

@@ -158,6 +158,14 @@ func (d UsesData) PageText() string {
 	return "Page " + strconv.Itoa(d.Uses.Page) + " sur " + strconv.Itoa(d.Uses.Pages)
 }
 
+// pageURL is the address of a page of uses; "" when there is no such page.
+func (d UsesData) pageURL(page int) string {
+	if page < 1 || page > d.Uses.Pages {
+		return ""
+	}
+	return paths.MonEspaceUsesPage(page)
+}
+
 // ServiceName is the service a use was for, or a plain phrase when it is not known.
 func ServiceName(u store.UsagerUse) string {
 	if u.ServiceName == "" {

@@ -70,6 +70,14 @@ func (d AidantsData) URL(st store.AidantStatus, page int) string {
 	return paths.ReferentAidantsFiltered(d.Query, string(st), page)
 }
 
+// pageURL is the address of a page of the current filter; "" when there is no such page.
+func (d AidantsData) pageURL(page int) string {
+	if page < 1 || page > d.List.Pages {
+		return ""
+	}
+	return d.URL(d.List.Filter.Status, page)
+}
+
 // StatusText is what the live region announces.
 func (d AidantsData) StatusText() string {
 	if d.List == nil {

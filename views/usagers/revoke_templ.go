@@ -319,7 +319,7 @@ func RevokeDone(s layout.Shell, d RevokeData) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</div><p>Imprimez l'attestation de révocation et faites-la signer par l'usager. Remettez-lui un exemplaire.</p><ul class=\"fr-btns-group fr-btns-group--inline-md\"><li><a class=\"fr-btn fr-btn--icon-left fr-icon-printer-line\" href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</div><p>Imprimez l'attestation de révocation et faites-la signer par l'usager. Remettez-lui un exemplaire.</p><ul class=\"fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left\"><li><a class=\"fr-btn fr-btn--icon-left fr-icon-printer-line\" href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -4,6 +4,7 @@ package usagers
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aidantsconnect/ac/app/paths"
@@ -38,6 +39,14 @@ func (d IndexData) URL(t store.UsagerTab, page int) string {
 	return paths.UsagersTab(string(t), d.Query, page)
 }
 
+// pageURL is the address of a page of the selected tab; "" when there is no such page.
+func (d IndexData) pageURL(page int) string {
+	if page < 1 || page > d.List.Pages {
+		return ""
+	}
+	return d.URL(d.Tab, page)
+}
+
 // TabLabel is "Mandats actifs", …
 func TabLabel(t store.UsagerTab) string {
 	switch t {
@@ -63,20 +72,77 @@ func (d IndexData) StatusText() string {
 		return "Aucune recherche effectuée : corrigez le texte recherché."
 	}
 	c := d.List.Counts
-	detail := plural(c.Actifs, "actif", "actifs") + ", " + plural(c.Expires, "expiré", "expirés") + ", " + plural(c.Revoques, "révoqué", "révoqués") + "."
+	detail := "mandat actif pour " + strconv.Itoa(c.Actifs) + ", expiré pour " + strconv.Itoa(c.Expires) + ", révoqué pour " + strconv.Itoa(c.Revoques) + "."
 	if d.Query == "" {
-		return plural(c.Total(), "mandat", "mandats") + " : " + detail
+		return plural(c.Total(), "usager", "usagers") + " : " + detail
 	}
 	if c.Total() == 0 {
-		return "Aucun mandat trouvé pour « " + d.Query + " »."
+		return "Aucun usager trouvé pour « " + d.Query + " »."
 	}
-	return plural(c.Total(), "mandat trouvé", "mandats trouvés") + " pour « " + d.Query + " » : " + detail
+	return plural(c.Total(), "usager trouvé", "usagers trouvés") + " pour « " + d.Query + " » : " + detail
+}
+
+// Title is the page's title, one per tab: "Usagers – mandats actifs" (the reference's page
+// title is "Usagers").
+func (d IndexData) Title() string {
+	return "Usagers – " + strings.ToLower(TabLabel(d.Tab)[:1]) + TabLabel(d.Tab)[1:]
+}
+
+// CaptionText names the table of a tab.
+func CaptionText(t store.UsagerTab) string {
+	switch t {
+	case store.TabExpires:
+		return "Usagers dont un mandat a expiré"
+	case store.TabRevoques:
+		return "Usagers dont un mandat a été révoqué"
+	}
+	return "Usagers ayant un mandat actif"
+}
+
+// MandatsColumn is the heading of the mandats' summary.
+func MandatsColumn(t store.UsagerTab) string {
+	switch t {
+	case store.TabExpires:
+		return "Mandat expiré"
+	case store.TabRevoques:
+		return "Mandat révoqué"
+	}
+	return "Mandat actif"
+}
+
+// MandatsText summarises a row's mandats of the tab: "Jusqu'au 01/06/2027", "2 mandats,
+// jusqu'au 01/02/2027 et au 01/06/2027", "Révoqué le …", "Expiré le …".
+func (d IndexData) MandatsText(r store.UsagerRow) string {
+	dates := make([]string, len(r.Ends))
+	for i, e := range r.Ends {
+		dates[i] = date(e, d.Loc)
+	}
+	list := strings.Join(dates, ", ")
+	if n := len(dates); n > 1 {
+		list = strings.Join(dates[:n-1], ", ") + " et le " + dates[n-1]
+	}
+	var verb string
+	switch d.Tab {
+	case store.TabExpires:
+		verb = "expiré le "
+	case store.TabRevoques:
+		verb = "révoqué le "
+	default:
+		verb = "jusqu'au "
+		if len(dates) > 1 {
+			list = strings.Join(dates[:len(dates)-1], ", au ") + " et au " + dates[len(dates)-1]
+		}
+	}
+	if r.Mandats > 1 {
+		return strconv.Itoa(r.Mandats) + " mandats, " + strings.Replace(verb, "é le", "és le", 1) + list
+	}
+	return strings.ToUpper(verb[:1]) + verb[1:] + list
 }
 
 // EmptyText is the selected tab's message when it has no row.
 func (d IndexData) EmptyText() string {
 	if d.Query != "" {
-		return "Aucun mandat de cet onglet ne correspond à « " + d.Query + " »."
+		return "Aucun usager de cet onglet ne correspond à « " + d.Query + " »."
 	}
 	switch d.Tab {
 	case store.TabExpires:
