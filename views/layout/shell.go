@@ -11,7 +11,12 @@ type Flash struct {
 
 // Shell carries the request-wide data every page needs. Handlers build it once per request.
 type Shell struct {
-	Title        string // page title, without the site name
+	Title string // page title, without the site name
+	// Description is the page's meta description; "" is the service's.
+	Description string
+	// Invalid is set by a page showing validation errors: its title then starts with
+	// « Erreur – », the first thing a screen reader says of the page.
+	Invalid      bool
 	Mode         string // "dev" or "sandbox" shows the loud banner; empty in production
 	CSRF         string
 	Path         string // current path, for navigation state and "next" links
@@ -36,12 +41,39 @@ func (s Shell) IsReferent() bool {
 	return false
 }
 
-// FullTitle is "<page> - Aidants Connect".
+// DefaultDescription is the meta description of pages that set none.
+const DefaultDescription = "Aidants Connect permet à un aidant professionnel habilité de réaliser des démarches administratives en ligne pour le compte d'une personne, sous un mandat signé avec elle."
+
+// FullTitle is "<page> - Aidants Connect", after « Erreur – » on a page with errors.
 func (s Shell) FullTitle() string {
-	if s.Title == "" {
-		return "Aidants Connect"
+	t := "Aidants Connect"
+	if s.Title != "" {
+		t = s.Title + " - Aidants Connect"
 	}
-	return s.Title + " - Aidants Connect"
+	if s.Invalid {
+		t = "Erreur – " + t
+	}
+	return t
+}
+
+// Erring marks the page as showing validation errors when invalid is true (see Invalid).
+func (s Shell) Erring(invalid bool) Shell {
+	s.Invalid = s.Invalid || invalid
+	return s
+}
+
+// Describe sets the page's meta description.
+func (s Shell) Describe(text string) Shell {
+	s.Description = text
+	return s
+}
+
+// MetaDescription is the page's description, or the service's.
+func (s Shell) MetaDescription() string {
+	if s.Description != "" {
+		return s.Description
+	}
+	return DefaultDescription
 }
 
 // CSRFHeaders is the hx-headers value that sends the CSRF token with every htmx request.

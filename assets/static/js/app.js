@@ -128,9 +128,38 @@
     });
   }
 
+  // <div aria-live="polite" data-live-for="box-id"> holds a message that applies while the
+  // box is ticked (the argent warning). Without JavaScript the message is in the page and CSS
+  // shows it; with it, the region is emptied and filled as the box changes, so screen readers
+  // announce the message when it appears.
+  var live = new WeakSet();
+
+  function setUpLiveRegions(root) {
+    var regions = [];
+    if (root.matches && root.matches('[data-live-for]')) regions.push(root);
+    if (root.querySelectorAll) regions.push.apply(regions, root.querySelectorAll('[data-live-for]'));
+    regions.forEach(function (region) {
+      var box = document.getElementById(region.getAttribute('data-live-for'));
+      if (live.has(region) || !box) return;
+      live.add(region);
+      var message = Array.prototype.map.call(region.childNodes, function (n) { return n.cloneNode(true); });
+      var sync = function () {
+        if (!box.checked) region.replaceChildren();
+        else if (!region.hasChildNodes()) region.replaceChildren.apply(region, message.map(function (n) { return n.cloneNode(true); }));
+      };
+      box.addEventListener('change', sync);
+      sync();
+    });
+  }
+
+  function onLoad(root) {
+    scheduleAutosubmit(root);
+    setUpLiveRegions(root);
+  }
+
   if (htmx) {
-    htmx.onLoad(scheduleAutosubmit); // the page, then every piece of swapped content
+    htmx.onLoad(onLoad); // the page, then every piece of swapped content
   } else {
-    document.addEventListener('DOMContentLoaded', function () { scheduleAutosubmit(document.body); });
+    document.addEventListener('DOMContentLoaded', function () { onLoad(document.body); });
   }
 })();
