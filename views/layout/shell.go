@@ -41,6 +41,10 @@ func (s Shell) IsReferent() bool {
 	return false
 }
 
+// ErrorRegionID is the layout's region for messages about htmx requests: errors answered as
+// fragments, and the network message of app.js.
+const ErrorRegionID = "ac-error"
+
 // DefaultDescription is the meta description of pages that set none.
 const DefaultDescription = "Aidants Connect permet à un aidant professionnel habilité de réaliser des démarches administratives en ligne pour le compte d'une personne, sous un mandat signé avec elle."
 

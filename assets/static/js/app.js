@@ -63,6 +63,14 @@
     };
     document.addEventListener('htmx:sendError', showNetworkError);
     document.addEventListener('htmx:timeout', showNetworkError);
+
+    // A request that succeeds clears the region: the error it showed is over (a live search
+    // typed again). A new error then fills it again, and role=alert announces it anew.
+    document.addEventListener('htmx:afterRequest', function (event) {
+      var region = document.getElementById('ac-error');
+      if (!region || !event.detail.successful || region.contains(event.detail.target)) return;
+      if (region.hasChildNodes()) region.replaceChildren();
+    });
   }
 
   // Focus after a swap, so that screen-reader users land where the page changed:
