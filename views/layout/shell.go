@@ -1,7 +1,11 @@
 // Package layout holds the page frame every page shares: header, footer, banners, flash.
 package layout
 
-import "github.com/aidantsconnect/ac/store"
+import (
+	"strconv"
+
+	"github.com/aidantsconnect/ac/store"
+)
 
 // Flash is a one-time message shown at the top of the next page.
 type Flash struct {
@@ -14,6 +18,9 @@ type Shell struct {
 	Title string // page title, without the site name
 	// Description is the page's meta description; "" is the service's.
 	Description string
+	// ActivityLeft is how many seconds the signed-in aidant has before the activity check,
+	// ActivityWarn how long before it the page warns (0: no warning, e.g. already stale).
+	ActivityLeft, ActivityWarn int
 	// Invalid is set by a page showing validation errors: its title then starts with
 	// « Erreur – », the first thing a screen reader says of the page.
 	Invalid      bool
@@ -44,6 +51,20 @@ func (s Shell) IsReferent() bool {
 // ErrorRegionID is the layout's region for messages about htmx requests: errors answered as
 // fragments, and the network message of app.js.
 const ErrorRegionID = "ac-error"
+
+// ActivityID is the id of the activity warning (the modal app.js opens before the check).
+const ActivityID = "ac-activity"
+
+// minutes says a short delay in words: « 2 minutes », « 1 minute », « 30 secondes ».
+func minutes(seconds int) string {
+	switch {
+	case seconds >= 120:
+		return strconv.Itoa(seconds/60) + " minutes"
+	case seconds >= 60:
+		return "1 minute"
+	}
+	return strconv.Itoa(seconds) + " secondes"
+}
 
 // DefaultDescription is the meta description of pages that set none.
 const DefaultDescription = "Aidants Connect permet à un aidant professionnel habilité de réaliser des démarches administratives en ligne pour le compte d'une personne, sous un mandat signé avec elle."
