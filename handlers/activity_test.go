@@ -50,6 +50,9 @@ func TestActivityCheckKeepsTheSubmittedForm(t *testing.T) {
 	r = b.Post("/activity_check/", url.Values{"otp_token": {e.Code(p)}, "next": {mandatStep1}})
 	d := parseHTML(t, r.Body)
 	form := d.Find("form#resume-form")
+	if r.Header.Get("X-Activity-Left") != "900" {
+		t.Errorf("after the code, X-Activity-Left = %q", r.Header.Get("X-Activity-Left"))
+	}
 	if r.Status != http.StatusOK || form.AttrOr("action", "") != mandatStep1 || form.AttrOr("method", "") != "post" || form.AttrOr("data-autosubmit", "") != "0" {
 		t.Fatalf("after the code: %d %s", r.Status, r.Body)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -183,6 +184,7 @@ func (h *Handlers) ActivityCheckCreate(c *fiber.Ctx) error {
 	sess.Values[sessSeen] = now.Unix()
 	cur := current(c)
 	cur.Stale, cur.Seen = false, time.Unix(now.Unix(), 0)
+	c.Set(ActivityHeader, strconv.Itoa(int(h.activityLeft(c).Seconds())))
 	pending, form := h.takePending(c, sess.Values, d.Next)
 	if err := h.SaveSession(c, sess); err != nil {
 		return err
