@@ -62,7 +62,10 @@ type Config struct {
 	// Our FranceConnect identity provider: clients registered at start (see idp.ClientSpec).
 	IdPClients string // AC_IDP_CLIENTS, JSON list
 
-	SessionTTL      time.Duration
+	SessionTTL time.Duration
+	// ActivityTimeout (AC_ACTIVITY_TIMEOUT) is how long an aidant may stay without activity
+	// before a code is asked again (the activity check), and for the FI how old the last code
+	// may be. Production refuses more than MaxActivityTimeout, the security rule.
 	ActivityTimeout time.Duration
 	LoginRateLimit  int // login attempts per IP per window
 	LoginRateWindow time.Duration
@@ -76,6 +79,13 @@ type Config struct {
 	// together (0 → 10): past it they get the generic refusal, the code unchecked.
 	LoginAccountLimit int
 }
+
+// DefaultActivityTimeout and MaxActivityTimeout bound AC_ACTIVITY_TIMEOUT: 15 minutes is the
+// security rule (PRODUCT.md, "activity check"); dev and sandbox may set more, never production.
+const (
+	DefaultActivityTimeout = 15 * time.Minute
+	MaxActivityTimeout     = 15 * time.Minute
+)
 
 // Load reads the configuration from getenv, with dev defaults, and refuses unsafe production settings.
 func Load(getenv func(string) string) (Config, error) {
@@ -95,7 +105,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ProxyHeader:     get("AC_PROXY_HEADER", ""),
 		MailFrom:        get("AC_MAIL_FROM", "Aidants Connect <nepasrepondre@aidantsconnect.beta.gouv.fr>"),
 		SessionTTL:      24 * time.Hour,
-		ActivityTimeout: 15 * time.Minute,
+		ActivityTimeout: DefaultActivityTimeout,
 		LoginRateLimit:  30,
 		LoginRateWindow: 10 * time.Minute,
 		SkipSeed:        get("AC_SEED", "1") == "0",
@@ -125,6 +135,16 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("AC_OUTBOX_RETENTION=%q: expected a positive duration such as 720h", v)
 		}
 		c.OutboxRetention = d
+	}
+	if v := get("AC_ACTIVITY_TIMEOUT", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > c.SessionTTL {
+			return c, fmt.Errorf("AC_ACTIVITY_TIMEOUT=%q: expected a duration from 1m to %s, such as 15m", v, c.SessionTTL)
+		}
+		if d > MaxActivityTimeout && c.Mode == ModeProduction {
+			return c, fmt.Errorf("AC_ACTIVITY_TIMEOUT=%q: production asks for a code again after at most %s without activity", v, MaxActivityTimeout)
+		}
+		c.ActivityTimeout = d
 	}
 	switch c.Mode {
 	case ModeDev, ModeSandbox, ModeProduction:

@@ -88,6 +88,30 @@ func TestOutboxRetentionConfig(t *testing.T) {
 	}
 }
 
+func TestActivityTimeoutConfig(t *testing.T) {
+	t.Parallel()
+	load := func(env map[string]string) (app.Config, error) {
+		return app.Load(func(k string) string { return env[k] })
+	}
+	if c, err := load(nil); err != nil || c.ActivityTimeout != 15*time.Minute {
+		t.Fatalf("default: %v %v", c.ActivityTimeout, err)
+	}
+	for v, want := range map[string]time.Duration{"5m": 5 * time.Minute, "1m": time.Minute, "1h": time.Hour} {
+		if c, err := load(map[string]string{"AC_ACTIVITY_TIMEOUT": v}); err != nil || c.ActivityTimeout != want {
+			t.Errorf("AC_ACTIVITY_TIMEOUT=%s: %v %v", v, c.ActivityTimeout, err)
+		}
+	}
+	for _, bad := range []string{"15", "-5m", "30s", "25h", "soon"} {
+		if _, err := load(map[string]string{"AC_ACTIVITY_TIMEOUT": bad}); err == nil || !strings.Contains(err.Error(), "AC_ACTIVITY_TIMEOUT") {
+			t.Errorf("AC_ACTIVITY_TIMEOUT=%q: %v", bad, err)
+		}
+	}
+	// Past the security rule in production: refused, whatever else is set.
+	if _, err := load(map[string]string{"AC_MODE": "production", "AC_ACTIVITY_TIMEOUT": "16m"}); err == nil || !strings.Contains(err.Error(), "AC_ACTIVITY_TIMEOUT") {
+		t.Errorf("production with 16m: %v", err)
+	}
+}
+
 // A proxy header is believed only from proxies named by address: alone it would let any
 // client choose the address it is counted as.
 func TestProxyConfig(t *testing.T) {

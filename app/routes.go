@@ -85,6 +85,7 @@ func (a *App) routes() {
 	// how an aidant whose organisation was deactivated moves to another (RequireOrganisation).
 	f.Get(paths.ActivityCheck, with(signedIn, h.ActivityCheckNew)...)
 	f.Post(paths.ActivityCheck, with(signedIn, h.ActivityCheckCreate)...)
+	f.Post(paths.ActivityExtend, with(signedIn, h.ActivityExtend)...)
 
 	// Espace aidant: any aidant, active recently.
 	f.Get(paths.Espace, with(active, h.EspaceHome)...)

@@ -156,6 +156,7 @@ func routeTable() []route {
 		post(paths.MagicLinkPattern, paths.MagicLink("unknown"), everyone(see(paths.Login))),
 		{pattern: paths.Logout, answers: map[string]answers{"POST": everyone(see(paths.Home))}, endsSession: true},
 		getPost(paths.ActivityCheck, "", activeAidants(ok), activeAidants(invalid)),
+		post(paths.ActivityExtend, "", activeAidants(ok)),
 
 		// Espace aidant.
 		get(paths.Espace, "", activeAidants(ok)),

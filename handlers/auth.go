@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -152,12 +154,14 @@ func (h *Handlers) endSession(c *fiber.Ctx) error {
 
 // ActivityCheckNew asks for a code again.
 func (h *Handlers) ActivityCheckNew(c *fiber.Ctx) error {
-	return render(c, fiber.StatusOK, auth.ActivityCheck(h.shell(c, "Session expirée"), auth.ActivityData{Next: orDefault(SafeNext(c.Query("next")))}))
+	next := orDefault(SafeNext(c.Query("next")))
+	return render(c, fiber.StatusOK, auth.ActivityCheck(h.shell(c, "Session expirée"), auth.ActivityData{Next: next, Kept: h.hasPending(c, next)}))
 }
 
 // ActivityCheckCreate checks the code and returns to the page the aidant was on.
 func (h *Handlers) ActivityCheckCreate(c *fiber.Ctx) error {
 	d := auth.ActivityData{Next: orDefault(SafeNext(c.FormValue("next")))}
+	d.Kept = h.hasPending(c, d.Next)
 	code := normaliseCode(c.FormValue("otp_token"))
 	if !validCode(code) {
 		d.Errors.Add("otp_token", "Saisissez le code à 6 chiffres, sans lettres.")
@@ -176,9 +180,17 @@ func (h *Handlers) ActivityCheckCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sess.Values[sessSeen] = h.now().Unix()
+	now := h.now()
+	sess.Values[sessSeen] = now.Unix()
+	cur := current(c)
+	cur.Stale, cur.Seen = false, time.Unix(now.Unix(), 0)
+	c.Set(ActivityHeader, strconv.Itoa(int(h.activityLeft(c).Seconds())))
+	pending, form := h.takePending(c, sess.Values, d.Next)
 	if err := h.SaveSession(c, sess); err != nil {
 		return err
+	}
+	if pending != nil {
+		return h.resumePending(c, pending, form)
 	}
 	return redirect(c, d.Next)
 }

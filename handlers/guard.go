@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,6 +22,8 @@ type Current struct {
 	Memberships  []store.Membership
 	// Stale is true when the aidant has been inactive longer than the activity timeout.
 	Stale bool
+	// Seen is the last activity recorded (activity is written at most once a minute).
+	Seen time.Time
 }
 
 // IsReferent reports whether the aidant is référent of the current organisation.
@@ -79,11 +82,14 @@ func (h *Handlers) loadCurrent(c *fiber.Ctx) error {
 	// Only activity while fresh extends the session's activity: a stale session stays stale
 	// until a code is entered again. Writes are batched to one a minute.
 	if !cur.Stale && now.Unix()-seen >= 60 {
-		sess.Values[sessSeen] = now.Unix()
+		seen = now.Unix()
+		sess.Values[sessSeen] = seen
 		if err := h.SaveSession(c, sess); err != nil {
 			return err
 		}
 	}
+	cur.Seen = time.Unix(seen, 0)
+	c.Set(ActivityHeader, strconv.Itoa(int(h.activityLeft(c).Seconds())))
 	return nil
 }
 
@@ -160,13 +166,16 @@ func (h *Handlers) RequireRecentCode(c *fiber.Ctx) error {
 }
 
 // askCode sends the aidant to the activity check, then back to the page they asked for (for
-// a POST, the page it came from).
+// a POST, the page it came from, and the POST is kept to be sent again: keepPending).
 func (h *Handlers) askCode(c *fiber.Ctx) error {
 	next := string(c.Request().URI().RequestURI())
 	if c.Method() != fiber.MethodGet {
 		next = paths.Espace
 		if ref := sameSiteReferer(c); ref != "" {
 			next = ref
+		}
+		if err := h.keepPending(c, orDefault(SafeNext(next))); err != nil {
+			return err
 		}
 	}
 	return redirect(c, paths.ActivityCheckThen(SafeNext(next)))

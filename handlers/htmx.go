@@ -1,6 +1,10 @@
 package handlers
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aidantsconnect/ac/views/layout"
+)
 
 // This file and render.go are the only places that read or write HX-* headers.
 
@@ -31,6 +35,15 @@ func redirectAway(c *fiber.Ctx, path string) error {
 		return c.SendStatus(fiber.StatusOK)
 	}
 	return c.Redirect(path, fiber.StatusSeeOther)
+}
+
+// errorIntoRegion sends an error fragment to the layout's error region, whatever element the
+// request targeted (a 422 would otherwise be swapped into it like a form), and keeps the
+// failed request's URL out of the history (a live search pushes its URL).
+func errorIntoRegion(c *fiber.Ctx) {
+	c.Set("HX-Retarget", "#"+layout.ErrorRegionID)
+	c.Set("HX-Reswap", "innerHTML")
+	c.Set("HX-Push-Url", "false")
 }
 
 // ClearNavigation drops a pending htmx navigation header, for an error page replacing the

@@ -61,7 +61,12 @@ func (h *Handlers) InvalidCharacters(c *fiber.Ctx) error {
 			"Revenez en arrière, corrigez votre saisie et réessayez.")
 }
 
-// errorPage renders the French error page with its own title and message.
+// errorPage renders the French error page with its own title and message; an htmx request
+// that is not a navigation gets the message alone (see public.ErrorFragment).
 func (h *Handlers) errorPage(c *fiber.Ctx, status int, title, message string) error {
+	if wantsFragment(c) {
+		errorIntoRegion(c)
+		return render(c, status, public.ErrorFragment(public.ErrorData{Status: status, Title: title, Message: message}))
+	}
 	return render(c, status, public.Error(h.shell(c, title), public.ErrorData{Status: status, Title: title, Message: message}))
 }

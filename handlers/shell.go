@@ -70,6 +70,9 @@ func (h *Handlers) shell(c *fiber.Ctx, title string) layout.Shell {
 	if h.Dev() {
 		s.Mode = h.Mode
 	}
+	if left := h.activityLeft(c); left > 0 {
+		s.ActivityLeft, s.ActivityWarn = int(left.Seconds()), int(min(2*time.Minute, h.ActivityTimeout/2).Seconds())
+	}
 	if key := c.Cookies(flashCookie); key != "" {
 		if f, ok := flashFor(key); ok {
 			if key == "org-switched" && cur.Organisation != nil {

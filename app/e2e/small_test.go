@@ -21,13 +21,13 @@ func TestSmallThingsHeaderMenuOnPhone(t *testing.T) {
 		ctx := newBrowser(t, browserOpts{NoJS: noJS})
 		srv := startServer(t)
 		loginDemo(t, ctx, srv, noJS)
-		setViewport(t, ctx, mobileWidth)
+		setWidth(t, ctx, mobileWidth)
 		navigate(t, ctx, srv.URL+"/espace-aidant/")
 		if shown(t, ctx, ".fr-header__tools-links") || shown(t, ctx, ".ac-menu__panel") {
 			t.Fatalf("on a phone the header's links show before the menu is opened: tools %t, panel %t", shown(t, ctx, ".fr-header__tools-links"), shown(t, ctx, ".ac-menu__panel"))
 		}
 		assertLabelsVisible(t, ctx, "summary.fr-btn--menu")
-		assertNoSidewaysScroll(t, ctx)
+		assertNoSidewaysScroll(t, ctx, onPage(ctx))
 		assertAxe(t, ctx, "espace aidant, 375 px, menu fermé")
 		click(t, ctx, "summary.fr-btn--menu")
 		waitVisible(t, ctx, ".ac-menu__panel")
@@ -36,12 +36,12 @@ func TestSmallThingsHeaderMenuOnPhone(t *testing.T) {
 		}
 		assertLabelsVisible(t, ctx, ".ac-menu__panel .fr-btn")
 		assertInside(t, ctx, ".ac-menu__panel", "body")
-		assertNoSidewaysScroll(t, ctx)
+		assertNoSidewaysScroll(t, ctx, onPage(ctx))
 		assertAxe(t, ctx, "espace aidant, 375 px, menu ouvert")
 		// Its links work: log out from the menu.
 		clickNavigateOrSwap(t, ctx, noJS, `.ac-menu__panel button[form="ac-logout"]`, ".fr-alert--success")
 
-		setViewport(t, ctx, desktopWidth)
+		setWidth(t, ctx, desktopWidth)
 		navigate(t, ctx, srv.URL+"/")
 		if shown(t, ctx, ".ac-header-menu") || !shown(t, ctx, ".fr-header__tools-links") {
 			t.Fatal("on a desktop the links are not in the header, or the menu button shows")

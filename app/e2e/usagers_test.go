@@ -240,7 +240,7 @@ func TestUsagersListOnPhone(t *testing.T) {
 			seedMandat(t, srv, colleague, identityOf("phone-"+strconv.Itoa(i), "Prénom", "Zèbre-"+strconv.Itoa(10+i), "male", "1970-01-01"), "LONG", "logement")
 		}
 		loginDemo(t, ctx, srv, noJS)
-		setViewport(t, ctx, mobileWidth)
+		setWidth(t, ctx, mobileWidth)
 		navigate(t, ctx, srv.URL+"/espace-aidant/usagers/")
 		waitVisible(t, ctx, "#usagers-panel")
 		if got := evalJS[string](t, ctx, `document.title`); got != "Usagers – mandats actifs - Aidants Connect" {
@@ -251,7 +251,7 @@ func TestUsagersListOnPhone(t *testing.T) {
 		if len(rows) != 1 || !strings.Contains(rows[0], "2 mandats, jusqu'au") || !strings.Contains(rows[0], "Papiers") || !strings.Contains(rows[0], "Famille") {
 			t.Fatalf("Joséphine's rows: %q", rows)
 		}
-		assertNoSidewaysScroll(t, ctx)
+		assertNoSidewaysScroll(t, ctx, onPage(ctx))
 		assertLabelsVisible(t, ctx, "nav.ac-tabs a")
 		assertLabelsVisible(t, ctx, "#usagers-panel tbody th a")
 		assertLabelsVisible(t, ctx, `nav[aria-label="Pagination"] a`)
@@ -262,7 +262,7 @@ func TestUsagersListOnPhone(t *testing.T) {
 		assertAxe(t, ctx, "mes usagers, 375 px")
 
 		clickNavigateOrSwap(t, ctx, noJS, `nav[aria-label="Pagination"] a[rel="next"]`, `nav[aria-label="Pagination"] a[rel="prev"]`)
-		assertNoSidewaysScroll(t, ctx)
+		assertNoSidewaysScroll(t, ctx, onPage(ctx))
 		assertLabelsVisible(t, ctx, `nav[aria-label="Pagination"] a`)
 		assertAxe(t, ctx, "mes usagers, page 2, 375 px")
 
@@ -276,7 +276,7 @@ func TestUsagersListOnPhone(t *testing.T) {
 		if n := evalJS[int](t, ctx, `document.querySelectorAll('nav.ac-tabs a[aria-current="page"]').length`); n != 1 {
 			t.Fatalf("%d tabs marked current", n)
 		}
-		assertNoSidewaysScroll(t, ctx)
+		assertNoSidewaysScroll(t, ctx, onPage(ctx))
 		assertAxe(t, ctx, "mes usagers révoqués, 375 px")
 		clickNavigateOrSwap(t, ctx, noJS, "#usagers-tab-actifs", `#usagers-tab-actifs[aria-current="page"]`)
 		clickNavigateOrSwap(t, ctx, noJS, `#usagers-panel th a[href="`+usager+`"]`, "article[data-mandat]")

@@ -23,9 +23,9 @@ const (
 	mobileWidth  = 375
 )
 
-// setViewport resizes the tab's viewport (CSS pixels). A width under 768 px is emulated as a
+// setWidth resizes the tab's viewport (CSS pixels). A width under 768 px is emulated as a
 // phone (mobile metrics, touch), so that the page lays out as on one.
-func setViewport(t *testing.T, ctx context.Context, width int64) {
+func setWidth(t *testing.T, ctx context.Context, width int64) {
 	t.Helper()
 	var opts []chromedp.EmulateViewportOption
 	if width < 768 {
@@ -112,16 +112,6 @@ func assertLabelsVisible(t *testing.T, ctx context.Context, sel string) {
 	}
 }
 
-// assertNoSidewaysScroll fails the test when the page is wider than the viewport.
-func assertNoSidewaysScroll(t *testing.T, ctx context.Context) {
-	t.Helper()
-	w := evalJS[[]int](t, ctx, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)
-	if w[0] > w[1] {
-		wide := evalJS[[]string](t, ctx, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + .5 && !e.closest(".fr-sr-only")).slice(0, 8).map(e => e.tagName.toLowerCase() + "." + String(e.className).trim().split(/\s+/).join(".") + " right=" + Math.round(e.getBoundingClientRect().right))`)
-		t.Errorf("the page scrolls sideways%s: scrollWidth %d > viewport %d; too wide:\n%s", onPage(ctx), w[0], w[1], strings.Join(wide, "\n"))
-	}
-}
-
 // TestVisualArgentWarningAndPrintButtons: the « Argent » warning stays inside its démarche's
 // tile and the form, on a desktop and on a phone; the print buttons of both revocation
 // success pages show their label, not a clipped icon.
@@ -142,30 +132,30 @@ func TestVisualArgentWarningAndPrintButtons(t *testing.T) {
 		navigate(t, ctx, fi.authorizeURLFor(t, apptest.RandomHex(t), "famille", "argent"))
 		clickOrSwap(t, ctx, noJS, fmt.Sprintf("button[name=usager][value='%d']", fi.angela.ID), ".fr-tile")
 		for _, w := range []int64{desktopWidth, mobileWidth} {
-			setViewport(t, ctx, w)
+			setWidth(t, ctx, w)
 			assertInside(t, ctx, ".ac-idp-tiles .fr-alert", ".ac-idp-tiles > li")
 			// (A cell's box includes the grid's gutters, which DSFR pulls out of the row.)
 			assertInside(t, ctx, ".ac-idp-tiles .fr-tile, .ac-idp-tiles .fr-alert", "form#demarche")
 			assertInside(t, ctx, "form#demarche", "main")
 			assertLabelsVisible(t, ctx, "main .fr-btn")
-			assertNoSidewaysScroll(t, ctx)
+			assertNoSidewaysScroll(t, ctx, onPage(ctx))
 			assertAxe(t, ctx, "FI, choix de la démarche avec « Argent », "+strconv.FormatInt(w, 10)+" px")
 		}
-		setViewport(t, ctx, desktopWidth)
+		setWidth(t, ctx, desktopWidth)
 
 		navigate(t, ctx, srv.URL+"/espace-aidant/creation_mandat/")
 		click(t, ctx, "label[for=demarche-argent]")
 		waitVisible(t, ctx, ".ac-argent-warning")
 		for _, w := range []int64{desktopWidth, mobileWidth} {
-			setViewport(t, ctx, w)
+			setWidth(t, ctx, w)
 			assertInside(t, ctx, ".ac-argent-warning", ".fr-fieldset__element")
 			assertInside(t, ctx, ".ac-argent-warning", "fieldset")
 			assertInside(t, ctx, "#mandat-form", "main")
-			assertNoSidewaysScroll(t, ctx)
+			assertNoSidewaysScroll(t, ctx, onPage(ctx))
 			assertAxe(t, ctx, "étape 1 avec « Argent », "+strconv.FormatInt(w, 10)+" px")
 		}
 
-		setViewport(t, ctx, desktopWidth)
+		setWidth(t, ctx, desktopWidth)
 		social := m.Autorisations[1]
 		if social.Demarche != "social" {
 			social = m.Autorisations[0]
@@ -175,16 +165,16 @@ func TestVisualArgentWarningAndPrintButtons(t *testing.T) {
 		navigate(t, ctx, srv.URL+revokeSocial)
 		clickNavigateOrSwap(t, ctx, noJS, `form[action="`+revokeSocial+`"] button[type="submit"]`, ".fr-alert--success")
 		for _, w := range []int64{desktopWidth, mobileWidth} {
-			setViewport(t, ctx, w)
+			setWidth(t, ctx, w)
 			assertLabelsVisible(t, ctx, "main .fr-btn")
 			assertAxe(t, ctx, "démarche révoquée, "+strconv.FormatInt(w, 10)+" px")
 		}
 		revocationPDF(t, ctx, srv.URL, mandat+"autorisations/"+strconv.FormatInt(social.ID, 10)+"/revocation/", "Révocation d'une autorisation via le service Aidants Connect")
-		setViewport(t, ctx, desktopWidth)
+		setWidth(t, ctx, desktopWidth)
 		navigate(t, ctx, srv.URL+mandat+"revoquer/")
 		clickNavigateOrSwap(t, ctx, noJS, `form[action="`+mandat+`revoquer/"] button[type="submit"]`, ".fr-alert--success")
 		for _, w := range []int64{desktopWidth, mobileWidth} {
-			setViewport(t, ctx, w)
+			setWidth(t, ctx, w)
 			assertLabelsVisible(t, ctx, "main .fr-btn")
 			assertAxe(t, ctx, "mandat révoqué, "+strconv.FormatInt(w, 10)+" px")
 		}

@@ -32,6 +32,7 @@ const (
 	MagicLinkPattern     = "/code/:token/"            // the POST that consumes the link
 	Logout               = "/logout-session/"
 	ActivityCheck        = "/activity_check/"
+	ActivityExtend       = "/activity_check/rester-connecte/" // « Rester connecté », from the warning before the check
 )
 
 // Espace aidant.

@@ -1,7 +1,11 @@
 // Package auth renders the aidant's login pages.
 package auth
 
-import "github.com/aidantsconnect/ac/views/ui"
+import (
+	"sort"
+
+	"github.com/aidantsconnect/ac/views/ui"
+)
 
 // LoginData is the login form's state.
 type LoginData struct {
@@ -20,4 +24,22 @@ type WaitData struct {
 type ActivityData struct {
 	Next   string
 	Errors ui.Errors
+	// Kept: a form submitted after the deadline is held, and sent again after the code.
+	Kept bool
+}
+
+// ResumeData is the form held by the activity check, sent again to where it was going.
+type ResumeData struct {
+	Action string
+	Fields []Field
+}
+
+// Field is one value of a held form.
+type Field struct {
+	Name, Value string
+}
+
+// SortFields orders a held form's fields by name, keeping the order of a name's values.
+func SortFields(fs []Field) {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
 }

@@ -1,7 +1,11 @@
 // Package layout holds the page frame every page shares: header, footer, banners, flash.
 package layout
 
-import "github.com/aidantsconnect/ac/store"
+import (
+	"strconv"
+
+	"github.com/aidantsconnect/ac/store"
+)
 
 // Flash is a one-time message shown at the top of the next page.
 type Flash struct {
@@ -11,7 +15,15 @@ type Flash struct {
 
 // Shell carries the request-wide data every page needs. Handlers build it once per request.
 type Shell struct {
-	Title        string // page title, without the site name
+	Title string // page title, without the site name
+	// Description is the page's meta description; "" is the service's.
+	Description string
+	// ActivityLeft is how many seconds the signed-in aidant has before the activity check,
+	// ActivityWarn how long before it the page warns (0: no warning, e.g. already stale).
+	ActivityLeft, ActivityWarn int
+	// Invalid is set by a page showing validation errors: its title then starts with
+	// « Erreur – », the first thing a screen reader says of the page.
+	Invalid      bool
 	Mode         string // "dev" or "sandbox" shows the loud banner; empty in production
 	CSRF         string
 	Path         string // current path, for navigation state and "next" links
@@ -40,12 +52,57 @@ func (s Shell) IsReferent() bool {
 // sign-in page has none).
 func (s Shell) hasTools() bool { return !s.InUsagerSpace || s.Usager != nil }
 
-// FullTitle is "<page> - Aidants Connect".
-func (s Shell) FullTitle() string {
-	if s.Title == "" {
-		return "Aidants Connect"
+// ErrorRegionID is the layout's region for messages about htmx requests: errors answered as
+// fragments, and the network message of app.js.
+const ErrorRegionID = "ac-error"
+
+// ActivityID is the id of the activity warning (the modal app.js opens before the check).
+const ActivityID = "ac-activity"
+
+// minutes says a short delay in words: « 2 minutes », « 1 minute », « 30 secondes ».
+func minutes(seconds int) string {
+	switch {
+	case seconds >= 120:
+		return strconv.Itoa(seconds/60) + " minutes"
+	case seconds >= 60:
+		return "1 minute"
 	}
-	return s.Title + " - Aidants Connect"
+	return strconv.Itoa(seconds) + " secondes"
+}
+
+// DefaultDescription is the meta description of pages that set none.
+const DefaultDescription = "Aidants Connect permet à un aidant professionnel habilité de réaliser des démarches administratives en ligne pour le compte d'une personne, sous un mandat signé avec elle."
+
+// FullTitle is "<page> - Aidants Connect", after « Erreur – » on a page with errors.
+func (s Shell) FullTitle() string {
+	t := "Aidants Connect"
+	if s.Title != "" {
+		t = s.Title + " - Aidants Connect"
+	}
+	if s.Invalid {
+		t = "Erreur – " + t
+	}
+	return t
+}
+
+// Erring marks the page as showing validation errors when invalid is true (see Invalid).
+func (s Shell) Erring(invalid bool) Shell {
+	s.Invalid = s.Invalid || invalid
+	return s
+}
+
+// Describe sets the page's meta description.
+func (s Shell) Describe(text string) Shell {
+	s.Description = text
+	return s
+}
+
+// MetaDescription is the page's description, or the service's.
+func (s Shell) MetaDescription() string {
+	if s.Description != "" {
+		return s.Description
+	}
+	return DefaultDescription
 }
 
 // CSRFHeaders is the hx-headers value that sends the CSRF token with every htmx request.

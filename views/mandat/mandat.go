@@ -46,6 +46,17 @@ func (d NewData) IsSelected(key string) bool {
 	return false
 }
 
+// FirstDemarcheID is the id of the first démarche box: where the error summary sends focus.
+func (d NewData) FirstDemarcheID() string {
+	if o := d.Offered(); len(o) > 0 {
+		return "demarche-" + o[0].Key
+	}
+	return "demarche"
+}
+
+// FirstDureeID is the id of the first duration's radio button.
+func FirstDureeID() string { return "duree-" + store.Durees()[0].Key }
+
 // Offered lists the démarches the organisation offers, in catalogue order.
 func (d NewData) Offered() []store.Demarche {
 	var out []store.Demarche

@@ -125,6 +125,15 @@ type AidantData struct {
 // A is the aidant.
 func (d AidantData) A() *store.ManagedAidant { return &d.File.Aidant }
 
+// FirstOrganisationID is the id of the first organisation box: where the error summary
+// sends focus.
+func (d AidantData) FirstOrganisationID() string {
+	if len(d.File.Managed) > 0 {
+		return "organisation-" + itoa(d.File.Managed[0].ID)
+	}
+	return "organisations"
+}
+
 // CanChangeOrganisations: the membership form is shown to référents of several
 // organisations, never about themselves.
 func (d AidantData) CanChangeOrganisations() bool { return len(d.File.Managed) > 1 && !d.File.IsSelf }

@@ -299,7 +299,7 @@ func Page(s layout.Shell, d PageData) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = layout.Page(s).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = layout.Page(s.Describe("Les chiffres publics d'Aidants Connect : démarches réalisées, personnes accompagnées, mandats créés, aidants et structures habilités.")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -554,7 +554,7 @@ func autorisations(d ShowData, m store.Mandat, st store.MandatStatus) templ.Comp
 			templ_7745c5c3_Var31 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"fr-table fr-mt-1w fr-mb-2w\"><div class=\"fr-table__wrapper\"><div class=\"fr-table__container\"><div class=\"fr-table__content\"><table><caption>Démarches du mandat ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"fr-table fr-mt-1w fr-mb-2w ac-table-wraps\"><div class=\"fr-table__wrapper\"><div class=\"fr-table__container\"><div class=\"fr-table__content\"><table><caption>Démarches du mandat ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -63,6 +63,14 @@
     };
     document.addEventListener('htmx:sendError', showNetworkError);
     document.addEventListener('htmx:timeout', showNetworkError);
+
+    // A request that succeeds clears the region: the error it showed is over (a live search
+    // typed again). A new error then fills it again, and role=alert announces it anew.
+    document.addEventListener('htmx:afterRequest', function (event) {
+      var region = document.getElementById('ac-error');
+      if (!region || !event.detail.successful || region.contains(event.detail.target)) return;
+      if (region.hasChildNodes()) region.replaceChildren();
+    });
   }
 
   // Focus after a swap, so that screen-reader users land where the page changed:
@@ -128,9 +136,141 @@
     });
   }
 
+  // <div aria-live="polite" data-live-for="box-id"> holds a message that applies while the
+  // box is ticked (the argent warning). Without JavaScript the message is in the page and CSS
+  // shows it; with it, the region is emptied and filled as the box changes, so screen readers
+  // announce the message when it appears.
+  var live = new WeakSet();
+
+  function setUpLiveRegions(root) {
+    var regions = [];
+    if (root.matches && root.matches('[data-live-for]')) regions.push(root);
+    if (root.querySelectorAll) regions.push.apply(regions, root.querySelectorAll('[data-live-for]'));
+    regions.forEach(function (region) {
+      var box = document.getElementById(region.getAttribute('data-live-for'));
+      if (live.has(region) || !box) return;
+      live.add(region);
+      var message = Array.prototype.map.call(region.childNodes, function (n) { return n.cloneNode(true); });
+      var sync = function () {
+        if (!box.checked) region.replaceChildren();
+        else if (!region.hasChildNodes()) region.replaceChildren.apply(region, message.map(function (n) { return n.cloneNode(true); }));
+      };
+      box.addEventListener('change', sync);
+      sync();
+    });
+  }
+
+  // The activity warning (WCAG 2.2.1): the layout's dialog#ac-activity says how many seconds
+  // are left before the activity check (data-activity-left) and how long before it to warn
+  // (data-activity-warn). The server refreshes the figure on every answer (X-Activity-Left,
+  // copied onto the dialog after htmx requests; a new page brings a new dialog): each change
+  // reschedules. « Rester connecté » posts to the server, which records activity while the
+  // session is still fresh; once past the deadline the dialog says so and the next action
+  // asks for the code (what it sends is kept, and sent again after the code).
+  var activity = { warn: null, over: null, opener: null, watched: new WeakSet() };
+
+  function scheduleActivity(dialog) {
+    clearTimeout(activity.warn);
+    clearTimeout(activity.over);
+    if (!dialog || !dialog.isConnected) return;
+    var left = parseInt(dialog.getAttribute('data-activity-left'), 10);
+    var lead = parseInt(dialog.getAttribute('data-activity-warn'), 10);
+    if (!(left >= 0) || !(lead >= 0)) return;
+    if (left === 0) { activityOver(dialog); return; }
+    activityState(dialog, false);
+    if (dialog.open && left > lead) closeActivity(dialog);
+    activity.warn = setTimeout(function () { openActivity(dialog); }, Math.max(0, left - lead) * 1000);
+    activity.over = setTimeout(function () { activityOver(dialog); }, left * 1000);
+  }
+
+  function activityState(dialog, over) {
+    dialog.querySelectorAll('[data-activity-soon]').forEach(function (el) { el.hidden = over; });
+    dialog.querySelectorAll('[data-activity-over]').forEach(function (el) { el.hidden = !over; });
+    var extend = dialog.querySelector('[data-activity-extend]');
+    if (extend) extend.closest('li').hidden = over;
+  }
+
+  function activityOver(dialog) {
+    clearTimeout(activity.warn);
+    clearTimeout(activity.over);
+    activityState(dialog, true);
+    if (dialog.open) focus(dialog.querySelector('[data-activity-close]'));
+  }
+
+  function openActivity(dialog) {
+    if (!dialog.isConnected || dialog.open) return;
+    activity.opener = document.activeElement;
+    if (dialog.showModal) dialog.showModal();
+    else dialog.setAttribute('open', '');
+    dialog.classList.add('fr-modal--opened');
+    var first = dialog.querySelector('[data-activity-extend]');
+    focus(first && !first.closest('li').hidden ? first : dialog.querySelector('[data-activity-close]'));
+  }
+
+  function closeActivity(dialog) {
+    if (!dialog.open) return;
+    dialog.classList.remove('fr-modal--opened');
+    if (dialog.close) dialog.close();
+    else dialog.removeAttribute('open');
+    var back = activity.opener;
+    activity.opener = null;
+    if (back && back.isConnected && back.focus) back.focus();
+  }
+
+  function extendActivity(dialog, button) {
+    var token = '';
+    try { token = JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRF-Token'] || ''; } catch (e) { /* no token: the server refuses */ }
+    button.disabled = true;
+    fetch(button.getAttribute('data-activity-extend'), {
+      method: 'POST', credentials: 'same-origin', redirect: 'manual',
+      headers: { 'X-CSRF-Token': token }
+    }).then(function (res) {
+      var left = res.ok ? res.headers.get('X-Activity-Left') : null;
+      if (left && parseInt(left, 10) > 0) {
+        closeActivity(dialog);
+        dialog.setAttribute('data-activity-left', left);
+      } else {
+        activityOver(dialog);
+      }
+    }, function () {
+      activityOver(dialog);
+    }).then(function () { button.disabled = false; });
+  }
+
+  function setUpActivity(root) {
+    var dialog = root.id === 'ac-activity' ? root : root.querySelector && root.querySelector('#ac-activity');
+    if (!dialog || activity.watched.has(dialog)) return;
+    activity.watched.add(dialog);
+    new MutationObserver(function () { scheduleActivity(dialog); })
+      .observe(dialog, { attributes: true, attributeFilter: ['data-activity-left'] });
+    dialog.addEventListener('cancel', function (event) { // Escape
+      event.preventDefault();
+      closeActivity(dialog);
+    });
+    dialog.addEventListener('click', function (event) {
+      var extend = event.target.closest('[data-activity-extend]');
+      if (extend) extendActivity(dialog, extend);
+      else if (event.target.closest('[data-activity-close]')) closeActivity(dialog);
+    });
+    scheduleActivity(dialog);
+  }
+
+  // Any answer to a signed-in aidant carries the seconds left: the warning follows it.
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var left = event.detail.xhr && event.detail.xhr.getResponseHeader('X-Activity-Left');
+    var dialog = document.getElementById('ac-activity');
+    if (left !== null && left !== undefined && dialog) dialog.setAttribute('data-activity-left', left);
+  });
+
+  function onLoad(root) {
+    scheduleAutosubmit(root);
+    setUpLiveRegions(root);
+    setUpActivity(root);
+  }
+
   if (htmx) {
-    htmx.onLoad(scheduleAutosubmit); // the page, then every piece of swapped content
+    htmx.onLoad(onLoad); // the page, then every piece of swapped content
   } else {
-    document.addEventListener('DOMContentLoaded', function () { scheduleAutosubmit(document.body); });
+    document.addEventListener('DOMContentLoaded', function () { onLoad(document.body); });
   }
 })();
