@@ -54,6 +54,7 @@ type App struct {
 	referentPages *handlers.Referent // the espace référent, with the TOTP rules it persists
 
 	usagerPages *handlers.EspaceUsager // the usager's own space (we are FS, for the usager)
+	staffPages  *handlers.Staff        // the national team's back-office
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -151,6 +152,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		EnrolURI: func(secret []byte, account string) string {
 			return otp.ProvisioningURI(secret, otp.Issuer, account, otp.AppStep)
 		}}
+	a.staffPages = &handlers.Staff{Handlers: a.Handlers}
 	// The usager's own space: the FS client with the space's redirect URIs, and a session
 	// store of its own (another cookie, scoped to the space, short-lived).
 	if a.usagerPages, err = espaceUsager(cfg, a.Handlers, a.Store); err != nil {

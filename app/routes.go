@@ -31,7 +31,8 @@ func (a *App) routes() {
 	creator := chain(active, h.RequireMandatCreator)     // … and allowed to create mandats
 	fcRoundTrip := chain(aidant, h.RequireMandatCreator) // no activity check: FranceConnect may take the usager a while
 	referent := chain(active, h.RequireReferent)         // … and référent of the current organisation
-	// The staff chain comes with its space; the usager's are in its block.
+	// The usager's chains are in its block.
+	staffOnly := chain(page, h.RequireStaff, h.RequireActivity) // a staff account (else 404), active recently
 
 	// Assets and health: no session, no CSRF.
 	f.Get(paths.Healthz, a.healthz)
@@ -170,6 +171,11 @@ func (a *App) routes() {
 	f.Get(paths.ReferentOTPScan, with(referent, r.OTPScan)...)
 	f.Post(paths.ReferentOTPScan, with(referent, r.OTPConfirm)...)
 	f.Get(paths.ReferentOTPDone, with(referent, r.OTPDone)...)
+
+	// Staff back-office: the national team's staff accounts, active recently; 404 to
+	// everyone else, anonymous included.
+	st := a.staffPages
+	f.Get(paths.Staff, with(staffOnly, st.StaffHome)...)
 
 	// Espace usager: the person represented, signed in through FranceConnect into a session
 	// of their own (its cookie, scoped to the space, in its own store). No aidant session is

@@ -22,7 +22,7 @@ const (
 	aidant    // an aidant who may not create mandats
 	creator   // an aidant who may
 	referent  // the organisation's référent (an aidant who may create mandats)
-	staff     // the national team: no staff session exists yet, so it browses as anonymous
+	staff     // the national team: a staff account, of no organisation
 	usager    // a usager signed in to their space through FranceConnect (its own session, scoped to the space)
 	audiences
 )
@@ -68,11 +68,21 @@ func everyone(a answer) answers {
 	return as
 }
 
-// byAccount is a row's answers when they depend on the aidant account: staff, who have no
-// session of their own yet, get what anonymous visitors get; so does a usager, whose session
-// counts for nothing outside their space (the test sends its cookie everywhere).
-func byAccount(anon, aidantAnswer, creatorAnswer, referentAnswer answer) answers {
-	return answers{anon, aidantAnswer, creatorAnswer, referentAnswer, anon, anon}
+// byAccount is a row's answers when they depend on the aidant account. A usager gets what
+// anonymous visitors get: their session counts for nothing outside their space (the test
+// sends its cookie everywhere).
+func byAccount(anon, aidantAnswer, creatorAnswer, referentAnswer, staffAnswer answer) answers {
+	return answers{anon, aidantAnswer, creatorAnswer, referentAnswer, staffAnswer, anon}
+}
+
+// toStaff is where a staff account, of no organisation, is sent from the aidants' pages.
+var toStaff = see(paths.Staff)
+
+// staffs is a row of the back-office: the staff account gets a, everyone else 404.
+func staffs(a answer) answers {
+	as := everyone(notFound)
+	as[staff] = a
+	return as
 }
 
 // usagers is a row of the espace usager: the signed-in usager gets a, everyone else (aidant
@@ -85,11 +95,13 @@ func usagers(a answer) answers {
 
 // Guarded answers, by chain (app/routes.go).
 var (
-	activeAidants = func(a answer) answers { return byAccount(toLogin, a, a, a) }
-	creators      = func(a answer) answers { return byAccount(toLogin, forbidden, a, a) }
+	activeAidants = func(a answer) answers { return byAccount(toLogin, a, a, a, toStaff) }
+	// Signed in, whatever the organisation: staff accounts too.
+	signedInAccounts = func(a answer) answers { return byAccount(toLogin, a, a, a, a) }
+	creators         = func(a answer) answers { return byAccount(toLogin, forbidden, a, a, toStaff) }
 	// The espace référent: aidants who are not référents of their current organisation get 403
 	// (the espace exists; it is not theirs). Past the guard, an id of nobody's is 404.
-	referents = func(a answer) answers { return byAccount(toLogin, forbidden, forbidden, a) }
+	referents = func(a answer) answers { return byAccount(toLogin, forbidden, forbidden, a, toStaff) }
 )
 
 // route is one row of the table: a registered pattern, the path requested for it, and the
@@ -149,16 +161,16 @@ func routeTable() []route {
 
 		// Login and session.
 		get(paths.LegacyLogin, "", everyone(answer{http.StatusMovedPermanently, paths.Login})),
-		getPost(paths.Login, "", byAccount(ok, see(paths.Espace), see(paths.Espace), see(paths.Espace)), everyone(invalid)),
+		getPost(paths.Login, "", byAccount(ok, see(paths.Espace), see(paths.Espace), see(paths.Espace), see(paths.Espace)), everyone(invalid)),
 		get(paths.LoginSent, "", everyone(ok)),
 		get(paths.MagicLinkWaitPattern, paths.MagicLinkWait("unknown"), everyone(ok)),
 		post(paths.MagicLinkPattern, paths.MagicLink("unknown"), everyone(see(paths.Login))),
 		{pattern: paths.Logout, answers: map[string]answers{"POST": everyone(see(paths.Home))}, endsSession: true},
-		getPost(paths.ActivityCheck, "", activeAidants(ok), activeAidants(invalid)),
+		getPost(paths.ActivityCheck, "", signedInAccounts(ok), signedInAccounts(invalid)),
 
 		// Espace aidant.
 		get(paths.Espace, "", activeAidants(ok)),
-		post(paths.OrganisationSwitch, "", activeAidants(notFound)),
+		post(paths.OrganisationSwitch, "", signedInAccounts(notFound)),
 
 		// Aidants who may create mandats.
 		getPost(paths.MandatNew, "", creators(ok), creators(invalid)),
@@ -220,6 +232,10 @@ func routeTable() []route {
 		getPost(paths.ReferentOTPScan, "", referents(see(paths.Referent)), referents(see(paths.ReferentOTPDownload))),
 		get(paths.ReferentOTPDone, "", referents(ok)),
 	}
+	// Staff back-office: 404 to everyone but staff accounts.
+	rows = append(rows,
+		get(paths.Staff, "", staffs(ok)),
+	)
 	// Espace usager: signing in is for anyone (a signed-in usager goes to their space); a
 	// callback without the session's state is an expired sign-in; past the guard, an id that
 	// is not the usager's is 404.
@@ -247,7 +263,7 @@ func routeTable() []route {
 	authorize := paths.IdPAuthorize + "?" + url.Values{"client_id": {app.DemoBrokerID}, "redirect_uri": {demoCallback}}.Encode()
 	authorizeSlash := paths.IdPAuthorize + "/?" + strings.SplitN(authorize, "?", 2)[1]
 	rows = append(rows, mounted(paths.IdPAuthorize, authorize, authorizeSlash, map[string]answers{
-		"GET": byAccount(toLogin, forbidden, answer{http.StatusFound, demoCallback}, answer{http.StatusFound, demoCallback}),
+		"GET": byAccount(toLogin, forbidden, answer{http.StatusFound, demoCallback}, answer{http.StatusFound, demoCallback}, toStaff),
 		"*":   everyone(noMethod),
 	})...)
 	// The OIDC back channel answers without a session, the same to everyone, whatever the
@@ -341,7 +357,7 @@ func TestRouteTable(t *testing.T) {
 		},
 		creator:  func() *apptest.Browser { return e.Login(e.Aidant(apptest.RandomHex(t)[:12]+"@aidant.fr", org, true)) },
 		referent: func() *apptest.Browser { return e.Login(e.Referent(apptest.RandomHex(t)[:12]+"@referent.fr", org)) },
-		staff:    e.Browser,
+		staff:    func() *apptest.Browser { return e.Login(e.Staff(apptest.RandomHex(t)[:12] + "@staff.fr")) },
 		usager:   func() *apptest.Browser { return e.LoginUsager(0) },
 	}
 	// The usager has a mandat with another organisation than the aidants'.
