@@ -55,6 +55,7 @@ type App struct {
 
 	usagerPages *handlers.EspaceUsager // the usager's own space (we are FS, for the usager)
 	staffPages  *handlers.Staff        // the national team's back-office
+	habPages    *handlers.Habilitation // the public habilitation form
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -153,6 +154,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return otp.ProvisioningURI(secret, otp.Issuer, account, otp.AppStep)
 		}}
 	a.staffPages = &handlers.Staff{Handlers: a.Handlers}
+	a.habPages = habilitationPages(cfg, a.Handlers)
 	// The usager's own space: the FS client with the space's redirect URIs, and a session
 	// store of its own (another cookie, scoped to the space, short-lived).
 	if a.usagerPages, err = espaceUsager(cfg, a.Handlers, a.Store); err != nil {

@@ -172,6 +172,31 @@ func (a *App) routes() {
 	f.Post(paths.ReferentOTPScan, with(referent, r.OTPConfirm)...)
 	f.Get(paths.ReferentOTPDone, with(referent, r.OTPDone)...)
 
+	// The habilitation form: public, no account. The demandeur's pages are reached by the
+	// token of their space (a random secret, never an id); every store call checks that the
+	// request is theirs.
+	hb := a.habPages
+	f.Get(paths.Habilitation, with(page, hb.HabilitationStart)...)
+	f.Get(paths.HabilitationDemandeur, with(page, hb.DemandeurNew)...)
+	f.Post(paths.HabilitationDemandeur, with(page, hb.DemandeurCreate)...)
+	f.Get(paths.HabilitationEmailSent, with(page, hb.HabilitationEmailSent)...)
+	f.Get(paths.HabilitationFollow, with(page, hb.FollowNew)...)
+	f.Post(paths.HabilitationFollow, with(page, hb.FollowCreate)...)
+	f.Get(paths.HabilitationConfirmPattern, with(page, hb.HabilitationConfirm)...)
+	f.Get(paths.HabilitationSpacePattern, with(page, hb.DemandeurSpace)...)
+	f.Get(paths.HabilitationSiretPattern, with(page, hb.SiretNew)...)
+	f.Post(paths.HabilitationSiretPattern, with(page, hb.SiretCreate)...)
+	f.Get(paths.HabilitationRequestPattern, with(page, hb.RequestShow)...)
+	f.Get(paths.HabilitationStructurePattern, with(page, hb.StructureEdit)...)
+	f.Post(paths.HabilitationStructurePattern, with(page, hb.StructureUpdate)...)
+	f.Get(paths.HabilitationReferentPattern, with(page, hb.ReferentEdit)...)
+	f.Post(paths.HabilitationReferentPattern, with(page, hb.ReferentUpdate)...)
+	f.Get(paths.HabilitationAidantsPattern, with(page, hb.AidantsEdit)...)
+	f.Post(paths.HabilitationAidantsPattern, with(page, hb.AidantsUpdate)...)
+	f.Get(paths.HabilitationSummaryPattern, with(page, hb.SummaryShow)...)
+	f.Post(paths.HabilitationSummaryPattern, with(page, hb.SummarySubmit)...)
+	f.Post(paths.HabilitationMessagePattern, with(page, hb.MessageCreate)...)
+
 	// Staff back-office: the national team's staff accounts, active recently; 404 to
 	// everyone else, anonymous included.
 	st := a.staffPages

@@ -232,6 +232,24 @@ func routeTable() []route {
 		getPost(paths.ReferentOTPScan, "", referents(see(paths.Referent)), referents(see(paths.ReferentOTPDownload))),
 		get(paths.ReferentOTPDone, "", referents(ok)),
 	}
+	// The habilitation form: public; a token that opens no space is the link page (404), as is
+	// the confirmation of an unknown key.
+	const tok, dem = "jeton-inconnu", "0b7e2a4c-1d2e-4f60-9a8b-123456789abc"
+	rows = append(rows,
+		get(paths.Habilitation, "", everyone(ok)),
+		getPost(paths.HabilitationDemandeur, "", everyone(ok), everyone(invalid)),
+		get(paths.HabilitationEmailSent, "", everyone(ok)),
+		getPost(paths.HabilitationFollow, "", everyone(ok), everyone(invalid)),
+		get(paths.HabilitationConfirmPattern, paths.HabilitationConfirm("inconnue"), everyone(notFound)),
+		get(paths.HabilitationSpacePattern, paths.HabilitationSpace(tok), everyone(notFound)),
+		getPost(paths.HabilitationSiretPattern, paths.HabilitationSiret(tok), everyone(notFound), everyone(notFound)),
+		get(paths.HabilitationRequestPattern, paths.HabilitationRequest(tok, dem), everyone(notFound)),
+		getPost(paths.HabilitationStructurePattern, paths.HabilitationStructure(tok, dem), everyone(notFound), everyone(notFound)),
+		getPost(paths.HabilitationReferentPattern, paths.HabilitationReferent(tok, dem), everyone(notFound), everyone(notFound)),
+		getPost(paths.HabilitationAidantsPattern, paths.HabilitationAidants(tok, dem), everyone(notFound), everyone(notFound)),
+		getPost(paths.HabilitationSummaryPattern, paths.HabilitationSummary(tok, dem), everyone(notFound), everyone(notFound)),
+		post(paths.HabilitationMessagePattern, paths.HabilitationMessage(tok, dem), everyone(notFound)),
+	)
 	// Staff back-office: 404 to everyone but staff accounts.
 	rows = append(rows,
 		get(paths.Staff, "", staffs(ok)),
