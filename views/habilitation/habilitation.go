@@ -58,9 +58,9 @@ type SiretData struct {
 
 // StepData is what every step of a request shows: the request, and where it stands.
 type StepData struct {
-	Token   string
-	View    *store.RequestView
-	Errors  ui.Errors
+	Token  string
+	View   *store.RequestView
+	Errors ui.Errors
 }
 
 func (d StepData) uuid() string { return d.View.Request.UUID }
