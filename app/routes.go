@@ -201,6 +201,13 @@ func (a *App) routes() {
 	// everyone else, anonymous included.
 	st := a.staffPages
 	f.Get(paths.Staff, with(staffOnly, st.StaffHome)...)
+	f.Get(paths.StaffRequests, with(staffOnly, st.StaffRequests)...)
+	f.Get(paths.StaffRequestPattern, with(staffOnly, st.StaffRequestShow)...)
+	f.Post(paths.StaffRequestValidatePattern, with(staffOnly, st.StaffRequestValidate)...)
+	f.Post(paths.StaffRequestRefusePattern, with(staffOnly, st.StaffRequestRefuse)...)
+	f.Post(paths.StaffRequestAskPattern, with(staffOnly, st.StaffRequestAsk)...)
+	f.Post(paths.StaffRequestWaitPattern, with(staffOnly, st.StaffRequestWait)...)
+	f.Post(paths.StaffRequestMessagePattern, with(staffOnly, st.StaffRequestMessage)...)
 
 	// Espace usager: the person represented, signed in through FranceConnect into a session
 	// of their own (its cookie, scoped to the space, in its own store). No aidant session is

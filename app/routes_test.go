@@ -253,6 +253,13 @@ func routeTable() []route {
 	// Staff back-office: 404 to everyone but staff accounts.
 	rows = append(rows,
 		get(paths.Staff, "", staffs(ok)),
+		get(paths.StaffRequests, "", staffs(ok)),
+		get(paths.StaffRequestPattern, paths.StaffRequest(nobody), staffs(notFound)),
+		post(paths.StaffRequestValidatePattern, paths.StaffRequestValidate(nobody), staffs(notFound)),
+		post(paths.StaffRequestRefusePattern, paths.StaffRequestRefuse(nobody), staffs(notFound)),
+		post(paths.StaffRequestAskPattern, paths.StaffRequestAsk(nobody), staffs(notFound)),
+		post(paths.StaffRequestWaitPattern, paths.StaffRequestWait(nobody), staffs(notFound)),
+		post(paths.StaffRequestMessagePattern, paths.StaffRequestMessage(nobody), staffs(notFound)),
 	)
 	// Espace usager: signing in is for anyone (a signed-in usager goes to their space); a
 	// callback without the session's state is an expired sign-in; past the guard, an id that

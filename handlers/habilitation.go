@@ -33,8 +33,13 @@ type Habilitation struct {
 // habilitationMail writes the habilitation's emails, with the links to the space.
 func (h *Handlers) habilitationMail(n store.HabilitationNotice) (store.Email, error) {
 	d := mailview.HabilitationData{FirstName: n.FirstName, Message: n.Message, Link: h.BaseURL + paths.HabilitationSpace(n.Token)}
-	if n.Kind == "confirm" {
+	switch {
+	case n.Kind == "confirm":
 		d.Link = h.BaseURL + paths.HabilitationConfirm(n.Key)
+	case n.Kind == "referent" && n.Key != "":
+		d.Link = h.BaseURL + paths.MagicLinkWait(n.Key) // a new account's first login
+	case n.Kind == "referent":
+		d.Link = h.BaseURL + paths.Login
 	}
 	if n.Request != nil {
 		d.Organisation = n.Request.Name

@@ -39,6 +39,8 @@ func HabilitationSubject(kind string) string {
 		return "Votre demande d'habilitation Aidants Connect est de nouveau en attente de validation"
 	case "message":
 		return "Un message de l'équipe Aidants Connect sur votre demande"
+	case "referent":
+		return "Vous êtes référent Aidants Connect de votre structure"
 	}
 	return "Votre demande d'habilitation Aidants Connect"
 }
@@ -83,6 +85,9 @@ func Habilitation(kind string, d HabilitationData) string {
 	case "waiting":
 		w("Votre demande d'habilitation", about, " est de nouveau en attente de validation par l'équipe Aidants Connect.")
 		w("Suivez-la depuis votre espace :")
+	case "referent":
+		w("La structure", about, " est habilitée à Aidants Connect, et vous en êtes le ou la référente.")
+		w("Ouvrez ce lien pour vous connecter à votre espace référent et configurer votre moyen de connexion (valable 7 jours, une seule fois) :")
 	case "validated", "refused":
 		w(d.Message)
 		w()

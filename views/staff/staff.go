@@ -3,9 +3,11 @@
 package staff
 
 import (
+	"net/url"
 	"strconv"
 
 	"github.com/aidantsconnect/ac/app/paths"
+	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/ui"
 )
 
@@ -27,5 +29,48 @@ type homeTile struct{ href, title, desc string }
 
 // tiles are the back-office's areas, in the order the team works through them.
 func tiles() []homeTile {
-	return []homeTile{}
+	return []homeTile{
+		{paths.StaffRequests, "Demandes d'habilitation", "Étudier les demandes des structures : valider, refuser, demander des modifications."},
+	}
+}
+
+// RequestsData is the requests list.
+type RequestsData struct {
+	Filter   store.RequestFilter
+	From, To string // the date filters as typed
+	Query    url.Values
+	List     *store.RequestList
+	Errors   ui.Errors
+}
+
+// PageURL is page p of the same filters.
+func (d RequestsData) PageURL(p int) string { return pageQuery(d.Query, p) }
+
+// RequestData is one request's page.
+type RequestData struct {
+	View                          *store.RequestView
+	Message, AskBody              string
+	ValidateSubject, ValidateBody string
+	RefuseSubject, RefuseBody     string
+	Errors                        ui.Errors
+}
+
+// Can reports an action the request's status allows.
+func (d RequestData) Can(act store.HabilitationAction) bool {
+	_, ok := store.HabilitationTransition(d.View.Request.Status, act)
+	return ok
+}
+
+func nameOr(r store.OrganisationRequest) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return "Structure " + r.Siret
+}
+
+func number(r *store.OrganisationRequest) string {
+	if r.HabilitationNumber == nil {
+		return "—"
+	}
+	return itoa(*r.HabilitationNumber)
 }
