@@ -208,6 +208,10 @@ func (a *App) routes() {
 	f.Post(paths.StaffRequestAskPattern, with(staffOnly, st.StaffRequestAsk)...)
 	f.Post(paths.StaffRequestWaitPattern, with(staffOnly, st.StaffRequestWait)...)
 	f.Post(paths.StaffRequestMessagePattern, with(staffOnly, st.StaffRequestMessage)...)
+	f.Get(paths.StaffCartes, with(staffOnly, st.StaffCartes)...)
+	f.Get(paths.StaffCartesImport, with(staffOnly, st.StaffCartesImportNew)...)
+	f.Post(paths.StaffCartesImport, with(staffOnly, st.StaffCartesImport)...)
+	f.Post(paths.StaffCarteUnlinkPattern, with(staffOnly, st.StaffCarteUnlink)...)
 
 	// Espace usager: the person represented, signed in through FranceConnect into a session
 	// of their own (its cookie, scoped to the space, in its own store). No aidant session is

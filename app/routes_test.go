@@ -260,6 +260,9 @@ func routeTable() []route {
 		post(paths.StaffRequestAskPattern, paths.StaffRequestAsk(nobody), staffs(notFound)),
 		post(paths.StaffRequestWaitPattern, paths.StaffRequestWait(nobody), staffs(notFound)),
 		post(paths.StaffRequestMessagePattern, paths.StaffRequestMessage(nobody), staffs(notFound)),
+		get(paths.StaffCartes, "", staffs(ok)),
+		getPost(paths.StaffCartesImport, "", staffs(ok), staffs(invalid)), // POST: no file
+		post(paths.StaffCarteUnlinkPattern, paths.StaffCarteUnlink(nobody), staffs(notFound)),
 	)
 	// Espace usager: signing in is for anyone (a signed-in usager goes to their space); a
 	// callback without the session's state is an expired sign-in; past the guard, an id that

@@ -31,6 +31,7 @@ type homeTile struct{ href, title, desc string }
 func tiles() []homeTile {
 	return []homeTile{
 		{paths.StaffRequests, "Demandes d'habilitation", "Étudier les demandes des structures : valider, refuser, demander des modifications."},
+		{paths.StaffCartes, "Cartes TOTP", "Importer le fichier du fournisseur, retrouver une carte, la dissocier."},
 	}
 }
 
@@ -73,4 +74,20 @@ func number(r *store.OrganisationRequest) string {
 		return "—"
 	}
 	return itoa(*r.HabilitationNumber)
+}
+
+// CartesData is the carte search.
+type CartesData struct {
+	Serial       string
+	Info         *store.CarteInfo
+	Reason, Text string
+	Errors       ui.Errors
+}
+
+// ImportData is the CSV import with its preview.
+type ImportData struct {
+	CSV    string
+	Lines  []store.CarteLine
+	Valid  bool // every line good: the import is offered
+	Errors ui.Errors
 }
