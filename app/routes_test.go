@@ -260,6 +260,10 @@ func routeTable() []route {
 		post(paths.StaffRequestAskPattern, paths.StaffRequestAsk(nobody), staffs(notFound)),
 		post(paths.StaffRequestWaitPattern, paths.StaffRequestWait(nobody), staffs(notFound)),
 		post(paths.StaffRequestMessagePattern, paths.StaffRequestMessage(nobody), staffs(notFound)),
+		get(paths.StaffAidantRequests, "", staffs(ok)),
+		post(paths.StaffAidantRequestEligiblePattern, paths.StaffAidantRequestEligible(nobody), staffs(notFound)),
+		post(paths.StaffAidantRequestTrainedPattern, paths.StaffAidantRequestTrained(nobody), staffs(invalid)), // no date: checked first
+		post(paths.StaffAidantRequestRefusePattern, paths.StaffAidantRequestRefuse(nobody), staffs(notFound)),
 		get(paths.StaffCartes, "", staffs(ok)),
 		getPost(paths.StaffCartesImport, "", staffs(ok), staffs(invalid)), // POST: no file
 		post(paths.StaffCarteUnlinkPattern, paths.StaffCarteUnlink(nobody), staffs(notFound)),

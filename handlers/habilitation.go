@@ -40,6 +40,10 @@ func (h *Handlers) habilitationMail(n store.HabilitationNotice) (store.Email, er
 		d.Link = h.BaseURL + paths.MagicLinkWait(n.Key) // a new account's first login
 	case n.Kind == "referent":
 		d.Link = h.BaseURL + paths.Login
+	case n.Kind == "trained" || n.Kind == "aidant_refused":
+		d.Link = h.BaseURL + paths.ReferentAidants
+	case n.Kind == "eligible":
+		d.Link = h.BaseURL + paths.Home
 	}
 	if n.Request != nil {
 		d.Organisation = n.Request.Name

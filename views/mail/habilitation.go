@@ -41,6 +41,12 @@ func HabilitationSubject(kind string) string {
 		return "Un message de l'équipe Aidants Connect sur votre demande"
 	case "referent":
 		return "Vous êtes référent Aidants Connect de votre structure"
+	case "eligible":
+		return "Votre éligibilité à Aidants Connect est validée"
+	case "trained":
+		return "Un nouvel aidant est habilité : liez-lui une carte"
+	case "aidant_refused":
+		return "Une demande d'habilitation d'aidant n'a pas été retenue"
 	}
 	return "Votre demande d'habilitation Aidants Connect"
 }
@@ -88,6 +94,13 @@ func Habilitation(kind string, d HabilitationData) string {
 	case "referent":
 		w("La structure", about, " est habilitée à Aidants Connect, et vous en êtes le ou la référente.")
 		w("Ouvrez ce lien pour vous connecter à votre espace référent et configurer votre moyen de connexion (valable 7 jours, une seule fois) :")
+	case "eligible":
+		w("Votre éligibilité à Aidants Connect", about, " est validée : vous allez être invité à suivre la formation.")
+	case "trained":
+		w(d.Message, " a suivi la formation : son compte aidant", about, " est créé.")
+		w("Liez-lui une carte TOTP ou une application depuis votre espace référent pour qu'il puisse se connecter :")
+	case "aidant_refused":
+		w("La demande d'habilitation de ", d.Message, about, " n'a pas été retenue par l'équipe Aidants Connect. Votre espace référent :")
 	case "validated", "refused":
 		w(d.Message)
 		w()

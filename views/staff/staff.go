@@ -31,6 +31,7 @@ type homeTile struct{ href, title, desc string }
 func tiles() []homeTile {
 	return []homeTile{
 		{paths.StaffRequests, "Demandes d'habilitation", "Étudier les demandes des structures : valider, refuser, demander des modifications."},
+		{paths.StaffAidantRequests, "Aidants à former", "Valider l'éligibilité, enregistrer la formation suivie : le compte de l'aidant est créé."},
 		{paths.StaffCartes, "Cartes TOTP", "Importer le fichier du fournisseur, retrouver une carte, la dissocier."},
 	}
 }
@@ -90,4 +91,45 @@ type ImportData struct {
 	Lines  []store.CarteLine
 	Valid  bool // every line good: the import is offered
 	Errors ui.Errors
+}
+
+// AidantRequestsData is the people to train.
+type AidantRequestsData struct {
+	Status   store.RequestStatus
+	Query    string
+	Requests []store.StaffAidantRequest
+	Typed    map[string]string // the training form as posted, by field id
+	Errors   ui.Errors
+}
+
+func (d AidantRequestsData) typed(id int64, name string) string { return d.Typed[TrainingID(id, name)] }
+
+// TrainingID is the id of a training form's field for one request.
+func TrainingID(id int64, name string) string { return "formation-" + itoa(id) + "-" + name }
+
+func aidantStatuses() []store.RequestStatus {
+	return []store.RequestStatus{store.RequestWaitingList, store.RequestNew, store.RequestProcessing, store.RequestProcessingP2P,
+		store.RequestValidated, store.RequestRefused, store.RequestCancelled, store.RequestCancelledByReferent}
+}
+
+func aidantStatusLabel(s store.RequestStatus) string {
+	switch s {
+	case store.RequestWaitingList:
+		return "Liste d'attente"
+	case store.RequestNew:
+		return "Nouvelle"
+	case store.RequestProcessing:
+		return "Éligibilité validée"
+	case store.RequestProcessingP2P:
+		return "Éligibilité validée (pair-à-pair)"
+	case store.RequestValidated:
+		return "Validée"
+	case store.RequestRefused:
+		return "Refusée"
+	case store.RequestCancelled:
+		return "Annulée"
+	case store.RequestCancelledByReferent:
+		return "Annulée par le ou la référente"
+	}
+	return string(s)
 }
