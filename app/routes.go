@@ -216,6 +216,14 @@ func (a *App) routes() {
 	f.Get(paths.StaffCartesImport, with(staffOnly, st.StaffCartesImportNew)...)
 	f.Post(paths.StaffCartesImport, with(staffOnly, st.StaffCartesImport)...)
 	f.Post(paths.StaffCarteUnlinkPattern, with(staffOnly, st.StaffCarteUnlink)...)
+	f.Get(paths.StaffOrganisations, with(staffOnly, st.StaffOrganisations)...)
+	f.Get(paths.StaffOrganisationPattern, with(staffOnly, st.StaffOrganisationShow)...)
+	f.Post(paths.StaffOrganisationDeactivatePattern, with(staffOnly, st.StaffOrganisationDeactivate)...)
+	f.Post(paths.StaffOrganisationReactivatePattern, with(staffOnly, st.StaffOrganisationReactivate)...)
+	f.Get(paths.StaffAidants, with(staffOnly, st.StaffAidants)...)
+	f.Get(paths.StaffAidantPattern, with(staffOnly, st.StaffAidantShow)...)
+	f.Post(paths.StaffAidantDeactivatePattern, with(staffOnly, st.StaffAidantDeactivate)...)
+	f.Post(paths.StaffAidantReactivatePattern, with(staffOnly, st.StaffAidantReactivate)...)
 
 	// Espace usager: the person represented, signed in through FranceConnect into a session
 	// of their own (its cookie, scoped to the space, in its own store). No aidant session is

@@ -267,6 +267,14 @@ func routeTable() []route {
 		get(paths.StaffCartes, "", staffs(ok)),
 		getPost(paths.StaffCartesImport, "", staffs(ok), staffs(invalid)), // POST: no file
 		post(paths.StaffCarteUnlinkPattern, paths.StaffCarteUnlink(nobody), staffs(notFound)),
+		get(paths.StaffOrganisations, "", staffs(ok)),
+		get(paths.StaffOrganisationPattern, paths.StaffOrganisation(nobody), staffs(notFound)),
+		post(paths.StaffOrganisationDeactivatePattern, paths.StaffOrganisationDeactivate(nobody), staffs(notFound)),
+		post(paths.StaffOrganisationReactivatePattern, paths.StaffOrganisationReactivate(nobody), staffs(notFound)),
+		get(paths.StaffAidants, "", staffs(ok)),
+		get(paths.StaffAidantPattern, paths.StaffAidant(nobody), staffs(notFound)),
+		post(paths.StaffAidantDeactivatePattern, paths.StaffAidantDeactivate(nobody), staffs(notFound)),
+		post(paths.StaffAidantReactivatePattern, paths.StaffAidantReactivate(nobody), staffs(notFound)),
 	)
 	// Espace usager: signing in is for anyone (a signed-in usager goes to their space); a
 	// callback without the session's state is an expired sign-in; past the guard, an id that

@@ -33,6 +33,8 @@ func tiles() []homeTile {
 		{paths.StaffRequests, "Demandes d'habilitation", "Étudier les demandes des structures : valider, refuser, demander des modifications."},
 		{paths.StaffAidantRequests, "Aidants à former", "Valider l'éligibilité, enregistrer la formation suivie : le compte de l'aidant est créé."},
 		{paths.StaffCartes, "Cartes TOTP", "Importer le fichier du fournisseur, retrouver une carte, la dissocier."},
+		{paths.StaffOrganisations, "Organisations", "Rechercher une organisation, la désactiver ou la réactiver."},
+		{paths.StaffAidants, "Aidants", "Rechercher un compte, le désactiver ou le réactiver."},
 	}
 }
 
@@ -132,4 +134,11 @@ func aidantStatusLabel(s store.RequestStatus) string {
 		return "Annulée par le ou la référente"
 	}
 	return string(s)
+}
+
+func choose(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
 }
