@@ -46,7 +46,9 @@ func (h *Staff) organisationActive(c *fiber.Ctx, active bool) error {
 }
 
 // StaffOrganisationDeactivate deactivates an organisation.
-func (h *Staff) StaffOrganisationDeactivate(c *fiber.Ctx) error { return h.organisationActive(c, false) }
+func (h *Staff) StaffOrganisationDeactivate(c *fiber.Ctx) error {
+	return h.organisationActive(c, false)
+}
 
 // StaffOrganisationReactivate reactivates an organisation.
 func (h *Staff) StaffOrganisationReactivate(c *fiber.Ctx) error { return h.organisationActive(c, true) }
