@@ -6,6 +6,7 @@
 //	ac seed --scale N   also add N synthetic usagers (~3 mandats each) over N/200 organisations
 //	ac journal verify [checkpoints.json]   recompute the journal's keyed chain, check it against the signed checkpoints (and those of the file: copies an auditor kept)
 //	ac client add|list|rotate-secret   FranceConnect-facing OpenID clients (`ac client` prints the usage)
+//	ac staff add EMAIL   a staff account of the national team; prints its authenticator enrolment
 package main
 
 import (
@@ -61,12 +62,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			return errors.New("usage: ac seed [--scale N], N > 0")
 		}
 	case "client": // the identity provider's clients; arguments checked by idp.ClientCommand
+	case "staff": // staff accounts; arguments checked by staffCommand
 	case "journal":
 		if len(args) < 2 || args[1] != "verify" || len(args) > 3 {
 			return errors.New("usage: ac journal verify [checkpoints.json]")
 		}
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, seed, journal verify, client)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, seed, journal verify, client, staff)", cmd)
 	}
 	if cmd != "serve" {
 		cfg.SkipSeed = cmd != "seed"
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return idp.ClientCommand(ctx, a.Store, args[1:], os.Stdin, out)
 	case "journal":
 		return verifyJournal(ctx, a.Store, args[2:], out)
+	case "staff":
+		return staffCommand(ctx, a.Store, args[1:], out)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

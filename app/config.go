@@ -59,6 +59,12 @@ type Config struct {
 	FCClientID     string // AC_FC_CLIENT_ID
 	FCClientSecret string // AC_FC_CLIENT_SECRET
 
+	// The SIRENE directory the habilitation form looks SIRETs up in: the INSEE API with this
+	// integration key (AC_INSEE_TOKEN; AC_INSEE_URL overrides the API's address). Without a
+	// key, dev and sandbox use the built-in fictitious directory.
+	INSEEToken string
+	INSEEURL   string
+
 	// Our FranceConnect identity provider: clients registered at start (see idp.ClientSpec).
 	IdPClients string // AC_IDP_CLIENTS, JSON list
 
@@ -115,6 +121,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.FCClientID = get("AC_FC_CLIENT_ID", "")
 	c.FCClientSecret = get("AC_FC_CLIENT_SECRET", "")
 	c.IdPClients = get("AC_IDP_CLIENTS", "")
+	c.INSEEToken = get("AC_INSEE_TOKEN", "")
+	c.INSEEURL = get("AC_INSEE_URL", "")
 	for _, p := range strings.FieldsFunc(getenv("AC_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		c.TrustedProxies = append(c.TrustedProxies, p)
 	}

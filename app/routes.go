@@ -31,7 +31,8 @@ func (a *App) routes() {
 	creator := chain(active, h.RequireMandatCreator)     // … and allowed to create mandats
 	fcRoundTrip := chain(aidant, h.RequireMandatCreator) // no activity check: FranceConnect may take the usager a while
 	referent := chain(active, h.RequireReferent)         // … and référent of the current organisation
-	// The staff chain comes with its space; the usager's are in its block.
+	// The usager's chains are in its block.
+	staffOnly := chain(page, h.RequireStaff, h.RequireActivity) // a staff account (else 404), active recently
 
 	// Assets and health: no session, no CSRF.
 	f.Get(paths.Healthz, a.healthz)
@@ -174,6 +175,59 @@ func (a *App) routes() {
 	f.Get(paths.ReferentOTPScan, with(referent, r.OTPScan)...)
 	f.Post(paths.ReferentOTPScan, with(referent, r.OTPConfirm)...)
 	f.Get(paths.ReferentOTPDone, with(referent, r.OTPDone)...)
+
+	// The habilitation form: public, no account. The demandeur's pages are reached by the
+	// token of their space (a random secret, never an id); every store call checks that the
+	// request is theirs.
+	hb := a.habPages
+	f.Get(paths.Habilitation, with(page, hb.HabilitationStart)...)
+	f.Get(paths.HabilitationDemandeur, with(page, hb.DemandeurNew)...)
+	f.Post(paths.HabilitationDemandeur, with(page, hb.DemandeurCreate)...)
+	f.Get(paths.HabilitationEmailSent, with(page, hb.HabilitationEmailSent)...)
+	f.Get(paths.HabilitationFollow, with(page, hb.FollowNew)...)
+	f.Post(paths.HabilitationFollow, with(page, hb.FollowCreate)...)
+	f.Get(paths.HabilitationConfirmPattern, with(page, hb.HabilitationConfirm)...)
+	f.Get(paths.HabilitationSpacePattern, with(page, hb.DemandeurSpace)...)
+	f.Get(paths.HabilitationSiretPattern, with(page, hb.SiretNew)...)
+	f.Post(paths.HabilitationSiretPattern, with(page, hb.SiretCreate)...)
+	f.Get(paths.HabilitationRequestPattern, with(page, hb.RequestShow)...)
+	f.Get(paths.HabilitationStructurePattern, with(page, hb.StructureEdit)...)
+	f.Post(paths.HabilitationStructurePattern, with(page, hb.StructureUpdate)...)
+	f.Get(paths.HabilitationReferentPattern, with(page, hb.ReferentEdit)...)
+	f.Post(paths.HabilitationReferentPattern, with(page, hb.ReferentUpdate)...)
+	f.Get(paths.HabilitationAidantsPattern, with(page, hb.AidantsEdit)...)
+	f.Post(paths.HabilitationAidantsPattern, with(page, hb.AidantsUpdate)...)
+	f.Get(paths.HabilitationSummaryPattern, with(page, hb.SummaryShow)...)
+	f.Post(paths.HabilitationSummaryPattern, with(page, hb.SummarySubmit)...)
+	f.Post(paths.HabilitationMessagePattern, with(page, hb.MessageCreate)...)
+
+	// Staff back-office: the national team's staff accounts, active recently; 404 to
+	// everyone else, anonymous included.
+	st := a.staffPages
+	f.Get(paths.Staff, with(staffOnly, st.StaffHome)...)
+	f.Get(paths.StaffRequests, with(staffOnly, st.StaffRequests)...)
+	f.Get(paths.StaffRequestPattern, with(staffOnly, st.StaffRequestShow)...)
+	f.Post(paths.StaffRequestValidatePattern, with(staffOnly, st.StaffRequestValidate)...)
+	f.Post(paths.StaffRequestRefusePattern, with(staffOnly, st.StaffRequestRefuse)...)
+	f.Post(paths.StaffRequestAskPattern, with(staffOnly, st.StaffRequestAsk)...)
+	f.Post(paths.StaffRequestWaitPattern, with(staffOnly, st.StaffRequestWait)...)
+	f.Post(paths.StaffRequestMessagePattern, with(staffOnly, st.StaffRequestMessage)...)
+	f.Get(paths.StaffAidantRequests, with(staffOnly, st.StaffAidantRequests)...)
+	f.Post(paths.StaffAidantRequestEligiblePattern, with(staffOnly, st.StaffAidantRequestEligible)...)
+	f.Post(paths.StaffAidantRequestTrainedPattern, with(staffOnly, st.StaffAidantRequestTrained)...)
+	f.Post(paths.StaffAidantRequestRefusePattern, with(staffOnly, st.StaffAidantRequestRefuse)...)
+	f.Get(paths.StaffCartes, with(staffOnly, st.StaffCartes)...)
+	f.Get(paths.StaffCartesImport, with(staffOnly, st.StaffCartesImportNew)...)
+	f.Post(paths.StaffCartesImport, with(staffOnly, st.StaffCartesImport)...)
+	f.Post(paths.StaffCarteUnlinkPattern, with(staffOnly, st.StaffCarteUnlink)...)
+	f.Get(paths.StaffOrganisations, with(staffOnly, st.StaffOrganisations)...)
+	f.Get(paths.StaffOrganisationPattern, with(staffOnly, st.StaffOrganisationShow)...)
+	f.Post(paths.StaffOrganisationDeactivatePattern, with(staffOnly, st.StaffOrganisationDeactivate)...)
+	f.Post(paths.StaffOrganisationReactivatePattern, with(staffOnly, st.StaffOrganisationReactivate)...)
+	f.Get(paths.StaffAidants, with(staffOnly, st.StaffAidants)...)
+	f.Get(paths.StaffAidantPattern, with(staffOnly, st.StaffAidantShow)...)
+	f.Post(paths.StaffAidantDeactivatePattern, with(staffOnly, st.StaffAidantDeactivate)...)
+	f.Post(paths.StaffAidantReactivatePattern, with(staffOnly, st.StaffAidantReactivate)...)
 
 	// Espace usager: the person represented, signed in through FranceConnect into a session
 	// of their own (its cookie, scoped to the space, in its own store). No aidant session is

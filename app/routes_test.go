@@ -22,7 +22,7 @@ const (
 	aidant    // an aidant who may not create mandats
 	creator   // an aidant who may
 	referent  // the organisation's référent (an aidant who may create mandats)
-	staff     // the national team: no staff session exists yet, so it browses as anonymous
+	staff     // the national team: a staff account, of no organisation
 	usager    // a usager signed in to their space through FranceConnect (its own session, scoped to the space)
 	audiences
 )
@@ -68,11 +68,21 @@ func everyone(a answer) answers {
 	return as
 }
 
-// byAccount is a row's answers when they depend on the aidant account: staff, who have no
-// session of their own yet, get what anonymous visitors get; so does a usager, whose session
-// counts for nothing outside their space (the test sends its cookie everywhere).
-func byAccount(anon, aidantAnswer, creatorAnswer, referentAnswer answer) answers {
-	return answers{anon, aidantAnswer, creatorAnswer, referentAnswer, anon, anon}
+// byAccount is a row's answers when they depend on the aidant account. A usager gets what
+// anonymous visitors get: their session counts for nothing outside their space (the test
+// sends its cookie everywhere).
+func byAccount(anon, aidantAnswer, creatorAnswer, referentAnswer, staffAnswer answer) answers {
+	return answers{anon, aidantAnswer, creatorAnswer, referentAnswer, staffAnswer, anon}
+}
+
+// toStaff is where a staff account, of no organisation, is sent from the aidants' pages.
+var toStaff = see(paths.Staff)
+
+// staffs is a row of the back-office: the staff account gets a, everyone else 404.
+func staffs(a answer) answers {
+	as := everyone(notFound)
+	as[staff] = a
+	return as
 }
 
 // usagers is a row of the espace usager: the signed-in usager gets a, everyone else (aidant
@@ -85,11 +95,13 @@ func usagers(a answer) answers {
 
 // Guarded answers, by chain (app/routes.go).
 var (
-	activeAidants = func(a answer) answers { return byAccount(toLogin, a, a, a) }
-	creators      = func(a answer) answers { return byAccount(toLogin, forbidden, a, a) }
+	activeAidants = func(a answer) answers { return byAccount(toLogin, a, a, a, toStaff) }
+	// Signed in, whatever the organisation: staff accounts too.
+	signedInAccounts = func(a answer) answers { return byAccount(toLogin, a, a, a, a) }
+	creators         = func(a answer) answers { return byAccount(toLogin, forbidden, a, a, toStaff) }
 	// The espace référent: aidants who are not référents of their current organisation get 403
 	// (the espace exists; it is not theirs). Past the guard, an id of nobody's is 404.
-	referents = func(a answer) answers { return byAccount(toLogin, forbidden, forbidden, a) }
+	referents = func(a answer) answers { return byAccount(toLogin, forbidden, forbidden, a, toStaff) }
 )
 
 // route is one row of the table: a registered pattern, the path requested for it, and the
@@ -150,17 +162,17 @@ func routeTable() []route {
 
 		// Login and session.
 		get(paths.LegacyLogin, "", everyone(answer{http.StatusMovedPermanently, paths.Login})),
-		getPost(paths.Login, "", byAccount(ok, see(paths.Espace), see(paths.Espace), see(paths.Espace)), everyone(invalid)),
+		getPost(paths.Login, "", byAccount(ok, see(paths.Espace), see(paths.Espace), see(paths.Espace), see(paths.Espace)), everyone(invalid)),
 		get(paths.LoginSent, "", everyone(ok)),
 		get(paths.MagicLinkWaitPattern, paths.MagicLinkWait("unknown"), everyone(ok)),
 		post(paths.MagicLinkPattern, paths.MagicLink("unknown"), everyone(see(paths.Login))),
 		{pattern: paths.Logout, answers: map[string]answers{"POST": everyone(see(paths.Home))}, endsSession: true},
-		getPost(paths.ActivityCheck, "", activeAidants(ok), activeAidants(invalid)),
-		post(paths.ActivityExtend, "", activeAidants(ok)),
+		getPost(paths.ActivityCheck, "", signedInAccounts(ok), signedInAccounts(invalid)),
+		post(paths.ActivityExtend, "", signedInAccounts(ok)),
 
 		// Espace aidant.
 		get(paths.Espace, "", activeAidants(ok)),
-		post(paths.OrganisationSwitch, "", activeAidants(notFound)),
+		post(paths.OrganisationSwitch, "", signedInAccounts(notFound)),
 
 		// Aidants who may create mandats.
 		getPost(paths.MandatNew, "", creators(ok), creators(invalid)),
@@ -224,6 +236,50 @@ func routeTable() []route {
 		getPost(paths.ReferentOTPScan, "", referents(see(paths.Referent)), referents(see(paths.ReferentOTPDownload))),
 		get(paths.ReferentOTPDone, "", referents(ok)),
 	}
+	// The habilitation form: public; a token that opens no space is the link page (404), as is
+	// the confirmation of an unknown key.
+	const tok, dem = "jeton-inconnu", "0b7e2a4c-1d2e-4f60-9a8b-123456789abc"
+	rows = append(rows,
+		get(paths.Habilitation, "", everyone(ok)),
+		getPost(paths.HabilitationDemandeur, "", everyone(ok), everyone(invalid)),
+		get(paths.HabilitationEmailSent, "", everyone(ok)),
+		getPost(paths.HabilitationFollow, "", everyone(ok), everyone(invalid)),
+		get(paths.HabilitationConfirmPattern, paths.HabilitationConfirm("inconnue"), everyone(notFound)),
+		get(paths.HabilitationSpacePattern, paths.HabilitationSpace(tok), everyone(notFound)),
+		getPost(paths.HabilitationSiretPattern, paths.HabilitationSiret(tok), everyone(notFound), everyone(notFound)),
+		get(paths.HabilitationRequestPattern, paths.HabilitationRequest(tok, dem), everyone(notFound)),
+		getPost(paths.HabilitationStructurePattern, paths.HabilitationStructure(tok, dem), everyone(notFound), everyone(notFound)),
+		getPost(paths.HabilitationReferentPattern, paths.HabilitationReferent(tok, dem), everyone(notFound), everyone(notFound)),
+		getPost(paths.HabilitationAidantsPattern, paths.HabilitationAidants(tok, dem), everyone(notFound), everyone(notFound)),
+		getPost(paths.HabilitationSummaryPattern, paths.HabilitationSummary(tok, dem), everyone(notFound), everyone(notFound)),
+		post(paths.HabilitationMessagePattern, paths.HabilitationMessage(tok, dem), everyone(notFound)),
+	)
+	// Staff back-office: 404 to everyone but staff accounts.
+	rows = append(rows,
+		get(paths.Staff, "", staffs(ok)),
+		get(paths.StaffRequests, "", staffs(ok)),
+		get(paths.StaffRequestPattern, paths.StaffRequest(nobody), staffs(notFound)),
+		post(paths.StaffRequestValidatePattern, paths.StaffRequestValidate(nobody), staffs(notFound)),
+		post(paths.StaffRequestRefusePattern, paths.StaffRequestRefuse(nobody), staffs(notFound)),
+		post(paths.StaffRequestAskPattern, paths.StaffRequestAsk(nobody), staffs(notFound)),
+		post(paths.StaffRequestWaitPattern, paths.StaffRequestWait(nobody), staffs(notFound)),
+		post(paths.StaffRequestMessagePattern, paths.StaffRequestMessage(nobody), staffs(notFound)),
+		get(paths.StaffAidantRequests, "", staffs(ok)),
+		post(paths.StaffAidantRequestEligiblePattern, paths.StaffAidantRequestEligible(nobody), staffs(notFound)),
+		post(paths.StaffAidantRequestTrainedPattern, paths.StaffAidantRequestTrained(nobody), staffs(invalid)), // no date: checked first
+		post(paths.StaffAidantRequestRefusePattern, paths.StaffAidantRequestRefuse(nobody), staffs(notFound)),
+		get(paths.StaffCartes, "", staffs(ok)),
+		getPost(paths.StaffCartesImport, "", staffs(ok), staffs(invalid)), // POST: no file
+		post(paths.StaffCarteUnlinkPattern, paths.StaffCarteUnlink(nobody), staffs(notFound)),
+		get(paths.StaffOrganisations, "", staffs(ok)),
+		get(paths.StaffOrganisationPattern, paths.StaffOrganisation(nobody), staffs(notFound)),
+		post(paths.StaffOrganisationDeactivatePattern, paths.StaffOrganisationDeactivate(nobody), staffs(notFound)),
+		post(paths.StaffOrganisationReactivatePattern, paths.StaffOrganisationReactivate(nobody), staffs(notFound)),
+		get(paths.StaffAidants, "", staffs(ok)),
+		get(paths.StaffAidantPattern, paths.StaffAidant(nobody), staffs(notFound)),
+		post(paths.StaffAidantDeactivatePattern, paths.StaffAidantDeactivate(nobody), staffs(notFound)),
+		post(paths.StaffAidantReactivatePattern, paths.StaffAidantReactivate(nobody), staffs(notFound)),
+	)
 	// Espace usager: signing in is for anyone (a signed-in usager goes to their space); a
 	// callback without the session's state is an expired sign-in; past the guard, an id that
 	// is not the usager's is 404.
@@ -251,7 +307,7 @@ func routeTable() []route {
 	authorize := paths.IdPAuthorize + "?" + url.Values{"client_id": {app.DemoBrokerID}, "redirect_uri": {demoCallback}}.Encode()
 	authorizeSlash := paths.IdPAuthorize + "/?" + strings.SplitN(authorize, "?", 2)[1]
 	rows = append(rows, mounted(paths.IdPAuthorize, authorize, authorizeSlash, map[string]answers{
-		"GET": byAccount(toLogin, forbidden, answer{http.StatusFound, demoCallback}, answer{http.StatusFound, demoCallback}),
+		"GET": byAccount(toLogin, forbidden, answer{http.StatusFound, demoCallback}, answer{http.StatusFound, demoCallback}, toStaff),
 		"*":   everyone(noMethod),
 	})...)
 	// The OIDC back channel answers without a session, the same to everyone, whatever the
@@ -345,7 +401,7 @@ func TestRouteTable(t *testing.T) {
 		},
 		creator:  func() *apptest.Browser { return e.Login(e.Aidant(apptest.RandomHex(t)[:12]+"@aidant.fr", org, true)) },
 		referent: func() *apptest.Browser { return e.Login(e.Referent(apptest.RandomHex(t)[:12]+"@referent.fr", org)) },
-		staff:    e.Browser,
+		staff:    func() *apptest.Browser { return e.Login(e.Staff(apptest.RandomHex(t)[:12] + "@staff.fr")) },
 		usager:   func() *apptest.Browser { return e.LoginUsager(0) },
 	}
 	// The usager has a mandat with another organisation than the aidants'.

@@ -25,6 +25,8 @@ const (
 	DemoInactiveEmail    = "helene@demo.aidantsconnect.fr" // deactivated, no carte
 	DemoInactiveCarte    = "marc@demo.aidantsconnect.fr"   // deactivated, carte DEMO0000004 validated
 	DemoCcasEmail        = "karim@demo.aidantsconnect.fr"  // of the CCAS only, which Camille also manages
+	// DemoStaffEmail is the national team's demo staff account (the back-office, /staff/).
+	DemoStaffEmail = "equipe@demo.aidantsconnect.fr"
 	// DemoHabilitationEmail is the person of the pending habilitation request.
 	DemoHabilitationEmail = "sophie@demo.aidantsconnect.fr"
 	// DemoStockFirst is the first free carte of the stock: DEMO0000010 to DEMO0000019.
@@ -82,8 +84,22 @@ func SeedDemo(ctx context.Context, st *store.Store) error {
 		if err := tx.AddMembership(ctx, people[1].a.ID, org2.ID, false); err != nil {
 			return err
 		}
+		if err := seedStaffDemo(ctx, tx); err != nil {
+			return err
+		}
 		return seedReferentDemo(ctx, tx, people[0].a.ID, org, org2)
 	})
+}
+
+// seedStaffDemo is the national team's demo account: the back-office, with the demo code.
+func seedStaffDemo(ctx context.Context, tx *store.Store) error {
+	secret, err := otp.GenerateSecret()
+	if err != nil {
+		return err
+	}
+	_, err = tx.CreateStaff(ctx, store.StaffInput{Email: DemoStaffEmail, FirstName: "Dominique", LastName: "Équipe",
+		Secret: secret, Step: otp.AppStep, Demo: true})
+	return err
 }
 
 // seedReferentDemo gives the demo référent something to manage: aidants in every carte state,

@@ -122,6 +122,9 @@ func (h *Handlers) RequireOrganisation(c *fiber.Ctx) error {
 	if cur.Organisation != nil {
 		return c.Next()
 	}
+	if len(cur.Memberships) == 0 && cur.Aidant.IsStaff {
+		return redirect(c, paths.Staff) // the national team's accounts need no organisation
+	}
 	if len(cur.Memberships) == 0 {
 		if err := h.endSession(c); err != nil {
 			return err
@@ -221,6 +224,15 @@ func (h *Handlers) RequireReferent(c *fiber.Ctx) error {
 		}
 	}
 	return h.errorPage(c, fiber.StatusForbidden, "Accès refusé", msg)
+}
+
+// RequireStaff lets only staff accounts of the national team through. Everyone else,
+// anonymous included, gets the 404 page: the back-office does not say it exists.
+func (h *Handlers) RequireStaff(c *fiber.Ctx) error {
+	if a := current(c).Aidant; a != nil && a.IsStaff {
+		return c.Next()
+	}
+	return fiber.ErrNotFound
 }
 
 // Espace usager: the usager's own session (EspaceUsager), never the aidant's.

@@ -47,6 +47,9 @@ func flashFor(key string) (layout.Flash, bool) {
 	if msg, ok := referentFlash(key); ok {
 		return layout.Flash{Kind: "success", Text: msg}, true
 	}
+	if msg, ok := staffFlash(key); ok {
+		return layout.Flash{Kind: "success", Text: msg}, true
+	}
 	return layout.Flash{}, false
 }
 

@@ -219,7 +219,7 @@ func (s *Store) Login(ctx context.Context, token string) (*Aidant, string, error
 			Where("aidant_id = ? AND confirmed AND tolerance > 1", a.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("narrow tolerance: %w", err)
 		}
-		return tx.appendJournal(ctx, &JournalEntry{Action: ActionConnectAidant, AidantID: &a.ID, OrganisationID: &a.CurrentOrganisationID})
+		return tx.appendJournal(ctx, &JournalEntry{Action: ActionConnectAidant, AidantID: &a.ID, OrganisationID: a.organisationRef()})
 	})
 	if err == nil && expired {
 		err = ErrNotFound

@@ -136,7 +136,7 @@ func (s *Store) CheckActivityCode(ctx context.Context, aidantID int64, code stri
 		if ok, err = tx.checkCode(ctx, a, code, verify, allowDemo); err != nil || !ok {
 			return err
 		}
-		return tx.appendJournal(ctx, &JournalEntry{Action: ActionActivityCheck, AidantID: &a.ID, OrganisationID: &a.CurrentOrganisationID})
+		return tx.appendJournal(ctx, &JournalEntry{Action: ActionActivityCheck, AidantID: &a.ID, OrganisationID: a.organisationRef()})
 	})
 	return ok, err
 }

@@ -168,6 +168,28 @@ func (e *Env) NewPerson(a store.Aidant, org *store.Organisation, referent, withD
 	return p
 }
 
+// Staff creates a staff account of the national team (no organisation, no mandats) with a
+// confirmed authenticator app, as `ac staff add` does; log them in with Login.
+func (e *Env) Staff(email string) *Person {
+	e.T.Helper()
+	secret, err := otp.GenerateSecret()
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	a, err := e.App.Store.CreateStaff(context.Background(), store.StaffInput{Email: email, FirstName: "Sam", LastName: "Équipe", Secret: secret, Step: 30})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return &Person{Aidant: a, Secret: secret}
+}
+
+// LoginStaff creates a staff account (Staff) and logs them in.
+func (e *Env) LoginStaff(email string) (*Person, *Browser) {
+	e.T.Helper()
+	p := e.Staff(email)
+	return p, e.Login(p)
+}
+
 // Code is the person's current TOTP code at the env's clock.
 func (e *Env) Code(p *Person) string {
 	e.T.Helper()

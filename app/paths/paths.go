@@ -63,10 +63,6 @@ const (
 	AutorisationRevocationPDFPattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation.pdf"
 )
 
-// Habilitation is where a structure applies to use the service (its pages are built on
-// their own branch: the home page links it, no route here yet).
-const Habilitation = "/habilitation/"
-
 // Espace référent: the organisation a référent manages, its aidants and their cartes. The
 // reference's paths are kept; its older /espace-responsable/… ones answer 301 (LegacyReferent).
 const (

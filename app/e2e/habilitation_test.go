@@ -1,0 +1,232 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
+	"github.com/aidantsconnect/ac/app/paths"
+)
+
+// The habilitation journey, with and without JavaScript, axe on every page: a demandeur fills
+// the whole form (an invalid SIRET, then one of the dev directory), resumes it from the
+// emailed link and submits; the team asks for a change, the demandeur makes it, the team
+// validates. (From there to the new aidant's login: handlers' TestStaffTrainsAnAidantWhoLogsIn.)
+func TestHabilitationJourney(t *testing.T) {
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		email := "nadia@mediatheque.fr"
+
+		navigate(t, ctx, srv.URL+paths.Habilitation)
+		assertAxe(t, ctx, "habilitation")
+		submitFor(t, ctx, noJS, "a[href='"+paths.HabilitationDemandeur+"']", "Vos informations de demandeur")
+		assertAxe(t, ctx, "demandeur")
+		typeInto(t, ctx, "#first_name", "Nadia")
+		typeInto(t, ctx, "#last_name", "Demandeuse")
+		typeInto(t, ctx, "#email", email)
+		typeInto(t, ctx, "#profession", "Directrice")
+		submitFor(t, ctx, noJS, "form button[type=submit]", "Vérifiez vos e-mails")
+		assertAxe(t, ctx, "vérifiez vos e-mails")
+		navigate(t, ctx, emailedLink(t, srv, email, `/habilitation/confirmer-email/[A-Za-z0-9_-]+/`))
+		waitH1(t, ctx, noJS, "Mon espace demandeur")
+		assertAxe(t, ctx, "espace demandeur")
+
+		submitFor(t, ctx, noJS, "a.fr-btn[href$='/siret/']", "Numéro SIRET de la structure")
+		typeInto(t, ctx, "#siret", "821 234 567 00006")
+		if noJS {
+			clickNavigate(t, ctx, "form button[type=submit]")
+		} else {
+			click(t, ctx, "form button[type=submit]")
+		}
+		if got := textOf(t, ctx, "#siret-error"); !strings.Contains(got, "pas valide") {
+			t.Fatalf("invalid SIRET: %q", got)
+		}
+		assertAxe(t, ctx, "SIRET invalide")
+		typeInto(t, ctx, "#siret", "821 234 567 00005")
+		submitFor(t, ctx, noJS, "form button[type=submit]", "Informations de la structure")
+		assertAxe(t, ctx, "structure")
+		setValue(t, ctx, "#type", "Bibliothèque / Médiathèque")
+		typeInto(t, ctx, "#mission", "Accompagnement aux démarches en ligne.")
+		submitFor(t, ctx, noJS, "form button[type=submit]", "Référent Aidants Connect")
+		// The steps go on in a tab of their own (each tab's work is bounded): the demandeur's
+		// pages need no session, their URL is the key.
+		ctx = reopen(t, ctx, noJS)
+		assertAxe(t, ctx, "référent")
+		if noJS {
+			clickNavigate(t, ctx, "button[value=me]")
+		} else {
+			click(t, ctx, "button[value=me]")
+			waitJS(t, ctx, `document.querySelector("#email").value === "`+email+`"`)
+		}
+		typeInto(t, ctx, "#phone", "0612345678")
+		submitFor(t, ctx, noJS, "button[value=save]", "Aidants à habiliter")
+		ctx = reopen(t, ctx, noJS)
+		assertAxe(t, ctx, "aidants")
+		typeInto(t, ctx, "#aidant-0-email", "leo@mediatheque.fr")
+		typeInto(t, ctx, "#aidant-0-first", "Léo")
+		typeInto(t, ctx, "#aidant-0-last", "Aidant")
+		typeInto(t, ctx, "#aidant-0-profession", "Médiateur")
+		if noJS {
+			clickNavigate(t, ctx, "button[value=row]")
+		} else {
+			click(t, ctx, "button[value=row]")
+		}
+		waitVisible(t, ctx, "#aidant-1-email")
+		typeInto(t, ctx, "#aidant-1-email", "lea@mediatheque.fr")
+		typeInto(t, ctx, "#aidant-1-first", "Léa")
+		typeInto(t, ctx, "#aidant-1-last", "Aidante")
+		typeInto(t, ctx, "#aidant-1-profession", "Agente d'accueil")
+		submitFor(t, ctx, noJS, "button[value=save]", "Récapitulatif et validation")
+		assertAxe(t, ctx, "récapitulatif")
+
+		// Later, from another browser: « Suivre ma demande » emails the link of the space.
+		ctx = newBrowser(t, browserOpts{NoJS: noJS})
+		navigate(t, ctx, srv.URL+paths.HabilitationFollow)
+		assertAxe(t, ctx, "suivre ma demande")
+		typeInto(t, ctx, "#email", email)
+		submitFor(t, ctx, noJS, "form button[type=submit]", "Vérifiez vos e-mails")
+		navigate(t, ctx, emailedLink(t, srv, email, `/habilitation/demandeur/[A-Za-z0-9_-]+/`))
+		waitH1(t, ctx, noJS, "Mon espace demandeur")
+		submitFor(t, ctx, noJS, "ul.ac-requests a", "Demande d'habilitation : Médiathèque")
+		assertAxe(t, ctx, "demande (brouillon)")
+		submitFor(t, ctx, noJS, "a.fr-btn[href$='/recapitulatif/']", "Récapitulatif et validation")
+		ctx = reopen(t, ctx, noJS)
+		tickCommitments(t, ctx)
+		submitFor(t, ctx, noJS, "form[action$='/recapitulatif/'] button[type=submit]", "Demande d'habilitation : Médiathèque")
+		requestURL := currentURL(t, ctx)
+		if got := strings.ToLower(textOf(t, ctx, "main")); !strings.Contains(got, "en attente de validation") || !strings.Contains(got, "numéro d'habilitation : 450") {
+			t.Fatalf("submitted: %q", got)
+		}
+		assertAxe(t, ctx, "demande soumise")
+
+		// The team asks for a change.
+		staff := newBrowser(t, browserOpts{NoJS: noJS})
+		staffLogin(t, staff, srv, noJS)
+		assertAxe(t, staff, "back-office")
+		navigate(t, staff, srv.URL+paths.StaffRequests)
+		assertAxe(t, staff, "demandes")
+		submitFor(t, staff, noJS, "table tbody a", "Médiathèque")
+		assertAxe(t, staff, "demande (équipe)")
+		typeInto(t, staff, "#ask-body", "Précisez l'adresse : bâtiment, étage.")
+		submitUntil(t, staff, noJS, "form[action$='/demander-modifications/'] button[type=submit]", "demande de modifications")
+		if got := strings.ToLower(textOf(t, staff, "main")); !strings.Contains(got, "demande de modifications") {
+			t.Fatalf("after asking: %q", got)
+		}
+
+		// The demandeur makes it and submits again.
+		ctx = newBrowser(t, browserOpts{NoJS: noJS})
+		navigate(t, ctx, requestURL)
+		if got := textOf(t, ctx, "main"); !strings.Contains(got, "Précisez l'adresse") {
+			t.Fatalf("the demandeur's page: %q", got)
+		}
+		assertAxe(t, ctx, "modifications demandées")
+		submitFor(t, ctx, noJS, "a[href$='/structure/']", "Informations de la structure")
+		typeInto(t, ctx, "#address", "3 rue des Lilas, bâtiment B, 2e étage")
+		submitFor(t, ctx, noJS, "form button[type=submit]", "Référent Aidants Connect")
+		navigate(t, ctx, strings.TrimSuffix(requestURL, "/")+"/recapitulatif/")
+		tickCommitments(t, ctx)
+		submitFor(t, ctx, noJS, "form[action$='/recapitulatif/'] button[type=submit]", "Demande d'habilitation : Médiathèque")
+
+		// The team validates, with the email as proposed.
+		staffPage := currentURL(t, staff)
+		staff = newBrowser(t, browserOpts{NoJS: noJS})
+		staffLogin(t, staff, srv, noJS)
+		navigate(t, staff, staffPage)
+		if got := textOf(t, staff, "main"); !strings.Contains(got, "bâtiment B") {
+			t.Fatalf("the change is not on the team's page: %q", got)
+		}
+		submitUntil(t, staff, noJS, "form[action$='/valider/'] button[type=submit]", "éligibilité validée")
+		if got := strings.ToLower(textOf(t, staff, "main")); !strings.Contains(got, "éligibilité validée") {
+			t.Fatalf("after validation: %q", got)
+		}
+		assertAxe(t, staff, "demande validée")
+		if _, err := srv.App.Store.FindAidantByEmail(context.Background(), email); err != nil {
+			t.Errorf("the référent's account: %v", err)
+		}
+	})
+}
+
+// reopen opens the tab's page in a new tab, for the rest of a long journey.
+func reopen(t *testing.T, ctx context.Context, noJS bool) context.Context {
+	t.Helper()
+	u := currentURL(t, ctx)
+	next := newBrowser(t, browserOpts{NoJS: noJS})
+	navigate(t, next, u)
+	return next
+}
+
+// submitUntil submits a form that comes back to the same page, and waits for its main
+// region to say text (lower case).
+func submitUntil(t *testing.T, ctx context.Context, noJS bool, sel, text string) {
+	t.Helper()
+	if noJS {
+		clickNavigate(t, ctx, sel)
+		return
+	}
+	click(t, ctx, sel)
+	waitJS(t, ctx, fmt.Sprintf(`document.querySelector("main").innerText.toLowerCase().includes(%q)`, text))
+}
+
+// submitFor clicks a link or a submit button and waits for the page whose h1 starts with h1.
+func submitFor(t *testing.T, ctx context.Context, noJS bool, sel, h1 string) {
+	t.Helper()
+	if noJS {
+		clickNavigate(t, ctx, sel)
+	} else {
+		click(t, ctx, sel)
+	}
+	waitH1(t, ctx, noJS, h1)
+}
+
+// waitH1 waits for the page's h1 to start with want.
+func waitH1(t *testing.T, ctx context.Context, noJS bool, want string) {
+	t.Helper()
+	if !noJS {
+		waitJS(t, ctx, fmt.Sprintf(`(document.querySelector("h1") || {innerText: ""}).innerText.startsWith(%q)`, want))
+	}
+	if got := textOf(t, ctx, "h1"); !strings.HasPrefix(got, want) {
+		t.Fatalf("h1 %q, want %q…", got, want)
+	}
+}
+
+func tickCommitments(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for _, id := range []string{"cgu", "not_free", "dpo", "professionals_only", "without_elected"} {
+		click(t, ctx, "label[for="+id+"]")
+	}
+}
+
+// emailedLink is the newest link matching pattern in an email to someone, absolute.
+func emailedLink(t *testing.T, srv *apptest.Env, to, pattern string) string {
+	t.Helper()
+	re := regexp.MustCompile(`https?://[^\s/]+` + pattern)
+	for _, m := range srv.Emails() {
+		if m.To == to {
+			if l := re.FindString(m.BodyText); l != "" {
+				return l
+			}
+		}
+	}
+	t.Fatalf("no link %s to %s", pattern, to)
+	return ""
+}
+
+// staffLogin logs the demo staff account in: it lands in the back-office.
+func staffLogin(t *testing.T, ctx context.Context, srv *apptest.Env, noJS bool) {
+	t.Helper()
+	navigate(t, ctx, srv.URL+paths.Login)
+	typeInto(t, ctx, "#email", app.DemoStaffEmail)
+	typeInto(t, ctx, "#otp_token", app.DemoCode)
+	click(t, ctx, "form[action='"+paths.Login+"'] button[type=submit]")
+	waitVisible(t, ctx, ".fr-alert--success")
+	navigate(t, ctx, srv.LastLoginURL())
+	if noJS {
+		clickNavigate(t, ctx, "#magic-link-form button[type=submit]")
+	}
+	waitH1(t, ctx, noJS, "Back-office de l'équipe")
+}
