@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
-	db, err := openDB(dsn)
+	db, err := openDB(dsn, cfg.DBConn)
 	if err != nil {
 		return nil, err
 	}
@@ -186,10 +186,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-func openDB(dsn string) (*bun.DB, error) {
+func openDB(dsn string, tune ...func(*pgx.ConnConfig)) (*bun.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	for _, f := range tune {
+		if f != nil {
+			f(cfg)
+		}
 	}
 	sqldb := sql.OpenDB(stdlib.GetConnector(*cfg))
 	sqldb.SetMaxOpenConns(20)

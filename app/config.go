@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Mode is how the binary runs: dev (default), sandbox (bac à sable) or production.
@@ -64,6 +66,10 @@ type Config struct {
 	// LoginAccountLimit bounds the attempts on one email per LoginRateWindow, from all IPs
 	// together (0 → 10): past it they get the generic refusal, the code unchecked.
 	LoginAccountLimit int
+
+	// DBConn, when set, adjusts the serving pool's pgx connection configuration before it is
+	// opened (tests: a tracer, a counting dialer).
+	DBConn func(*pgx.ConnConfig)
 }
 
 // Load reads the configuration from getenv, with dev defaults, and refuses unsafe production settings.
