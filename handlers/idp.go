@@ -66,7 +66,7 @@ func (h *IdP) badClient(c *fiber.Ctx) error {
 // openFlow resolves the ?id= (or posted id) flow for the current aidant and organisation.
 func (h *IdP) openFlow(c *fiber.Ctx, token string) (*store.IdPFlow, error) {
 	cur := current(c)
-	if token == "" || len(token) > 128 || cur.Organisation == nil {
+	if !flowTokenOK(c, token) {
 		return nil, store.ErrNotFound
 	}
 	return h.Store.OpenIdPFlow(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID)
@@ -148,16 +148,20 @@ func (h *IdP) UsagerResults(c *fiber.Ctx) error {
 // form may have been forged).
 func (h *IdP) UsagerChoose(c *fiber.Ctx) error {
 	token := c.FormValue("id")
-	f, err := h.openFlow(c, token)
-	if err != nil {
-		return h.flowError(c, err)
-	}
 	cur := current(c)
 	usagerID, perr := parseID(c.FormValue("usager"))
-	if perr == nil {
+	var err error
+	if perr == nil && flowTokenOK(c, token) { // the store reads the flow only when it refuses
 		err = h.Store.ChooseIdPUsager(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID, usagerID)
+		if err == nil {
+			return redirect(c, paths.IdPStep(paths.IdPDemarcheChoice, token))
+		}
 	}
-	if perr != nil || errors.Is(err, store.ErrIdPNoAutorisation) {
+	if perr != nil || errors.Is(err, store.ErrIdPNoAutorisation) || !flowTokenOK(c, token) {
+		f, ferr := h.openFlow(c, token)
+		if ferr != nil {
+			return h.flowError(c, ferr)
+		}
 		d, derr := h.usagerData(c, token, f, f.Offered(cur.Organisation))
 		if derr != nil {
 			return derr
@@ -165,17 +169,20 @@ func (h *IdP) UsagerChoose(c *fiber.Ctx) error {
 		d.Errors.Add("", "Cette personne n'a pas de mandat actif avec votre organisation pour la démarche demandée. Choisissez une personne dans la liste.")
 		return h.page(c, fiber.StatusUnprocessableEntity, f, idpview.UsagerChoice(h.shell(c, "Sélection de la personne accompagnée"), d))
 	}
-	if err != nil {
-		return h.flowError(c, err)
-	}
-	return redirect(c, paths.IdPStep(paths.IdPDemarcheChoice, token))
+	return h.flowError(c, err)
+}
+
+// flowTokenOK reports whether a flow token may name a flow of the current aidant (openFlow's
+// first checks).
+func flowTokenOK(c *fiber.Ctx, token string) bool {
+	return token != "" && len(token) <= 128 && current(c).Organisation != nil
 }
 
 // demarcheData fills step 2: the démarches the usager's active autorisations cover, among
 // those offered.
 func (h *IdP) demarcheData(c *fiber.Ctx, token string, f *store.IdPFlow) (idpview.DemarcheChoiceData, error) {
 	org := current(c).Organisation
-	keys, err := h.Store.IdPDemarches(c.UserContext(), org.ID, f.Usager.ID, f.Offered(org))
+	keys, err := h.Store.CoveredDemarches(c.UserContext(), f, f.Offered(org))
 	d := idpview.DemarcheChoiceData{Flow: token, Usager: f.Usager}
 	d.Demarches = store.FindDemarches(keys)
 	return d, err
@@ -201,24 +208,29 @@ func (h *IdP) DemarcheChoice(c *fiber.Ctx) error {
 // DemarcheChoose completes the flow: the code goes to the client's redirect URI with its state.
 func (h *IdP) DemarcheChoose(c *fiber.Ctx) error {
 	token := c.FormValue("id")
-	f, err := h.openFlow(c, token)
-	if err != nil {
-		return h.flowError(c, err)
+	if !flowTokenOK(c, token) {
+		return h.flowError(c, store.ErrNotFound)
 	}
 	cur := current(c)
 	code, done, err := h.Store.CompleteIdPFlow(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID, c.FormValue("demarche"))
-	if errors.Is(err, store.ErrIdPNoAutorisation) && f.Usager != nil {
-		d, derr := h.demarcheData(c, token, f)
-		if derr != nil {
-			return derr
+	if err == nil {
+		return redirectAway(c, done.ResponseURL(url.Values{"code": {code}, "state": {done.State}}))
+	}
+	if errors.Is(err, store.ErrIdPNoAutorisation) { // the store reads the flow only when it refuses
+		f, ferr := h.openFlow(c, token)
+		if ferr != nil {
+			return h.flowError(c, ferr)
 		}
-		d.Errors.Add("", "Cette démarche n'est pas couverte par un mandat actif de cette personne. Choisissez une des démarches proposées.")
-		return h.page(c, fiber.StatusUnprocessableEntity, f, idpview.DemarcheChoice(h.shell(c, "Sélection de la démarche"), d))
+		if f.Usager != nil {
+			d, derr := h.demarcheData(c, token, f)
+			if derr != nil {
+				return derr
+			}
+			d.Errors.Add("", "Cette démarche n'est pas couverte par un mandat actif de cette personne. Choisissez une des démarches proposées.")
+			return h.page(c, fiber.StatusUnprocessableEntity, f, idpview.DemarcheChoice(h.shell(c, "Sélection de la démarche"), d))
+		}
 	}
-	if err != nil {
-		return h.flowError(c, err)
-	}
-	return redirectAway(c, done.ResponseURL(url.Values{"code": {code}, "state": {done.State}}))
+	return h.flowError(c, err)
 }
 
 // Cancel ends the flow at the aidant's request: error=access_denied for the client.

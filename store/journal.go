@@ -117,6 +117,16 @@ func (s *Store) appendJournal(ctx context.Context, e *JournalEntry) error {
 	if _, err := s.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", journalLock); err != nil {
 		return fmt.Errorf("journal lock: %w", err)
 	}
+	return s.appendJournalLocked(ctx, e)
+}
+
+// appendJournalLocked is appendJournal for a transaction that already holds the journal's
+// lock (pg_advisory_xact_lock(journalLock)) and took it in an earlier statement: the head is
+// read after it, in a statement of its own.
+func (s *Store) appendJournalLocked(ctx context.Context, e *JournalEntry) error {
+	if _, ok := s.db.(bun.Tx); !ok {
+		return fmt.Errorf("journal %s: %w", e.Action, ErrJournalOutsideTx)
+	}
 	var prev []byte
 	err := s.db.NewSelect().Model((*JournalEntry)(nil)).Column("hash").OrderExpr("id DESC").Limit(1).Scan(ctx, &prev)
 	if err != nil && notFound(err, "") != ErrNotFound {
