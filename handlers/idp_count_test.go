@@ -65,7 +65,7 @@ func kind(sql string) string {
 	s := strings.ToUpper(strings.TrimSpace(sql))
 	k, _, _ := strings.Cut(s, " ")
 	switch {
-	case strings.Contains(s, "PG_ADVISORY"):
+	case strings.HasPrefix(s, "SELECT PG_ADVISORY"):
 		return "ADVISORY LOCK"
 	case k == "SELECT" && strings.Contains(s, " FOR UPDATE"):
 		return "SELECT FOR UPDATE"

@@ -21,6 +21,8 @@ type Store struct {
 	db     bun.IDB
 	now    func() time.Time
 	sealer *Sealer
+	// clients caches the identity provider's clients for this Store and its transactions.
+	clients *idpClients
 }
 
 // New returns a Store over db. now is the clock (tests inject one); sealer encrypts secrets at rest.
@@ -28,7 +30,7 @@ func New(db bun.IDB, now func() time.Time, sealer *Sealer) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, sealer: sealer}
+	return &Store{db: db, now: now, sealer: sealer, clients: &idpClients{}}
 }
 
 // DB exposes the underlying handle for health checks and tests.
@@ -44,7 +46,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fn(s)
 	}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&Store{db: tx, now: s.now, sealer: s.sealer})
+		return fn(&Store{db: tx, now: s.now, sealer: s.sealer, clients: s.clients})
 	})
 }
 
