@@ -559,7 +559,8 @@ func (s *Store) refuseSpentCode(ctx context.Context, hash []byte, now time.Time)
 // grant no longer stands (idpGrantLive), it is ErrNotFound, and nothing is journaled. Its
 // first use journals use_autorisation, in the same transaction. One statement finds the token,
 // locks it, marks it used and reads the grant; at its first use it also takes the journal's
-// lock, so that the journal entry only has to read the chain's head and append.
+// lock and reads the chain's head (public.journal_head_locked), so that the entry is one
+// INSERT.
 func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error) {
 	var g *IdPGrant
 	err := s.InTx(ctx, func(tx *Store) error {
@@ -569,6 +570,7 @@ func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error
 			T          IdPToken `bun:"embed:t_"`
 			First      bool     `bun:"first"`
 			Locked     bool     `bun:"journal_locked"`
+			Head       []byte   `bun:"journal_head"`
 		}
 		err := tx.db.NewRaw(`WITH old AS (
 	SELECT t.id, t.used_at FROM idp_tokens AS t JOIN idp_flows AS f ON f.id = t.flow_id
@@ -576,11 +578,11 @@ func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error
 	FOR UPDATE OF t
 ), used AS (
 	UPDATE idp_tokens AS t SET used_at = ?0 FROM old WHERE t.id = old.id AND old.used_at IS NULL RETURNING t.id
-), lock AS (
-	SELECT pg_advisory_xact_lock(?2) FROM used
+), head AS (
+	SELECT public.journal_head_locked(?2) AS hash FROM used
 )
 SELECT f.*`+idpFlowColumns()+aliasedColumns("t", "t_", (*IdPToken)(nil))+`, old.used_at IS NULL AS first,
-	(SELECT count(*) FROM lock) = 1 AS journal_locked
+	(SELECT count(*) FROM head) = 1 AS journal_locked, (SELECT hash FROM head) AS journal_head
 FROM old JOIN idp_tokens AS t ON t.id = old.id JOIN idp_flows AS f ON f.id = t.flow_id`+idpFlowFrom,
 			now, HashToken(token), journalLock).Scan(ctx, &r)
 		if err != nil {
@@ -600,9 +602,9 @@ FROM old JOIN idp_tokens AS t ON t.id = old.id JOIN idp_flows AS f ON f.id = t.f
 		}
 		t.UsedAt = &now
 		g.Token = t
-		return tx.appendJournalLocked(ctx, &JournalEntry{Action: ActionUseAutorisation, AidantID: f.AidantID, OrganisationID: f.OrganisationID,
+		return tx.appendJournalAfter(ctx, &JournalEntry{Action: ActionUseAutorisation, AidantID: f.AidantID, OrganisationID: f.OrganisationID,
 			UsagerID: f.UsagerID, MandatID: &f.Autorisation.MandatID, AutorisationID: f.AutorisationID, Demarche: f.Demarche,
-			AccessTokenHash: hex.EncodeToString(t.TokenHash), Info: "client : " + f.ClientID})
+			AccessTokenHash: hex.EncodeToString(t.TokenHash), Info: "client : " + f.ClientID}, r.Head)
 	})
 	return g, err
 }

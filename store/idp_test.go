@@ -441,3 +441,44 @@ func TestLastCodeProof(t *testing.T) {
 		t.Fatal("another aidant's proof counts")
 	}
 }
+
+// The first use of each token journals in the statement's transaction, the journal's lock and
+// head taken midway through the statement (journal_head_locked): with many first uses at once
+// (each token used twice at once), the chain stays whole and each token is journaled once.
+func TestIdPTokenUsesKeepTheJournalChained(t *testing.T) {
+	t.Parallel()
+	w := newIdPWorld(t)
+	ctx := context.Background()
+	var tokens []string
+	for range 12 {
+		_, at, err := exchange(w, w.completed(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, at)
+	}
+	var wg sync.WaitGroup
+	for _, at := range tokens {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, err := w.st.UseIdPToken(ctx, at); err != nil {
+				t.Errorf("use: %v", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := w.st.UseIdPToken(ctx, at); err != nil {
+				t.Errorf("use again: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if rep, err := w.st.VerifyJournal(ctx); err != nil || !rep.Intact() {
+		t.Fatalf("journal: %+v %v", rep, err)
+	}
+	n, err := w.st.DB().NewSelect().Table("journal").Where("action = ?", store.ActionUseAutorisation).Count(ctx)
+	if err != nil || n != int64(len(tokens)) {
+		t.Fatalf("%d use_autorisation entries (%v), want %d", n, err, len(tokens))
+	}
+}

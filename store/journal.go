@@ -117,20 +117,19 @@ func (s *Store) appendJournal(ctx context.Context, e *JournalEntry) error {
 	if _, err := s.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", journalLock); err != nil {
 		return fmt.Errorf("journal lock: %w", err)
 	}
-	return s.appendJournalLocked(ctx, e)
-}
-
-// appendJournalLocked is appendJournal for a transaction that already holds the journal's
-// lock (pg_advisory_xact_lock(journalLock)) and took it in an earlier statement: the head is
-// read after it, in a statement of its own.
-func (s *Store) appendJournalLocked(ctx context.Context, e *JournalEntry) error {
-	if _, ok := s.db.(bun.Tx); !ok {
-		return fmt.Errorf("journal %s: %w", e.Action, ErrJournalOutsideTx)
-	}
 	var prev []byte
 	err := s.db.NewSelect().Model((*JournalEntry)(nil)).Column("hash").OrderExpr("id DESC").Limit(1).Scan(ctx, &prev)
 	if err != nil && notFound(err, "") != ErrNotFound {
 		return fmt.Errorf("journal head: %w", err)
+	}
+	return s.appendJournalAfter(ctx, e, prev)
+}
+
+// appendJournalAfter appends e after prev, the chain's head read under the journal's lock
+// (nil: the journal is empty), in a transaction that holds it: public.journal_head_locked.
+func (s *Store) appendJournalAfter(ctx context.Context, e *JournalEntry, prev []byte) error {
+	if _, ok := s.db.(bun.Tx); !ok {
+		return fmt.Errorf("journal %s: %w", e.Action, ErrJournalOutsideTx)
 	}
 	if prev == nil {
 		prev = genesis
