@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,6 +68,9 @@ type Config struct {
 	// together (0 → 10): past it they get the generic refusal, the code unchecked.
 	LoginAccountLimit int
 
+	// DBPool is the serving pool's size (AC_DB_POOL; 0 → DefaultDBPool).
+	DBPool int
+
 	// DBConn, when set, adjusts the serving pool's pgx connection configuration before it is
 	// opened (tests: a tracer, a counting dialer).
 	DBConn func(*pgx.ConnConfig)
@@ -112,6 +116,13 @@ func Load(getenv func(string) string) (Config, error) {
 		// Believed from any peer, the header would let every client choose its address and
 		// walk past the login limits.
 		return c, errors.New("AC_PROXY_HEADER needs AC_TRUSTED_PROXIES: the addresses (CIDR) of the reverse proxies allowed to set it")
+	}
+	if v := get("AC_DB_POOL", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return c, fmt.Errorf("AC_DB_POOL=%q: expected a number of connections from 1 to 200", v)
+		}
+		c.DBPool = n
 	}
 	if v := get("AC_OUTBOX_RETENTION", ""); v != "" {
 		d, err := time.ParseDuration(v)

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -29,6 +30,7 @@ type sqlCounter struct {
 	texts    []string
 	prepares int
 	writes   int
+	pings    int
 }
 
 func newSQLCounter() *sqlCounter { return &sqlCounter{kinds: map[string]int{}} }
@@ -53,7 +55,11 @@ type countingConn struct {
 
 func (cc *countingConn) Write(b []byte) (int, error) {
 	cc.c.mu.Lock()
-	if cc.c.on {
+	switch {
+	case !cc.c.on:
+	case bytes.Contains(b, []byte("-- ping")): // database/sql checks a connection idle for over a second
+		cc.c.pings++
+	default:
 		cc.c.writes++
 	}
 	cc.c.mu.Unlock()
@@ -99,13 +105,13 @@ func (c *sqlCounter) TracePrepareEnd(context.Context, *pgx.Conn, pgx.TracePrepar
 // count runs f with the counter on and returns what it counted.
 func (c *sqlCounter) count(f func()) sqlCount {
 	c.mu.Lock()
-	c.on, c.kinds, c.texts, c.prepares, c.writes = true, map[string]int{}, nil, 0, 0
+	c.on, c.kinds, c.texts, c.prepares, c.writes, c.pings = true, map[string]int{}, nil, 0, 0, 0
 	c.mu.Unlock()
 	f()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.on = false
-	n := sqlCount{kinds: c.kinds, texts: c.texts, prepares: c.prepares, roundTrips: c.writes}
+	n := sqlCount{kinds: c.kinds, texts: c.texts, prepares: c.prepares, roundTrips: c.writes, pings: c.pings}
 	for k, v := range c.kinds {
 		n.statements += v
 		if k == "BEGIN" {
@@ -116,9 +122,9 @@ func (c *sqlCounter) count(f func()) sqlCount {
 }
 
 type sqlCount struct {
-	kinds                                          map[string]int
-	texts                                          []string
-	statements, transactions, prepares, roundTrips int
+	kinds                                                 map[string]int
+	texts                                                 []string
+	statements, transactions, prepares, roundTrips, pings int
 }
 
 func (n sqlCount) String() string {
@@ -128,8 +134,8 @@ func (n sqlCount) String() string {
 	}
 	slices.Sort(ks)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d statements (BEGIN and COMMIT included), %d transactions, %d round trips, %d prepared:",
-		n.statements, n.transactions, n.roundTrips, n.prepares)
+	fmt.Fprintf(&b, "%d statements (BEGIN and COMMIT included), %d transactions, %d round trips (and %d pings), %d prepared:",
+		n.statements, n.transactions, n.roundTrips, n.pings, n.prepares)
 	for _, k := range ks {
 		fmt.Fprintf(&b, " %s %d,", k, n.kinds[k])
 	}
@@ -141,8 +147,52 @@ func (n sqlCount) String() string {
 // warm (a first login has loaded the client and the signing key). BENCHMARKS.md records the
 // figures (go test ./handlers -run TestFILoginStatements -v).
 func TestFILoginStatements(t *testing.T) {
+	n := countFILogin(t)
+	t.Logf("one FI login: %s", n)
+	for _, s := range n.texts {
+		t.Logf("  %.160s", s)
+	}
+	if n.statements > 16 {
+		t.Errorf("%d statements per FI login, want at most 16", n.statements)
+	}
+	if n.transactions > 1 {
+		t.Errorf("%d transactions per FI login, want at most 1", n.transactions)
+	}
+	// The App's exec mode (app.tuneConn): one round trip per statement, nothing prepared.
+	if n.prepares != 0 || n.roundTrips != n.statements {
+		t.Errorf("%d statements took %d round trips and %d prepares", n.statements, n.roundTrips, n.prepares)
+	}
+}
+
+// TestFILoginRoundTripsByExecMode is the measure behind the App's choice of pgx's exec mode
+// (app.tuneConn): round trips and prepared statements (cache entries) per FI login in each.
+func TestFILoginRoundTripsByExecMode(t *testing.T) {
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeCacheDescribe,
+		pgx.QueryExecModeDescribeExec, pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
+		n := countFILogin(t, func(cfg *pgx.ConnConfig) {
+			cfg.DefaultQueryExecMode, cfg.StatementCacheCapacity, cfg.DescriptionCacheCapacity = mode, 512, 512 // pgx's defaults
+		})
+		t.Logf("%-16s %s", mode, n)
+		if n.roundTrips < n.statements {
+			t.Errorf("%s: %d round trips for %d statements", mode, n.roundTrips, n.statements)
+		}
+	}
+}
+
+// countFILogin counts what the second of two FI logins asks of PostgreSQL (the first warms
+// the instance: the client, the signing key, the pool's connections), the App's connections
+// tuned by tune after its own settings.
+func countFILogin(t *testing.T, tune ...func(*pgx.ConnConfig)) sqlCount {
+	t.Helper()
 	counter := newSQLCounter()
-	w := newFIWorld(t, func(c *app.Config) { c.DBConn = counter.tune })
+	w := newFIWorld(t, func(c *app.Config) {
+		c.DBConn = func(cfg *pgx.ConnConfig) {
+			for _, f := range tune {
+				f(cfg)
+			}
+			counter.tune(cfg)
+		}
+	})
 	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
 	jar, _ := cookiejar.New(nil)
 	base, _ := url.Parse(w.e.URL)
@@ -157,13 +207,6 @@ func TestFILoginStatements(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	login() // warm: the client, the signing key, the pool's connections
-	n := counter.count(login)
-	t.Logf("one FI login: %s", n)
-	for _, s := range n.texts {
-		t.Logf("  %.160s", s)
-	}
-	if n.statements > 55 {
-		t.Errorf("%d statements per FI login, want at most 55", n.statements)
-	}
+	login()
+	return counter.count(login)
 }
