@@ -105,38 +105,50 @@ func (h *IdP) usagerData(c *fiber.Ctx, token string, f *store.IdPFlow, offered [
 	return d, err
 }
 
+// usagerPage opens the flow and fills step 1 from the query string (search and page), the
+// usagers listed in the same statement unless the search is too short or too long.
+func (h *IdP) usagerPage(c *fiber.Ctx, token string) (*store.IdPFlow, idpview.UsagerChoiceData, error) {
+	cur := current(c)
+	d := idpview.UsagerChoiceData{Flow: token, Organisation: cur.Organisation,
+		Query: strings.TrimSpace(c.Query("q")), Page: max(1, c.QueryInt("page", 1)), PerPage: idpPerPage}
+	if !flowTokenOK(c, token) {
+		return nil, d, store.ErrNotFound
+	}
+	n := len([]rune(d.Query))
+	d.TooShort = n == 1
+	f, page, err := h.Store.OpenIdPFlowListing(c.UserContext(), token, cur.Aidant.ID, cur.Organisation, n != 1 && n <= 100,
+		d.Query, idpPerPage, (d.Page-1)*idpPerPage)
+	if err != nil {
+		return nil, d, err
+	}
+	d.Restricted = len(f.RepScope) > 0
+	d.Demarches = store.FindDemarches(f.Offered(cur.Organisation))
+	d.Usagers, d.Total = page.Usagers, page.Total
+	return f, d, nil
+}
+
 // UsagerChoice is step 1 ("Étape 1 sur 2"), the page /authorize leads to.
 func (h *IdP) UsagerChoice(c *fiber.Ctx) error {
 	token := c.Query("id")
-	f, err := h.openFlow(c, token)
+	f, d, err := h.usagerPage(c, token)
 	if err != nil {
 		return h.flowError(c, err)
 	}
 	if f.RepScopeUnmatched { // the service asked only for démarches that are not ours: say so
 		return h.page(c, fiber.StatusOK, f, idpview.NoDemarche(h.shell(c, "Démarche non couverte"), token))
 	}
-	offered := f.Offered(current(c).Organisation)
-	if len(offered) == 0 { // rep_scope names only démarches the organisation does not offer
+	if len(f.Offered(current(c).Organisation)) == 0 { // rep_scope names only démarches the organisation does not offer
 		return h.endFlow(c, token, "access_denied", "none of the requested rep_scope demarches is offered by the aidant's organisation")
-	}
-	d, err := h.usagerData(c, token, f, offered)
-	if err != nil {
-		return err
 	}
 	return h.page(c, fiber.StatusOK, f, idpview.UsagerChoice(h.shell(c, "Sélection de la personne accompagnée"), d))
 }
 
 // UsagerResults is the fragment the step 1 search swaps in as the aidant types.
 func (h *IdP) UsagerResults(c *fiber.Ctx) error {
-	token := c.Query("id")
-	f, err := h.openFlow(c, token)
+	_, d, err := h.usagerPage(c, c.Query("id"))
 	if errors.Is(err, store.ErrIdPFlowExpired) {
 		return render(c, fiber.StatusGone, idpview.ExpiredNotice())
 	}
-	if err != nil {
-		return err
-	}
-	d, err := h.usagerData(c, token, f, f.Offered(current(c).Organisation))
 	if err != nil {
 		return err
 	}

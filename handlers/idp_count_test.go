@@ -152,8 +152,8 @@ func TestFILoginStatements(t *testing.T) {
 	for _, s := range n.texts {
 		t.Logf("  %.160s", s)
 	}
-	if n.statements > 16 {
-		t.Errorf("%d statements per FI login, want at most 16", n.statements)
+	if n.statements > 15 {
+		t.Errorf("%d statements per FI login, want at most 15", n.statements)
 	}
 	if n.transactions > 1 {
 		t.Errorf("%d transactions per FI login, want at most 1", n.transactions)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Lifetimes of the FI flow (FRANCECONNECT.md §1).
@@ -245,6 +246,78 @@ FROM f`+idpFlowFrom, aidantID, orgID, HashToken(token), now).Scan(ctx, &r)
 		return nil, err
 	}
 	return f, f.checkOwner(now, aidantID, orgID)
+}
+
+// IdPUsagerPage is step 1's list: ListIdPUsagers's page and total.
+type IdPUsagerPage struct {
+	Usagers []Usager
+	Total   int
+}
+
+// OpenIdPFlowListing is OpenIdPFlow and, when list, ListIdPUsagers for the démarches the flow
+// offers in org (IdPFlow.Offered), in one statement: step 1's page. The usagers are read only
+// for the flow's owner while it is open; a page past the end counts the total apart.
+func (s *Store) OpenIdPFlowListing(ctx context.Context, token string, aidantID int64, org *Organisation, list bool, query string, limit, offset int) (*IdPFlow, IdPUsagerPage, error) {
+	now := s.Now()
+	words := SearchWords(query)
+	list = list && !unmatchable(words)
+	var allowed []string
+	for _, k := range DemarcheKeys() {
+		if org.Allows(k) {
+			allowed = append(allowed, k)
+		}
+	}
+	args := []any{aidantID, org.ID, HashToken(token), now, pgdialect.Array(allowed), list, limit, offset}
+	var match strings.Builder
+	for _, w := range words {
+		args = append(args, w)
+		fmt.Fprintf(&match, " AND usager.search_name LIKE '%%' || public.f_search_text(?%d) || '%%'", len(args)-1)
+	}
+	var rows []struct {
+		idpFlowRow `bun:",extend"`
+		Listed     bool   `bun:"listed"`
+		L          Usager `bun:"embed:l_"`
+		Total      int    `bun:"l_total"`
+	}
+	err := s.db.NewRaw(`WITH bound AS (
+	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL RETURNING *
+), f AS (
+	SELECT *, true AS bound_now FROM bound UNION ALL SELECT *, false FROM idp_flows WHERE token_hash = ?2 AND aidant_id IS NOT NULL
+)
+SELECT f.*`+idpFlowColumns()+`, ARRAY[]::text[] AS covered, l.id IS NOT NULL AS listed`+aliasedColumns("l", "l_", (*Usager)(nil))+`, l.total AS l_total
+FROM f`+idpFlowFrom+`
+LEFT JOIN LATERAL (
+	SELECT usager.*, count(*) OVER () AS total FROM usagers AS usager
+	WHERE ?5 AND f.aidant_id = ?0 AND f.organisation_id = ?1 AND f.completed_at IS NULL AND f.expires_at > ?3 AND NOT f.rep_scope_unmatched
+	  AND EXISTS (SELECT 1 FROM autorisations AS a JOIN mandats AS m ON m.id = a.mandat_id
+		WHERE m.usager_id = usager.id AND m.organisation_id = ?1 AND `+strings.ReplaceAll(idpActive, "?", "?3")+`
+		  AND a.demarche = ANY(?4) AND (cardinality(f.rep_scope) = 0 OR a.demarche = ANY(f.rep_scope)))`+match.String()+`
+	ORDER BY usager.sort_name, usager.id LIMIT ?6 OFFSET ?7
+) AS l ON true
+ORDER BY l.sort_name, l.id`, args...).Scan(ctx, &rows)
+	if err == nil && len(rows) == 0 {
+		err = sql.ErrNoRows
+	}
+	if err != nil {
+		return nil, IdPUsagerPage{}, notFound(err, "open idp flow")
+	}
+	f, err := s.flow(ctx, &rows[0].idpFlowRow, false)
+	if err != nil {
+		return nil, IdPUsagerPage{}, err
+	}
+	if err := f.checkOwner(now, aidantID, org.ID); err != nil {
+		return nil, IdPUsagerPage{}, err
+	}
+	var page IdPUsagerPage
+	for _, r := range rows {
+		if r.Listed {
+			page.Usagers, page.Total = append(page.Usagers, r.L), r.Total
+		}
+	}
+	if list && len(page.Usagers) == 0 && offset > 0 { // past the end: the total, apart
+		_, page.Total, err = s.ListIdPUsagers(ctx, org.ID, f.Offered(org), query, 1, 0)
+	}
+	return f, page, err
 }
 
 func (f *IdPFlow) checkOwner(now time.Time, aidantID, orgID int64) error {
