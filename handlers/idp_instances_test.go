@@ -10,11 +10,13 @@ import (
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
+	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/store"
 )
 
 // Two instances of the App on one database, as behind a load balancer: an FI login goes from
-// one to the other at every step, and a code is spent once across both.
+// one to the other at every step, a code is spent once across both, and a client's secret
+// rotated through one stops working through the other at once.
 func TestFITwoInstances(t *testing.T) {
 	t.Parallel()
 	w := newFIWorld(t) // instance A, with the aidant logged in and the usagers' mandats
@@ -108,6 +110,24 @@ func TestFITwoInstances(t *testing.T) {
 	wg.Wait()
 	if wins != 1 {
 		t.Fatalf("%d exchanges of one code succeeded across the two instances", wins)
+	}
+	// The client's secret rotated through A: B, which holds the client in memory, refuses the
+	// old secret at /token at once and takes the new one.
+	newSecret, err := idp.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.App.Store.RotateIdPClientSecret(t.Context(), rpA.id, newSecret); err != nil {
+		t.Fatal(err)
+	}
+	code = fiLogin(t, onB, rpB.authorizeURL(rpB.authorizeParams(apptest.RandomHex(t), apptest.RandomHex(t), "famille")), w.angela, "famille").Get("code")
+	if status, refused := rpB.token(t, code); status != http.StatusBadRequest && status != http.StatusUnauthorized || refused["error"] != "invalid_client" {
+		t.Fatalf("the old secret on B after a rotation on A: %d %v", status, refused)
+	}
+	code = fiLogin(t, onB, rpB.authorizeURL(rpB.authorizeParams(apptest.RandomHex(t), apptest.RandomHex(t), "famille")), w.angela, "famille").Get("code")
+	rpB.secret = newSecret
+	if status, tok := rpB.token(t, code); status != http.StatusOK {
+		t.Fatalf("the new secret on B: %d %v", status, tok)
 	}
 	if rep, err := b.App.Store.VerifyJournal(t.Context()); err != nil || !rep.Intact() {
 		t.Fatalf("journal: %+v %v", rep, err)
