@@ -92,7 +92,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
-	db, err := openDB(dsn)
+	db, err := openPool(dsn, cfg.DBPool, cfg.DBConn)
 	if err != nil {
 		return nil, err
 	}
@@ -206,14 +206,29 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-func openDB(dsn string) (*bun.DB, error) {
+func openDB(dsn string, tune ...func(*pgx.ConnConfig)) (*bun.DB, error) {
+	return openPool(dsn, 0, tune...)
+}
+
+// openPool opens a pool of size connections (0: DefaultDBPool) talking as tuneConn says, then
+// as tune says.
+func openPool(dsn string, size int, tune ...func(*pgx.ConnConfig)) (*bun.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	tuneConn(cfg)
+	for _, f := range tune {
+		if f != nil {
+			f(cfg)
+		}
+	}
+	if size <= 0 {
+		size = DefaultDBPool
+	}
 	sqldb := sql.OpenDB(stdlib.GetConnector(*cfg))
-	sqldb.SetMaxOpenConns(20)
-	sqldb.SetMaxIdleConns(10)
+	sqldb.SetMaxOpenConns(size)
+	sqldb.SetMaxIdleConns(size)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	return bun.NewDB(sqldb, pgdialect.New()), nil
 }

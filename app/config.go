@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aidantsconnect/ac/store"
+	"github.com/jackc/pgx/v5"
 )
 
 // Mode is how the binary runs: dev (default), sandbox (bac à sable) or production.
@@ -84,6 +86,13 @@ type Config struct {
 	// LoginAccountLimit bounds the attempts on one email per LoginRateWindow, from all IPs
 	// together (0 → 10): past it they get the generic refusal, the code unchecked.
 	LoginAccountLimit int
+
+	// DBPool is the serving pool's size (AC_DB_POOL; 0 → DefaultDBPool).
+	DBPool int
+
+	// DBConn, when set, adjusts the serving pool's pgx connection configuration before it is
+	// opened (tests: a tracer, a counting dialer).
+	DBConn func(*pgx.ConnConfig)
 }
 
 // DefaultActivityTimeout and MaxActivityTimeout bound AC_ACTIVITY_TIMEOUT: 15 minutes is the
@@ -136,6 +145,13 @@ func Load(getenv func(string) string) (Config, error) {
 		// Believed from any peer, the header would let every client choose its address and
 		// walk past the login limits.
 		return c, errors.New("AC_PROXY_HEADER needs AC_TRUSTED_PROXIES: the addresses (CIDR) of the reverse proxies allowed to set it")
+	}
+	if v := get("AC_DB_POOL", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return c, fmt.Errorf("AC_DB_POOL=%q: expected a number of connections from 1 to 200", v)
+		}
+		c.DBPool = n
 	}
 	if v := get("AC_OUTBOX_RETENTION", ""); v != "" {
 		d, err := time.ParseDuration(v)

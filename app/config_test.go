@@ -112,6 +112,31 @@ func TestActivityTimeoutConfig(t *testing.T) {
 	}
 }
 
+// AC_DB_POOL sizes the serving pool; without it the App opens DefaultDBPool connections at most.
+func TestDBPoolConfig(t *testing.T) {
+	t.Parallel()
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"AC_DB_POOL": v}[k] }
+	}
+	if c, err := app.Load(env("")); err != nil || c.DBPool != 0 {
+		t.Fatalf("default: %d %v", c.DBPool, err)
+	}
+	if c, err := app.Load(env("8")); err != nil || c.DBPool != 8 {
+		t.Fatalf("AC_DB_POOL=8: %d %v", c.DBPool, err)
+	}
+	for _, bad := range []string{"0", "-2", "four", "201"} {
+		if _, err := app.Load(env(bad)); err == nil || !strings.Contains(err.Error(), "AC_DB_POOL") {
+			t.Errorf("AC_DB_POOL=%q: %v", bad, err)
+		}
+	}
+	if e := apptest.Start(t); e.App.DB.Stats().MaxOpenConnections != app.DefaultDBPool || app.DefaultDBPool != 4 {
+		t.Errorf("default pool: %d connections", e.App.DB.Stats().MaxOpenConnections)
+	}
+	if e := apptest.Start(t, func(c *app.Config) { c.DBPool = 2 }); e.App.DB.Stats().MaxOpenConnections != 2 {
+		t.Errorf("DBPool 2: %d connections", e.App.DB.Stats().MaxOpenConnections)
+	}
+}
+
 // A proxy header is believed only from proxies named by address: alone it would let any
 // client choose the address it is counted as.
 func TestProxyConfig(t *testing.T) {

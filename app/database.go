@@ -6,10 +6,30 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/aidantsconnect/ac/app/pgembed"
 	"github.com/aidantsconnect/ac/migrations"
 	"github.com/aidantsconnect/ac/store"
 )
+
+// DefaultDBPool is the serving pool's size without AC_DB_POOL: on two cores, 4 connections
+// gave 1.3–2× the logins/s of 20 (issue 15: less PostgreSQL CPU per login, no convoy on the
+// journal's lock).
+const DefaultDBPool = 4
+
+// tuneConn is how the App talks to PostgreSQL. bun writes every value into the SQL text, so
+// the statements of a login never share a text with another login's, and pgx's default
+// (cache_statement: prepare each new text, keep 512 per connection, deallocate the oldest)
+// costs a round trip to prepare and a cache entry for each statement, for nothing. The
+// extended protocol with the unnamed statement (exec) runs each statement in one round trip,
+// keeps no cache, and, unlike the simple protocol, still refuses several statements in one
+// text. Measured: TestFILoginRoundTripsByExecMode, BENCHMARKS.md (Throughput).
+func tuneConn(cfg *pgx.ConnConfig) {
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	cfg.StatementCacheCapacity = 0
+	cfg.DescriptionCacheCapacity = 0
+}
 
 // The database is used through two roles (README, production): the owner runs the
 // migrations, the serving role (DATABASE_URL) serves and may only read and append to the

@@ -198,11 +198,12 @@ func TestPostgresStoppedMidFlow(t *testing.T) {
 	}
 
 	// The identity provider: the aidant picks the usager and the démarche, FranceConnect
-	// exchanges the code; PostgreSQL stops once the code is claimed, before the token is stored.
+	// exchanges the code; PostgreSQL stops as the statement that claims the code and stores the
+	// token (one statement) is sent.
 	rp := fcClient(t, e, "fc-fault", store.AlgES256, "json", nil)
 	nonce := apptest.RandomHex(t)
 	code := fiLogin(t, b, rp.authorizeURL(rp.authorizeParams(apptest.RandomHex(t), nonce)), m.Usager, "famille").Get("code")
-	fault.arm(`INSERT INTO "idp_tokens"`)
+	fault.arm(`INSERT INTO idp_tokens`)
 	status, body := rp.token(t, code)
 	if status != http.StatusInternalServerError || body["error"] != "server_error" {
 		t.Fatalf("token with PostgreSQL stopped: %d %v", status, body)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/sessions"
 
 	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
@@ -24,6 +25,9 @@ type Current struct {
 	Stale bool
 	// Seen is the last activity recorded (activity is written at most once a minute).
 	Seen time.Time
+	// lastCodeProof is when the aidant last proved a TOTP code, read with the session (nil:
+	// not read, needsCode asks the store).
+	lastCodeProof *time.Time
 }
 
 // IsReferent reports whether the aidant is référent of the current organisation.
@@ -59,17 +63,11 @@ func (h *Handlers) loadCurrent(c *fiber.Ctx) error {
 	if !ok {
 		return nil
 	}
-	a, err := h.Store.GetAidant(c.UserContext(), id)
-	if err == store.ErrNotFound {
-		return nil
-	}
-	if err != nil {
+	a, ms, proved, err := h.sessionAidant(c, sess, id)
+	if a == nil || err != nil {
 		return err
 	}
-	ms, err := h.Store.ListMemberships(c.UserContext(), a.ID)
-	if err != nil {
-		return err
-	}
+	cur.lastCodeProof = proved
 	cur.Aidant, cur.Memberships = a, ms
 	for i := range ms {
 		if ms[i].OrganisationID == a.CurrentOrganisationID {
@@ -91,6 +89,30 @@ func (h *Handlers) loadCurrent(c *fiber.Ctx) error {
 	cur.Seen = time.Unix(seen, 0)
 	c.Set(ActivityHeader, strconv.Itoa(int(h.activityLeft(c).Seconds())))
 	return nil
+}
+
+// sessionAidant is the session's aidant (nil when none is active), their memberships and last
+// code proof: as the session's own query read them, or from the store for a session that was
+// not loaded from the database.
+func (h *Handlers) sessionAidant(c *fiber.Ctx, sess *sessions.Session, id int64) (*store.Aidant, []store.Membership, *time.Time, error) {
+	if l, ok := store.LoadedAidant(sess); ok {
+		if l.Aidant == nil || l.Aidant.ID != id {
+			return nil, nil, nil, nil
+		}
+		return l.Aidant, l.Memberships, &l.LastCodeProof, nil
+	}
+	a, err := h.Store.GetAidant(c.UserContext(), id)
+	if err == store.ErrNotFound {
+		return nil, nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ms, err := h.Store.ListMemberships(c.UserContext(), a.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return a, ms, nil, nil
 }
 
 // current returns what LoadCurrent resolved.
@@ -192,6 +214,9 @@ func (h *Handlers) needsCode(c *fiber.Ctx, sinceLastCode bool) (bool, error) {
 	cur := current(c)
 	if cur.Stale || !sinceLastCode {
 		return cur.Stale, nil
+	}
+	if cur.lastCodeProof != nil {
+		return h.now().Sub(*cur.lastCodeProof) > h.ActivityTimeout, nil
 	}
 	proved, err := h.Store.LastCodeProof(c.UserContext(), cur.Aidant.ID)
 	if err != nil {

@@ -66,7 +66,7 @@ func (h *IdP) badClient(c *fiber.Ctx) error {
 // openFlow resolves the ?id= (or posted id) flow for the current aidant and organisation.
 func (h *IdP) openFlow(c *fiber.Ctx, token string) (*store.IdPFlow, error) {
 	cur := current(c)
-	if token == "" || len(token) > 128 || cur.Organisation == nil {
+	if !flowTokenOK(c, token) {
 		return nil, store.ErrNotFound
 	}
 	return h.Store.OpenIdPFlow(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID)
@@ -105,38 +105,50 @@ func (h *IdP) usagerData(c *fiber.Ctx, token string, f *store.IdPFlow, offered [
 	return d, err
 }
 
+// usagerPage opens the flow and fills step 1 from the query string (search and page), the
+// usagers listed in the same statement unless the search is too short or too long.
+func (h *IdP) usagerPage(c *fiber.Ctx, token string) (*store.IdPFlow, idpview.UsagerChoiceData, error) {
+	cur := current(c)
+	d := idpview.UsagerChoiceData{Flow: token, Organisation: cur.Organisation,
+		Query: strings.TrimSpace(c.Query("q")), Page: max(1, c.QueryInt("page", 1)), PerPage: idpPerPage}
+	if !flowTokenOK(c, token) {
+		return nil, d, store.ErrNotFound
+	}
+	n := len([]rune(d.Query))
+	d.TooShort = n == 1
+	f, page, err := h.Store.OpenIdPFlowListing(c.UserContext(), token, cur.Aidant.ID, cur.Organisation, n != 1 && n <= 100,
+		d.Query, idpPerPage, (d.Page-1)*idpPerPage)
+	if err != nil {
+		return nil, d, err
+	}
+	d.Restricted = len(f.RepScope) > 0
+	d.Demarches = store.FindDemarches(f.Offered(cur.Organisation))
+	d.Usagers, d.Total = page.Usagers, page.Total
+	return f, d, nil
+}
+
 // UsagerChoice is step 1 ("Étape 1 sur 2"), the page /authorize leads to.
 func (h *IdP) UsagerChoice(c *fiber.Ctx) error {
 	token := c.Query("id")
-	f, err := h.openFlow(c, token)
+	f, d, err := h.usagerPage(c, token)
 	if err != nil {
 		return h.flowError(c, err)
 	}
 	if f.RepScopeUnmatched { // the service asked only for démarches that are not ours: say so
 		return h.page(c, fiber.StatusOK, f, idpview.NoDemarche(h.shell(c, "Démarche non couverte"), token))
 	}
-	offered := f.Offered(current(c).Organisation)
-	if len(offered) == 0 { // rep_scope names only démarches the organisation does not offer
+	if len(f.Offered(current(c).Organisation)) == 0 { // rep_scope names only démarches the organisation does not offer
 		return h.endFlow(c, token, "access_denied", "none of the requested rep_scope demarches is offered by the aidant's organisation")
-	}
-	d, err := h.usagerData(c, token, f, offered)
-	if err != nil {
-		return err
 	}
 	return h.page(c, fiber.StatusOK, f, idpview.UsagerChoice(h.shell(c, "Sélection de l'usager"), d))
 }
 
 // UsagerResults is the fragment the step 1 search swaps in as the aidant types.
 func (h *IdP) UsagerResults(c *fiber.Ctx) error {
-	token := c.Query("id")
-	f, err := h.openFlow(c, token)
+	_, d, err := h.usagerPage(c, c.Query("id"))
 	if errors.Is(err, store.ErrIdPFlowExpired) {
 		return render(c, fiber.StatusGone, idpview.ExpiredNotice())
 	}
-	if err != nil {
-		return err
-	}
-	d, err := h.usagerData(c, token, f, f.Offered(current(c).Organisation))
 	if err != nil {
 		return err
 	}
@@ -148,16 +160,20 @@ func (h *IdP) UsagerResults(c *fiber.Ctx) error {
 // form may have been forged).
 func (h *IdP) UsagerChoose(c *fiber.Ctx) error {
 	token := c.FormValue("id")
-	f, err := h.openFlow(c, token)
-	if err != nil {
-		return h.flowError(c, err)
-	}
 	cur := current(c)
 	usagerID, perr := parseID(c.FormValue("usager"))
-	if perr == nil {
+	var err error
+	if perr == nil && flowTokenOK(c, token) { // the store reads the flow only when it refuses
 		err = h.Store.ChooseIdPUsager(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID, usagerID)
+		if err == nil {
+			return redirect(c, paths.IdPStep(paths.IdPDemarcheChoice, token))
+		}
 	}
-	if perr != nil || errors.Is(err, store.ErrIdPNoAutorisation) {
+	if perr != nil || errors.Is(err, store.ErrIdPNoAutorisation) || !flowTokenOK(c, token) {
+		f, ferr := h.openFlow(c, token)
+		if ferr != nil {
+			return h.flowError(c, ferr)
+		}
 		d, derr := h.usagerData(c, token, f, f.Offered(cur.Organisation))
 		if derr != nil {
 			return derr
@@ -165,17 +181,20 @@ func (h *IdP) UsagerChoose(c *fiber.Ctx) error {
 		d.Errors.Add("", "Cette personne n'a pas de mandat actif avec votre organisation pour la démarche demandée. Choisissez une personne dans la liste.")
 		return h.page(c, fiber.StatusUnprocessableEntity, f, idpview.UsagerChoice(h.shell(c, "Sélection de l'usager"), d))
 	}
-	if err != nil {
-		return h.flowError(c, err)
-	}
-	return redirect(c, paths.IdPStep(paths.IdPDemarcheChoice, token))
+	return h.flowError(c, err)
+}
+
+// flowTokenOK reports whether a flow token may name a flow of the current aidant (openFlow's
+// first checks).
+func flowTokenOK(c *fiber.Ctx, token string) bool {
+	return token != "" && len(token) <= 128 && current(c).Organisation != nil
 }
 
 // demarcheData fills step 2: the démarches the usager's active autorisations cover, among
 // those offered.
 func (h *IdP) demarcheData(c *fiber.Ctx, token string, f *store.IdPFlow) (idpview.DemarcheChoiceData, error) {
 	org := current(c).Organisation
-	keys, err := h.Store.IdPDemarches(c.UserContext(), org.ID, f.Usager.ID, f.Offered(org))
+	keys, err := h.Store.CoveredDemarches(c.UserContext(), f, f.Offered(org))
 	d := idpview.DemarcheChoiceData{Flow: token, Usager: f.Usager}
 	d.Demarches = store.FindDemarches(keys)
 	return d, err
@@ -201,24 +220,29 @@ func (h *IdP) DemarcheChoice(c *fiber.Ctx) error {
 // DemarcheChoose completes the flow: the code goes to the client's redirect URI with its state.
 func (h *IdP) DemarcheChoose(c *fiber.Ctx) error {
 	token := c.FormValue("id")
-	f, err := h.openFlow(c, token)
-	if err != nil {
-		return h.flowError(c, err)
+	if !flowTokenOK(c, token) {
+		return h.flowError(c, store.ErrNotFound)
 	}
 	cur := current(c)
 	code, done, err := h.Store.CompleteIdPFlow(c.UserContext(), token, cur.Aidant.ID, cur.Organisation.ID, c.FormValue("demarche"))
-	if errors.Is(err, store.ErrIdPNoAutorisation) && f.Usager != nil {
-		d, derr := h.demarcheData(c, token, f)
-		if derr != nil {
-			return derr
+	if err == nil {
+		return redirectAway(c, done.ResponseURL(url.Values{"code": {code}, "state": {done.State}}))
+	}
+	if errors.Is(err, store.ErrIdPNoAutorisation) { // the store reads the flow only when it refuses
+		f, ferr := h.openFlow(c, token)
+		if ferr != nil {
+			return h.flowError(c, ferr)
 		}
-		d.Errors.Add("", "Cette démarche n'est pas couverte par un mandat actif de cette personne. Choisissez une des démarches proposées.")
-		return h.page(c, fiber.StatusUnprocessableEntity, f, idpview.DemarcheChoice(h.shell(c, "Sélection de la démarche"), d))
+		if f.Usager != nil {
+			d, derr := h.demarcheData(c, token, f)
+			if derr != nil {
+				return derr
+			}
+			d.Errors.Add("", "Cette démarche n'est pas couverte par un mandat actif de cette personne. Choisissez une des démarches proposées.")
+			return h.page(c, fiber.StatusUnprocessableEntity, f, idpview.DemarcheChoice(h.shell(c, "Sélection de la démarche"), d))
+		}
 	}
-	if err != nil {
-		return h.flowError(c, err)
-	}
-	return redirectAway(c, done.ResponseURL(url.Values{"code": {code}, "state": {done.State}}))
+	return h.flowError(c, err)
 }
 
 // Cancel ends the flow at the aidant's request: error=access_denied for the client.

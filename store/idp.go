@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -243,6 +245,7 @@ func (s *Store) CreateIdPClient(ctx context.Context, in IdPClientInput) (*IdPCli
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, ErrIdPClientExists
 	}
+	s.clients.forget()
 	return c, nil
 }
 
@@ -264,6 +267,7 @@ func (s *Store) UpsertIdPClient(ctx context.Context, in IdPClientInput) (*IdPCli
 	if err != nil {
 		return nil, fmt.Errorf("upsert idp client: %w", err)
 	}
+	s.clients.forget()
 	return c, nil
 }
 
@@ -272,8 +276,9 @@ func (s *Store) RotateIdPClientSecret(ctx context.Context, id, secret string) er
 	if err := checkClientSecret(secret); err != nil {
 		return err
 	}
+	defer s.clients.forget()
 	return s.InTx(ctx, func(tx *Store) error {
-		c, err := tx.GetIdPClient(ctx, id)
+		c, err := tx.readIdPClient(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -288,8 +293,68 @@ func (s *Store) RotateIdPClientSecret(ctx context.Context, id, secret string) er
 	})
 }
 
-// GetIdPClient returns a client by id.
+// idpClientsRecheck is how long an instance trusts the clients it read: /authorize and /token
+// read them on every request, and they change only with the configuration or `ac client`.
+const idpClientsRecheck = 5 * time.Second
+
+// idpClients is the clients as this instance last read them, all at once (a handful of rows).
+// A write through this instance forgets them at once; a write through another instance is seen
+// here within idpClientsRecheck; an unknown id is always looked up, so a client created
+// elsewhere is known at once. The statement that spends a code re-checks the client's secret
+// in the database (IdPExchange.SecretHash), so a secret rotated elsewhere stops working at
+// /token at once all the same.
+type idpClients struct {
+	mu     sync.Mutex
+	byID   map[string]*IdPClient
+	readAt time.Time // wall clock, monotonic
+}
+
+func (c *idpClients) forget() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.byID = nil
+	c.mu.Unlock()
+}
+
+// GetIdPClient returns a client by id, from the instance's cache (idpClients). The client
+// returned is shared: callers must not change it.
 func (s *Store) GetIdPClient(ctx context.Context, id string) (*IdPClient, error) {
+	if s.clients == nil {
+		return s.readIdPClient(ctx, id)
+	}
+	cache := s.clients
+	cache.mu.Lock()
+	byID, fresh := cache.byID, cache.byID != nil && time.Since(cache.readAt) < idpClientsRecheck
+	cache.mu.Unlock()
+	if !fresh {
+		var cs []IdPClient
+		readAt := time.Now()
+		if err := s.db.NewSelect().Model(&cs).Scan(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("read idp clients: %w", err)
+		}
+		byID = make(map[string]*IdPClient, len(cs))
+		for i := range cs {
+			byID[cs[i].ID] = &cs[i]
+		}
+		cache.mu.Lock()
+		if cache.byID == nil || cache.readAt.Before(readAt) {
+			cache.byID, cache.readAt = byID, readAt
+		}
+		cache.mu.Unlock()
+	}
+	if c, ok := byID[id]; ok {
+		return c, nil
+	}
+	c, err := s.readIdPClient(ctx, id) // created since, perhaps by another instance
+	if err == nil {
+		cache.forget()
+	}
+	return c, err
+}
+
+func (s *Store) readIdPClient(ctx context.Context, id string) (*IdPClient, error) {
 	c := new(IdPClient)
 	err := s.db.NewSelect().Model(c).Where("id = ?", id).Scan(ctx)
 	return c, notFound(err, "get idp client")
@@ -309,9 +374,17 @@ func (s *Store) AuthenticateIdPClient(ctx context.Context, id, secret string) (*
 	if err != nil {
 		return nil, err
 	}
+	if subtle.ConstantTimeCompare(HashToken(secret), c.SecretHash) == 1 {
+		return c, nil
+	}
+	// The cache may predate a rotation made through another instance: the database decides.
+	if c, err = s.readIdPClient(ctx, id); err != nil {
+		return nil, err
+	}
 	if subtle.ConstantTimeCompare(HashToken(secret), c.SecretHash) != 1 {
 		return nil, ErrIdPSecretRefused
 	}
+	s.clients.forget()
 	return c, nil
 }
 

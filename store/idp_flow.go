@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Lifetimes of the FI flow (FRANCECONNECT.md §1).
@@ -80,6 +83,13 @@ type IdPFlow struct {
 	CreatedAt           time.Time  `bun:"created_at"`
 	ExpiresAt           time.Time  `bun:"expires_at"`
 
+	// covered: the démarches the usager's autorisations in force cover with the
+	// organisation, when OpenIdPFlow read them (coveredRead). boundNow: this OpenIdPFlow bound
+	// the flow to its aidant.
+	covered     []string `bun:"-"`
+	coveredRead bool     `bun:"-"`
+	boundNow    bool     `bun:"-"`
+
 	Client       *IdPClient    `bun:"rel:belongs-to,join:client_id=id"`
 	Usager       *Usager       `bun:"rel:belongs-to,join:usager_id=id"`
 	Autorisation *Autorisation `bun:"rel:belongs-to,join:autorisation_id=id"`
@@ -136,7 +146,8 @@ type IdPFlowInput struct {
 }
 
 // CreateIdPFlow records an authorize request and returns the random token that names it in
-// the aidant's pages (stored hashed). Old flows are purged on the way.
+// the aidant's pages (stored hashed). Old flows are purged by the background loop
+// (PurgeExpired), not here.
 func (s *Store) CreateIdPFlow(ctx context.Context, in IdPFlowInput) (string, error) {
 	token, err := NewToken()
 	if err != nil {
@@ -158,33 +169,155 @@ func (s *Store) CreateIdPFlow(ctx context.Context, in IdPFlowInput) (string, err
 	if _, err := s.db.NewInsert().Model(f).Exec(ctx); err != nil {
 		return "", fmt.Errorf("create idp flow: %w", err)
 	}
-	// Bounded, so that no request pays for a backlog.
-	_, err = s.db.NewDelete().Model((*IdPFlow)(nil)).
-		Where("id IN (SELECT id FROM idp_flows WHERE created_at < ? ORDER BY created_at LIMIT 100)", now.Add(-idpFlowPurgeAfter)).Exec(ctx)
-	return token, notFound(err, "purge idp flows")
+	return token, nil
+}
+
+// purgeIdPFlows forgets the flows (and their tokens) older than idpFlowPurgeAfter.
+func (s *Store) purgeIdPFlows(ctx context.Context) error {
+	_, err := s.db.NewDelete().Model((*IdPFlow)(nil)).Where("created_at < ?", s.Now().Add(-idpFlowPurgeAfter)).Exec(ctx)
+	return notFound(err, "purge idp flows")
+}
+
+// idpActive is an autorisation (aliased a) of a mandat (aliased m) in force; its argument is now.
+const idpActive = `a.revoked_at IS NULL AND m.expires_at > ?`
+
+// idpFlowRow is a flow read with its usager and autorisation (LEFT JOINs aliased u and au) and,
+// for the démarche choice, the démarches its usager's autorisations in force cover with its
+// organisation.
+type idpFlowRow struct {
+	IdPFlow         `bun:",extend"`
+	HasUsager       bool         `bun:"has_usager"`
+	U               Usager       `bun:"embed:u_"`
+	HasAutorisation bool         `bun:"has_autorisation"`
+	Au              Autorisation `bun:"embed:au_"`
+	Covered         []string     `bun:"covered,array"`
+	BoundNow        bool         `bun:"bound_now"`
+}
+
+// idpFlowJoins is what idpFlowRow reads besides f.*: put after the flow's columns, with the
+// FROM clause's f followed by idpFlowFrom.
+var idpFlowColumns = sync.OnceValue(func() string {
+	return `, u.id IS NOT NULL AS has_usager` + aliasedColumns("u", "u_", (*Usager)(nil)) +
+		`, au.id IS NOT NULL AS has_autorisation` + aliasedColumns("au", "au_", (*Autorisation)(nil))
+})
+
+const idpFlowFrom = ` LEFT JOIN usagers AS u ON u.id = f.usager_id LEFT JOIN autorisations AS au ON au.id = f.autorisation_id`
+
+// flow is the row's flow with its usager, autorisation and client.
+func (s *Store) flow(ctx context.Context, r *idpFlowRow, covered bool) (*IdPFlow, error) {
+	f := &r.IdPFlow
+	if r.HasUsager {
+		u := r.U
+		f.Usager = &u
+	}
+	if r.HasAutorisation {
+		a := r.Au
+		f.Autorisation = &a
+	}
+	f.covered, f.coveredRead, f.boundNow = r.Covered, covered, r.BoundNow
+	c, err := s.GetIdPClient(ctx, f.ClientID)
+	if err != nil {
+		return nil, fmt.Errorf("idp flow client: %w", err)
+	}
+	f.Client = c
+	return f, nil
 }
 
 // OpenIdPFlow returns the flow for the aidant's pages, with its client and usager. The first
-// aidant to open it owns it, in their current organisation; anyone else gets ErrNotFound.
+// aidant to open it owns it, in their current organisation; anyone else gets ErrNotFound. One
+// statement: it binds an unbound flow, or reads a bound one (of two aidants opening it at once,
+// the second's update waits for the first's and then finds it bound).
 func (s *Store) OpenIdPFlow(ctx context.Context, token string, aidantID, orgID int64) (*IdPFlow, error) {
-	f := new(IdPFlow)
-	err := s.db.NewSelect().Model(f).Relation("Client").Relation("Usager").
-		Where("idp_flow.token_hash = ?", HashToken(token)).Scan(ctx)
+	now := s.Now()
+	var r idpFlowRow
+	err := s.db.NewRaw(`WITH bound AS (
+	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL RETURNING *
+), f AS (
+	SELECT *, true AS bound_now FROM bound UNION ALL SELECT *, false FROM idp_flows WHERE token_hash = ?2 AND aidant_id IS NOT NULL
+)
+SELECT f.*`+idpFlowColumns()+`, ARRAY(SELECT DISTINCT a.demarche FROM autorisations AS a JOIN mandats AS m ON m.id = a.mandat_id
+	WHERE `+strings.ReplaceAll(idpActive, "?", "?3")+` AND m.usager_id = f.usager_id AND m.organisation_id = f.organisation_id) AS covered
+FROM f`+idpFlowFrom, aidantID, orgID, HashToken(token), now).Scan(ctx, &r)
 	if err != nil {
 		return nil, notFound(err, "open idp flow")
 	}
-	if f.AidantID == nil {
-		res, err := s.db.NewUpdate().Model((*IdPFlow)(nil)).Set("aidant_id = ?, organisation_id = ?", aidantID, orgID).
-			Where("id = ? AND aidant_id IS NULL", f.ID).Exec(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("bind idp flow: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 { // someone else was first
-			return nil, ErrNotFound
-		}
-		f.AidantID, f.OrganisationID = &aidantID, &orgID
+	f, err := s.flow(ctx, &r, true)
+	if err != nil {
+		return nil, err
 	}
-	return f, f.checkOwner(s.Now(), aidantID, orgID)
+	return f, f.checkOwner(now, aidantID, orgID)
+}
+
+// IdPUsagerPage is step 1's list: ListIdPUsagers's page and total.
+type IdPUsagerPage struct {
+	Usagers []Usager
+	Total   int
+}
+
+// OpenIdPFlowListing is OpenIdPFlow and, when list, ListIdPUsagers for the démarches the flow
+// offers in org (IdPFlow.Offered), in one statement: step 1's page. The usagers are read only
+// for the flow's owner while it is open; a page past the end counts the total apart.
+func (s *Store) OpenIdPFlowListing(ctx context.Context, token string, aidantID int64, org *Organisation, list bool, query string, limit, offset int) (*IdPFlow, IdPUsagerPage, error) {
+	now := s.Now()
+	words := SearchWords(query)
+	list = list && !unmatchable(words)
+	var allowed []string
+	for _, k := range DemarcheKeys() {
+		if org.Allows(k) {
+			allowed = append(allowed, k)
+		}
+	}
+	args := []any{aidantID, org.ID, HashToken(token), now, pgdialect.Array(allowed), list, limit, offset}
+	var match strings.Builder
+	for _, w := range words {
+		args = append(args, w)
+		fmt.Fprintf(&match, " AND usager.search_name LIKE '%%' || public.f_search_text(?%d) || '%%'", len(args)-1)
+	}
+	var rows []struct {
+		idpFlowRow `bun:",extend"`
+		Listed     bool   `bun:"listed"`
+		L          Usager `bun:"embed:l_"`
+		Total      int    `bun:"l_total"`
+	}
+	err := s.db.NewRaw(`WITH bound AS (
+	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL RETURNING *
+), f AS (
+	SELECT *, true AS bound_now FROM bound UNION ALL SELECT *, false FROM idp_flows WHERE token_hash = ?2 AND aidant_id IS NOT NULL
+)
+SELECT f.*`+idpFlowColumns()+`, ARRAY[]::text[] AS covered, l.id IS NOT NULL AS listed`+aliasedColumns("l", "l_", (*Usager)(nil))+`, l.total AS l_total
+FROM f`+idpFlowFrom+`
+LEFT JOIN LATERAL (
+	SELECT usager.*, count(*) OVER () AS total FROM usagers AS usager
+	WHERE ?5 AND f.aidant_id = ?0 AND f.organisation_id = ?1 AND f.completed_at IS NULL AND f.expires_at > ?3 AND NOT f.rep_scope_unmatched
+	  AND EXISTS (SELECT 1 FROM autorisations AS a JOIN mandats AS m ON m.id = a.mandat_id
+		WHERE m.usager_id = usager.id AND m.organisation_id = ?1 AND `+strings.ReplaceAll(idpActive, "?", "?3")+`
+		  AND a.demarche = ANY(?4) AND (cardinality(f.rep_scope) = 0 OR a.demarche = ANY(f.rep_scope)))`+match.String()+`
+	ORDER BY usager.sort_name, usager.id LIMIT ?6 OFFSET ?7
+) AS l ON true
+ORDER BY l.sort_name, l.id`, args...).Scan(ctx, &rows)
+	if err == nil && len(rows) == 0 {
+		err = sql.ErrNoRows
+	}
+	if err != nil {
+		return nil, IdPUsagerPage{}, notFound(err, "open idp flow")
+	}
+	f, err := s.flow(ctx, &rows[0].idpFlowRow, false)
+	if err != nil {
+		return nil, IdPUsagerPage{}, err
+	}
+	if err := f.checkOwner(now, aidantID, org.ID); err != nil {
+		return nil, IdPUsagerPage{}, err
+	}
+	var page IdPUsagerPage
+	for _, r := range rows {
+		if r.Listed {
+			page.Usagers, page.Total = append(page.Usagers, r.L), r.Total
+		}
+	}
+	if list && len(page.Usagers) == 0 && offset > 0 { // past the end: the total, apart
+		_, page.Total, err = s.ListIdPUsagers(ctx, org.ID, f.Offered(org), query, 1, 0)
+	}
+	return f, page, err
 }
 
 func (f *IdPFlow) checkOwner(now time.Time, aidantID, orgID int64) error {
@@ -197,27 +330,12 @@ func (f *IdPFlow) checkOwner(now time.Time, aidantID, orgID int64) error {
 	return nil
 }
 
-// lockIdPFlow locks the aidant's live flow for an update, with its organisation.
-func (s *Store) lockIdPFlow(ctx context.Context, token string, aidantID, orgID int64) (*IdPFlow, *Organisation, error) {
-	f := new(IdPFlow)
-	err := s.db.NewSelect().Model(f).Where("token_hash = ?", HashToken(token)).For("UPDATE").Scan(ctx)
-	if err != nil {
-		return nil, nil, notFound(err, "lock idp flow")
-	}
-	if err := f.checkOwner(s.Now(), aidantID, orgID); err != nil {
-		return nil, nil, err
-	}
-	org := new(Organisation)
-	if err := s.db.NewSelect().Model(org).Where("id = ? AND is_active", orgID).Scan(ctx); err != nil {
-		return nil, nil, notFound(err, "idp flow organisation")
-	}
-	return f, org, nil
-}
-
 // ListIdPUsagers lists the organisation's usagers who have an active autorisation for one of
 // the démarches, by name, a page at a time, with the total. A query keeps those whose names
 // contain every word of it, ignoring case, accents, hyphens and apostrophes: the usagers
-// list's normalisation (SearchWords, usagers.search_name and its trigram index).
+// list's normalisation (SearchWords, usagers.search_name and its trigram index). One
+// statement: the total comes with each row (count(*) OVER ()), and is counted apart only for
+// a page past the end.
 func (s *Store) ListIdPUsagers(ctx context.Context, orgID int64, demarches []string, query string, limit, offset int) ([]Usager, int, error) {
 	words := SearchWords(query)
 	if len(demarches) == 0 || unmatchable(words) {
@@ -227,13 +345,28 @@ func (s *Store) ListIdPUsagers(ctx context.Context, orgID int64, demarches []str
 	// the organisation.
 	active := s.db.NewSelect().Model((*Autorisation)(nil)).ColumnExpr("1").Apply(activeAutorisations(s.Now())).
 		Where("m.usager_id = usager.id AND m.organisation_id = ? AND autorisation.demarche IN (?)", orgID, bun.In(demarches))
-	var us []Usager
-	q := s.db.NewSelect().Model(&us).Where("EXISTS (?)", active)
+	var rows []struct {
+		Usager `bun:",extend"`
+		Total  int `bun:"total,scanonly"`
+	}
+	q := s.db.NewSelect().Model(&rows).ColumnExpr(strings.TrimPrefix(aliasedColumns("usager", "", (*Usager)(nil)), ", ")).
+		ColumnExpr("count(*) OVER () AS total").Where("EXISTS (?)", active)
 	for _, w := range words {
 		q = q.Where("usager.search_name LIKE '%' || public.f_search_text(?) || '%'", w)
 	}
-	n, err := q.OrderExpr("usager.sort_name, usager.id").Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx)
-	return us, int(n), notFound(err, "list idp usagers")
+	if err := q.OrderExpr("usager.sort_name, usager.id").Limit(int64(limit)).Offset(int64(offset)).Scan(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, fmt.Errorf("list idp usagers: %w", err)
+	}
+	if len(rows) == 0 && offset > 0 {
+		n, err := q.Limit(0).Offset(0).Count(ctx)
+		return nil, int(n), notFound(err, "count idp usagers")
+	}
+	us := make([]Usager, len(rows))
+	total := 0
+	for i, r := range rows {
+		us[i], total = r.Usager, r.Total
+	}
+	return us, total, nil
 }
 
 // IdPDemarches lists, in catalogue order, those of the démarches for which the usager has an
@@ -253,64 +386,108 @@ func (s *Store) IdPDemarches(ctx context.Context, orgID, usagerID int64, among [
 	return orderedDemarches(keys), nil
 }
 
+// CoveredDemarches are those of among that the flow's usager's autorisations in force with
+// the organisation cover, in catalogue order: as OpenIdPFlow read them, or from the store.
+func (s *Store) CoveredDemarches(ctx context.Context, f *IdPFlow, among []string) ([]string, error) {
+	if !f.coveredRead || f.UsagerID == nil {
+		if f.UsagerID == nil || f.OrganisationID == nil {
+			return nil, nil
+		}
+		return s.IdPDemarches(ctx, *f.OrganisationID, *f.UsagerID, among)
+	}
+	var keys []string
+	for _, k := range f.covered {
+		if slices.Contains(among, k) {
+			keys = append(keys, k)
+		}
+	}
+	return orderedDemarches(keys), nil
+}
+
+// idpOffered is the condition that the démarche expression d is offered by the flow (aliased
+// f) in its organisation (aliased o): Offered, in SQL.
+func idpOffered(d string) string {
+	return `NOT f.rep_scope_unmatched AND o.is_active AND ` + d + ` = ANY(o.allowed_demarches) AND (cardinality(f.rep_scope) = 0 OR ` + d + ` = ANY(f.rep_scope))`
+}
+
+// idpFlowOpen is the condition that the flow (aliased f) named by token_hash ?1 is the
+// aidant's (?2) in the organisation (?3) and still open at ?4.
+const idpFlowOpen = `f.token_hash = ?1 AND f.aidant_id = ?2 AND f.organisation_id = ?3 AND f.completed_at IS NULL AND f.expires_at > ?4`
+
+// stepRefused tells why a step's statement changed nothing: the flow is not the aidant's, or
+// is over (OpenIdPFlow's errors; it binds a flow nobody opened yet), or else what was chosen
+// is not covered. bound reports that it has just bound the flow, so the step may be tried
+// again.
+func (s *Store) stepRefused(ctx context.Context, token string, aidantID, orgID int64) (bound bool, err error) {
+	f, err := s.OpenIdPFlow(ctx, token, aidantID, orgID)
+	if err != nil {
+		return false, err
+	}
+	return f.boundNow, ErrIdPNoAutorisation
+}
+
 // ChooseIdPUsager records step 1. A usager without an active autorisation for an offered
-// démarche with the organisation (another organisation's, say) is ErrIdPNoAutorisation.
+// démarche with the organisation (another organisation's, say) is ErrIdPNoAutorisation. One
+// statement: the checks are in its WHERE.
 func (s *Store) ChooseIdPUsager(ctx context.Context, token string, aidantID, orgID, usagerID int64) error {
-	return s.InTx(ctx, func(tx *Store) error {
-		f, org, err := tx.lockIdPFlow(ctx, token, aidantID, orgID)
-		if err != nil {
+	for try := 0; ; try++ {
+		var id int64
+		err := s.db.NewRaw(`UPDATE idp_flows AS f SET usager_id = ?0 WHERE `+idpFlowOpen+`
+	AND EXISTS (SELECT 1 FROM organisations AS o JOIN mandats AS m ON m.organisation_id = o.id JOIN autorisations AS a ON a.mandat_id = m.id
+		WHERE o.id = f.organisation_id AND m.usager_id = ?0 AND `+strings.ReplaceAll(idpActive, "?", "?4")+` AND `+idpOffered("a.demarche")+`)
+RETURNING f.id`, usagerID, HashToken(token), aidantID, orgID, s.Now()).Scan(ctx, &id)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("choose idp usager: %w", err)
+		}
+		if bound, err := s.stepRefused(ctx, token, aidantID, orgID); !bound || try > 0 {
 			return err
 		}
-		keys, err := tx.IdPDemarches(ctx, orgID, usagerID, f.Offered(org))
-		if err != nil {
-			return err
-		}
-		if len(keys) == 0 {
-			return ErrIdPNoAutorisation
-		}
-		_, err = tx.db.NewUpdate().Model(f).Set("usager_id = ?", usagerID).WherePK().Exec(ctx)
-		return notFound(err, "choose idp usager")
-	})
+	}
 }
 
 // CompleteIdPFlow records step 2 and issues the code (returned once, stored hashed). The
 // démarche must be offered and covered by an active autorisation of the chosen usager with the
-// organisation (any aidant's mandat there will do), else ErrIdPNoAutorisation.
+// organisation (any aidant's mandat there will do), else ErrIdPNoAutorisation. One statement:
+// it picks the autorisation and completes the flow; a concurrent change of the usager or a
+// concurrent completion leaves it with nothing to update.
 func (s *Store) CompleteIdPFlow(ctx context.Context, token string, aidantID, orgID int64, demarche string) (string, *IdPFlow, error) {
 	code, err := NewToken()
 	if err != nil {
 		return "", nil, err
 	}
-	var f *IdPFlow
-	err = s.InTx(ctx, func(tx *Store) error {
-		var org *Organisation
-		if f, org, err = tx.lockIdPFlow(ctx, token, aidantID, orgID); err != nil {
-			return err
+	now := s.Now()
+	for try := 0; ; try++ {
+		var r idpFlowRow
+		err := s.db.NewRaw(`WITH pick AS (
+	SELECT f.id, f.usager_id, (SELECT a.id FROM autorisations AS a JOIN mandats AS m ON m.id = a.mandat_id
+		WHERE `+strings.ReplaceAll(idpActive, "?", "?4")+` AND m.usager_id = f.usager_id AND m.organisation_id = f.organisation_id AND a.demarche = ?0
+		ORDER BY m.expires_at DESC, a.id DESC LIMIT 1) AS autorisation_id
+	FROM idp_flows AS f JOIN organisations AS o ON o.id = f.organisation_id
+	WHERE `+idpFlowOpen+` AND f.usager_id IS NOT NULL AND `+idpOffered("?0")+`
+), f AS (
+	UPDATE idp_flows AS f SET autorisation_id = pick.autorisation_id, demarche = ?0, code_hash = ?5, code_expires_at = ?6, completed_at = ?4
+	FROM pick WHERE f.id = pick.id AND pick.autorisation_id IS NOT NULL AND f.usager_id = pick.usager_id AND f.completed_at IS NULL AND f.expires_at > ?4
+	RETURNING f.*
+)
+SELECT f.*`+idpFlowColumns()+` FROM f`+idpFlowFrom,
+			demarche, HashToken(token), aidantID, orgID, now, HashToken(code), now.Add(IdPCodeTTL)).Scan(ctx, &r)
+		if err == nil {
+			f, err := s.flow(ctx, &r, false)
+			if err != nil {
+				return "", nil, err
+			}
+			return code, f, nil
 		}
-		if f.UsagerID == nil || !slices.Contains(f.Offered(org), demarche) {
-			return ErrIdPNoAutorisation
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", nil, fmt.Errorf("complete idp flow: %w", err)
 		}
-		now := tx.Now()
-		au := new(Autorisation)
-		err := tx.db.NewSelect().Model(au).Apply(activeAutorisations(now)).
-			Where("m.usager_id = ? AND m.organisation_id = ? AND autorisation.demarche = ?", *f.UsagerID, orgID, demarche).
-			OrderExpr("m.expires_at DESC, autorisation.id DESC").Limit(1).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrIdPNoAutorisation
+		if bound, err := s.stepRefused(ctx, token, aidantID, orgID); !bound || try > 0 {
+			return "", nil, err
 		}
-		if err != nil {
-			return fmt.Errorf("find autorisation: %w", err)
-		}
-		expires := now.Add(IdPCodeTTL)
-		f.AutorisationID, f.Demarche, f.CodeHash, f.CodeExpiresAt, f.CompletedAt = &au.ID, demarche, HashToken(code), &expires, &now
-		_, err = tx.db.NewUpdate().Model(f).Column("autorisation_id", "demarche", "code_hash", "code_expires_at", "completed_at").
-			WherePK().Exec(ctx)
-		return notFound(err, "complete idp flow")
-	})
-	if err != nil {
-		return "", nil, err
 	}
-	return code, f, nil
 }
 
 // CancelIdPFlow forgets the aidant's flow (cancel button, or no démarche to offer) and returns
@@ -346,67 +523,92 @@ type IdPGrant struct {
 type IdPExchange struct {
 	ClientID, RedirectURI, Code string
 	TokenTTL                    time.Duration
-	// Check runs on the claimed flow before a token is issued (PKCE); an error burns the code.
+	// SecretHash, when set, is the hash of the secret the client authenticated with: the
+	// statement that spends the code checks it against the database.
+	SecretHash []byte
+	// Check runs on the claimed flow before the token is handed out (PKCE); an error burns
+	// the code.
 	Check func(*IdPFlow) error
 }
 
 // ExchangeIdPCode spends a code and issues an access token (returned once, stored hashed).
 // The code is claimed atomically, so two exchanges of one code never both succeed; a second
 // exchange revokes the tokens of the first (RFC 6749 §4.1.2). A code that is expired, or
-// presented by another client or with another redirect URI, is spent all the same.
+// presented by another client or with another redirect URI, is spent all the same. One
+// statement claims the code, checks that the grant still stands (idpGrantLive) and the
+// client's secret (SecretHash, when given: the database's word, whatever an instance's cache
+// says), issues the token and reads the grant; a refusal by Check revokes the token it issued
+// (it was never handed out).
 func (s *Store) ExchangeIdPCode(ctx context.Context, in IdPExchange) (*IdPGrant, string, error) {
 	hash := HashToken(in.Code)
-	var refused error
-	var g *IdPGrant
-	var token string
-	err := s.InTx(ctx, func(tx *Store) error {
-		now := tx.Now()
-		// The claim also reads whether the grant still stands, in the same statement: what
-		// was revoked or deactivated before it is refused, with nothing in between.
-		var claimed struct {
-			IdPFlow `bun:",extend"`
-			Live    bool `bun:"live"`
-		}
-		err := tx.db.NewRaw("UPDATE idp_flows AS f SET code_used_at = ? WHERE code_hash = ? AND code_used_at IS NULL RETURNING f.*, "+
-			idpGrantLive+" AS live", now, hash, now).Scan(ctx, &claimed)
-		if errors.Is(err, sql.ErrNoRows) {
-			refused, err = tx.refuseSpentCode(ctx, hash, now)
-			return err
-		}
-		if err != nil {
-			return fmt.Errorf("claim code: %w", err)
-		}
-		f := &claimed.IdPFlow
-		switch {
-		case !now.Before(*f.CodeExpiresAt):
-			refused = ErrIdPCodeExpired
-		case f.ClientID != in.ClientID || f.RedirectURI != in.RedirectURI:
-			refused = ErrIdPCodeMismatch
-		case !claimed.Live:
-			refused = ErrIdPGrantEnded
-		case in.Check != nil:
-			refused = in.Check(f)
-		}
-		if refused != nil {
-			return nil // the code stays spent
-		}
-		if token, err = NewToken(); err != nil {
-			return err
-		}
-		t := IdPToken{TokenHash: HashToken(token), FlowID: f.ID, CreatedAt: now, ExpiresAt: now.Add(in.TokenTTL)}
-		if _, err := tx.db.NewInsert().Model(&t).Returning("id").Exec(ctx); err != nil {
-			return fmt.Errorf("insert access token: %w", err)
-		}
-		g, err = tx.idpGrant(ctx, t)
-		return err
-	})
-	if err == nil && refused != nil {
-		err = refused
-	}
+	now := s.Now()
+	token, err := NewToken()
 	if err != nil {
 		return nil, "", err
 	}
-	return g, token, nil
+	secretOK := "true"
+	if in.SecretHash != nil {
+		secretOK = "EXISTS (SELECT 1 FROM idp_clients AS k WHERE k.id = ?4 AND k.secret_hash = ?6)"
+	}
+	var r struct {
+		idpFlowRow `bun:",extend"`
+		Live       bool       `bun:"live"`
+		SecretOK   bool       `bun:"secret_ok"`
+		TokenID    *int64     `bun:"token_id"`
+		TokenAt    *time.Time `bun:"token_created_at"`
+	}
+	// The claim reads whether the grant still stands in the same statement: what was revoked
+	// or deactivated before it is refused, with nothing in between.
+	err = s.db.NewRaw(`WITH f AS (
+	UPDATE idp_flows AS f SET code_used_at = ?0 WHERE code_hash = ?1 AND code_used_at IS NULL
+	RETURNING f.*, `+strings.ReplaceAll(idpGrantLive, "?", "?0")+` AS live, `+secretOK+` AS secret_ok
+), t AS (
+	INSERT INTO idp_tokens (token_hash, flow_id, created_at, expires_at)
+	SELECT ?2, f.id, ?0, ?3 FROM f WHERE f.live AND f.secret_ok AND f.code_expires_at > ?0 AND f.client_id = ?4 AND f.redirect_uri = ?5
+	RETURNING id, flow_id, created_at
+)
+SELECT f.*`+idpFlowColumns()+`, t.id AS token_id, t.created_at AS token_created_at
+FROM f LEFT JOIN t ON t.flow_id = f.id`+idpFlowFrom,
+		now, hash, HashToken(token), now.Add(in.TokenTTL), in.ClientID, in.RedirectURI, in.SecretHash).Scan(ctx, &r)
+	if errors.Is(err, sql.ErrNoRows) {
+		refused, err := s.refuseSpentCode(ctx, hash, now)
+		if err == nil {
+			err = refused
+		}
+		return nil, "", err
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("claim code: %w", err)
+	}
+	f, err := s.flow(ctx, &r.idpFlowRow, false)
+	if err != nil {
+		return nil, "", err
+	}
+	var refused error
+	switch {
+	case !r.SecretOK:
+		refused = ErrIdPSecretRefused
+	case !now.Before(*f.CodeExpiresAt):
+		refused = ErrIdPCodeExpired
+	case f.ClientID != in.ClientID || f.RedirectURI != in.RedirectURI:
+		refused = ErrIdPCodeMismatch
+	case !r.Live:
+		refused = ErrIdPGrantEnded
+	case r.TokenID == nil:
+		return nil, "", errors.New("claim code: no token issued")
+	case in.Check != nil:
+		refused = in.Check(f)
+	}
+	if refused != nil { // the code stays spent
+		if r.TokenID != nil {
+			if _, err := s.db.NewUpdate().Model((*IdPToken)(nil)).Set("revoked_at = ?", now).Where("id = ?", *r.TokenID).Exec(ctx); err != nil {
+				return nil, "", fmt.Errorf("revoke a refused token: %w", err)
+			}
+		}
+		return nil, "", refused
+	}
+	t := IdPToken{ID: *r.TokenID, TokenHash: HashToken(token), FlowID: f.ID, CreatedAt: *r.TokenAt, ExpiresAt: now.Add(in.TokenTTL)}
+	return &IdPGrant{Flow: f, Token: t}, token, nil
 }
 
 // refuseSpentCode tells an unknown code from a replayed one, and revokes on replay. The
@@ -426,44 +628,56 @@ func (s *Store) refuseSpentCode(ctx context.Context, hash []byte, now time.Time)
 	return ErrIdPCodeReplayed, nil
 }
 
-func (s *Store) idpGrant(ctx context.Context, t IdPToken) (*IdPGrant, error) {
-	f := new(IdPFlow)
-	err := s.db.NewSelect().Model(f).Relation("Client").Relation("Usager").Relation("Autorisation").
-		Where("idp_flow.id = ?", t.FlowID).Scan(ctx)
-	if err != nil {
-		return nil, notFound(err, "idp grant")
-	}
-	return &IdPGrant{Flow: f, Token: t}, nil
-}
-
 // UseIdPToken returns the grant of a live access token: unknown, expired or revoked, or whose
 // grant no longer stands (idpGrantLive), it is ErrNotFound, and nothing is journaled. Its
-// first use journals use_autorisation, in the same transaction.
+// first use journals use_autorisation, in the same transaction. One statement finds the token,
+// locks it, marks it used and reads the grant; at its first use it also takes the journal's
+// lock and reads the chain's head (public.journal_head_locked), so that the entry is one
+// INSERT.
 func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error) {
 	var g *IdPGrant
 	err := s.InTx(ctx, func(tx *Store) error {
 		now := tx.Now()
-		var t IdPToken
-		err := tx.db.NewSelect().Model(&t).Join("JOIN idp_flows AS f ON f.id = idp_token.flow_id").
-			Where("idp_token.token_hash = ? AND idp_token.revoked_at IS NULL AND idp_token.expires_at > ?", HashToken(token), now).
-			Where(idpGrantLive, now).
-			For("UPDATE OF idp_token").Scan(ctx)
+		var r struct {
+			idpFlowRow `bun:",extend"`
+			T          IdPToken `bun:"embed:t_"`
+			First      bool     `bun:"first"`
+			Locked     bool     `bun:"journal_locked"`
+			Head       []byte   `bun:"journal_head"`
+		}
+		err := tx.db.NewRaw(`WITH old AS (
+	SELECT t.id, t.used_at FROM idp_tokens AS t JOIN idp_flows AS f ON f.id = t.flow_id
+	WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?0 AND `+strings.ReplaceAll(idpGrantLive, "?", "?0")+`
+	FOR UPDATE OF t
+), used AS (
+	UPDATE idp_tokens AS t SET used_at = ?0 FROM old WHERE t.id = old.id AND old.used_at IS NULL RETURNING t.id
+), head AS (
+	SELECT public.journal_head_locked(?2) AS hash FROM used
+)
+SELECT f.*`+idpFlowColumns()+aliasedColumns("t", "t_", (*IdPToken)(nil))+`, old.used_at IS NULL AS first,
+	(SELECT count(*) FROM head) = 1 AS journal_locked, (SELECT hash FROM head) AS journal_head
+FROM old JOIN idp_tokens AS t ON t.id = old.id JOIN idp_flows AS f ON f.id = t.flow_id`+idpFlowFrom,
+			now, HashToken(token), journalLock).Scan(ctx, &r)
 		if err != nil {
 			return notFound(err, "find access token")
 		}
-		if g, err = tx.idpGrant(ctx, t); err != nil {
+		f, err := tx.flow(ctx, &r.idpFlowRow, false)
+		if err != nil {
 			return err
 		}
-		if t.UsedAt != nil {
+		t := r.T
+		g = &IdPGrant{Flow: f, Token: t}
+		if !r.First {
 			return nil
 		}
-		if _, err := tx.db.NewUpdate().Model(&t).Set("used_at = ?", now).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("mark access token used: %w", err)
+		if !r.Locked || f.Autorisation == nil {
+			return errors.New("use access token: journal lock or autorisation missing")
 		}
-		f := g.Flow
-		return tx.appendJournal(ctx, &JournalEntry{Action: ActionUseAutorisation, AidantID: f.AidantID, OrganisationID: f.OrganisationID,
+		t.UsedAt = &now
+		g.Token = t
+		return tx.appendJournalAfter(ctx, &JournalEntry{Action: ActionUseAutorisation, AidantID: f.AidantID, OrganisationID: f.OrganisationID,
 			UsagerID: f.UsagerID, MandatID: &f.Autorisation.MandatID, AutorisationID: f.AutorisationID, Demarche: f.Demarche,
-			AccessTokenHash: hex.EncodeToString(t.TokenHash), Info: "client : " + f.ClientID})
+			AccessTokenHash: hex.EncodeToString(t.TokenHash), Info: "client : " + f.ClientID}, r.Head)
 	})
 	return g, err
 }

@@ -441,3 +441,83 @@ func TestLastCodeProof(t *testing.T) {
 		t.Fatal("another aidant's proof counts")
 	}
 }
+
+// The first use of each token journals in the statement's transaction, the journal's lock and
+// head taken midway through the statement (journal_head_locked): with many first uses at once
+// (each token used twice at once), the chain stays whole and each token is journaled once.
+func TestIdPTokenUsesKeepTheJournalChained(t *testing.T) {
+	t.Parallel()
+	w := newIdPWorld(t)
+	ctx := context.Background()
+	var tokens []string
+	for range 12 {
+		_, at, err := exchange(w, w.completed(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, at)
+	}
+	var wg sync.WaitGroup
+	for _, at := range tokens {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, err := w.st.UseIdPToken(ctx, at); err != nil {
+				t.Errorf("use: %v", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := w.st.UseIdPToken(ctx, at); err != nil {
+				t.Errorf("use again: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if rep, err := w.st.VerifyJournal(ctx); err != nil || !rep.Intact() {
+		t.Fatalf("journal: %+v %v", rep, err)
+	}
+	n, err := w.st.DB().NewSelect().Table("journal").Where("action = ?", store.ActionUseAutorisation).Count(ctx)
+	if err != nil || n != int64(len(tokens)) {
+		t.Fatalf("%d use_autorisation entries (%v), want %d", n, err, len(tokens))
+	}
+}
+
+// Step 1 in one statement: the flow and its usagers list, the same as ListIdPUsagers for the
+// démarches the flow offers, for its owner only.
+func TestIdPFlowListing(t *testing.T) {
+	t.Parallel()
+	w := newIdPWorld(t)
+	ctx := context.Background()
+	token := w.flow(t, "famille", "papiers")
+	if _, _, err := w.st.OpenIdPFlowListing(ctx, token, w.aidant.ID, w.org, true, "", 20, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, page, err := w.st.OpenIdPFlowListing(ctx, token, w.colleague.ID, w.org, true, "", 20, 0); !errors.Is(err, store.ErrNotFound) || len(page.Usagers) != 0 {
+		t.Fatalf("a colleague opens the flow: %v, %d usagers", err, len(page.Usagers))
+	}
+	for _, q := range []string{"", "marie", "zzz"} {
+		f, page, err := w.st.OpenIdPFlowListing(ctx, token, w.aidant.ID, w.org, true, q, 20, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, n, err := w.st.ListIdPUsagers(ctx, w.org.ID, f.Offered(w.org), q, 20, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != n || len(page.Usagers) != len(want) {
+			t.Fatalf("%q: %d usagers (total %d), ListIdPUsagers %d (total %d)", q, len(page.Usagers), page.Total, len(want), n)
+		}
+		for i := range want {
+			if page.Usagers[i].ID != want[i].ID {
+				t.Errorf("%q: usager %d is %d, want %d", q, i, page.Usagers[i].ID, want[i].ID)
+			}
+		}
+	}
+	if _, page, err := w.st.OpenIdPFlowListing(ctx, token, w.aidant.ID, w.org, false, "", 20, 0); err != nil || len(page.Usagers) != 0 {
+		t.Fatalf("without the list: %v, %d usagers", err, len(page.Usagers))
+	}
+	if _, page, err := w.st.OpenIdPFlowListing(ctx, token, w.aidant.ID, w.org, true, "", 20, 40); err != nil || len(page.Usagers) != 0 || page.Total == 0 {
+		t.Fatalf("past the end: %v, %d usagers, total %d", err, len(page.Usagers), page.Total)
+	}
+}

@@ -122,6 +122,15 @@ func (s *Store) appendJournal(ctx context.Context, e *JournalEntry) error {
 	if err != nil && notFound(err, "") != ErrNotFound {
 		return fmt.Errorf("journal head: %w", err)
 	}
+	return s.appendJournalAfter(ctx, e, prev)
+}
+
+// appendJournalAfter appends e after prev, the chain's head read under the journal's lock
+// (nil: the journal is empty), in a transaction that holds it: public.journal_head_locked.
+func (s *Store) appendJournalAfter(ctx context.Context, e *JournalEntry, prev []byte) error {
+	if _, ok := s.db.(bun.Tx); !ok {
+		return fmt.Errorf("journal %s: %w", e.Action, ErrJournalOutsideTx)
+	}
 	if prev == nil {
 		prev = genesis
 	}

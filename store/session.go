@@ -6,11 +6,16 @@ import (
 	"encoding/gob"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/schema"
 )
 
 // SessionAidantKey is the session value holding the logged-in aidant's id; it is mirrored in a
@@ -68,17 +73,17 @@ func (ss *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 	if err := securecookie.DecodeMulti(name, c.Value, &id, ss.codecs...); err != nil {
 		return sess, nil
 	}
-	row := new(sessionRow)
-	err = ss.st.db.NewSelect().Model(row).Where("id_hash = ? AND expires_at > ?", HashToken(id), ss.st.Now()).Scan(r.Context())
+	data, loaded, err := ss.st.loadSession(r.Context(), HashToken(id))
 	if err != nil {
-		if notFound(err, "") == ErrNotFound {
+		if err == ErrNotFound {
 			return sess, nil
 		}
 		return sess, fmt.Errorf("load session: %w", err)
 	}
-	if err := gob.NewDecoder(bytes.NewReader(row.Data)).Decode(&sess.Values); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&sess.Values); err != nil {
 		return sessions.NewSession(ss, name), nil
 	}
+	sess.Values[loadedKey{}] = loaded
 	sess.ID = id
 	sess.IsNew = false
 	return sess, nil
@@ -103,8 +108,14 @@ func (ss *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessi
 		}
 		sess.ID = id
 	}
+	values := make(map[any]any, len(sess.Values))
+	for k, v := range sess.Values {
+		if _, ok := k.(loadedKey); !ok { // what was read with the session is not part of it
+			values[k] = v
+		}
+	}
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(sess.Values); err != nil {
+	if err := gob.NewEncoder(&buf).Encode(values); err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
 	row := &sessionRow{IDHash: HashToken(sess.ID), Data: buf.Bytes(), ExpiresAt: ss.st.Now().Add(time.Duration(sess.Options.MaxAge) * time.Second)}
@@ -124,6 +135,78 @@ func (ss *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessi
 	}
 	http.SetCookie(w, sessions.NewCookie(sess.Name(), encoded, sess.Options))
 	return nil
+}
+
+// SessionAidant is what the session's own query reads with it (one statement per request):
+// the aidant the session belongs to, if still active, their memberships of active
+// organisations (by name) and when they last proved a TOTP code (the zero time: never).
+type SessionAidant struct {
+	Aidant        *Aidant
+	Memberships   []Membership
+	LastCodeProof time.Time
+}
+
+// loadedKey holds the SessionAidant in the session's values while the request lasts; Save
+// never writes it.
+type loadedKey struct{}
+
+// LoadedAidant returns what the session's query read with it; false when the session was not
+// loaded from the database (a fresh one). A loaded session without an active aidant has a nil
+// Aidant.
+func LoadedAidant(sess *sessions.Session) (*SessionAidant, bool) {
+	l, ok := sess.Values[loadedKey{}].(*SessionAidant)
+	return l, ok
+}
+
+// sessionLoadRow is one row of loadSession: the session and its aidant, once per membership.
+type sessionLoadRow struct {
+	Data          []byte       `bun:"data"`
+	HasAidant     bool         `bun:"has_aidant"`
+	LastCodeProof *time.Time   `bun:"last_code_proof"`
+	Aidant        Aidant       `bun:"embed:a_"`
+	HasMembership bool         `bun:"has_membership"`
+	IsReferent    bool         `bun:"m_is_referent"`
+	Organisation  Organisation `bun:"embed:o_"`
+}
+
+// sessionLoadSQL is loadSession's statement; its arguments are the id hash and now.
+var sessionLoadSQL = sync.OnceValue(func() string {
+	cols := func(alias string, model any) string { return aliasedColumns(alias, alias+"_", model) }
+	return `SELECT s.data, a.id IS NOT NULL AS has_aidant, m.aidant_id IS NOT NULL AS has_membership, m.is_referent AS m_is_referent,
+	(SELECT j.created_at FROM journal AS j WHERE j.aidant_id = a.id AND j.action IN ('` + ActionConnectAidant + `', '` + ActionActivityCheck + `')
+	 ORDER BY j.id DESC LIMIT 1) AS last_code_proof` + cols("a", (*Aidant)(nil)) + cols("o", (*Organisation)(nil)) + `
+FROM sessions AS s
+LEFT JOIN aidants AS a ON a.id = s.aidant_id AND a.is_active
+LEFT JOIN (aidant_organisations AS m JOIN organisations AS o ON o.id = m.organisation_id AND o.is_active) ON m.aidant_id = a.id
+WHERE s.id_hash = ? AND s.expires_at > ?
+ORDER BY o.name, o.id`
+})
+
+// loadSession reads a live session's data with its aidant, their memberships and their last
+// code proof, in one statement.
+func (s *Store) loadSession(ctx context.Context, idHash []byte) ([]byte, *SessionAidant, error) {
+	var rows []sessionLoadRow
+	if err := s.db.NewRaw(sessionLoadSQL(), idHash, s.Now()).Scan(ctx, &rows); err != nil {
+		return nil, nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil, ErrNotFound
+	}
+	l := &SessionAidant{}
+	if r := rows[0]; r.HasAidant {
+		a := r.Aidant
+		l.Aidant = &a
+		if r.LastCodeProof != nil {
+			l.LastCodeProof = *r.LastCodeProof
+		}
+	}
+	for _, r := range rows {
+		if r.HasMembership && l.Aidant != nil {
+			o := r.Organisation
+			l.Memberships = append(l.Memberships, Membership{AidantID: l.Aidant.ID, OrganisationID: o.ID, IsReferent: r.IsReferent, Organisation: &o})
+		}
+	}
+	return rows[0].Data, l, nil
 }
 
 // DeleteAidantSessions ends every session of an aidant (deactivation, security events).
@@ -152,5 +235,21 @@ func (s *Store) PurgeExpired(ctx context.Context) error {
 			return fmt.Errorf("purge: %w", err)
 		}
 	}
-	return nil
+	// FI flows and their tokens: off the request path (/authorize used to purge them).
+	return s.purgeIdPFlows(ctx)
+}
+
+// metaDialect only describes models (their columns) for statements written by hand.
+var metaDialect = pgdialect.New()
+
+func bunTable(model any) *schema.Table { return metaDialect.Tables().Get(reflect.TypeOf(model)) }
+
+// aliasedColumns lists the model's columns of the table aliased alias as prefix+column, each
+// after a comma, for a struct field tagged embed:prefix.
+func aliasedColumns(alias, prefix string, model any) string {
+	var b strings.Builder
+	for _, f := range bunTable(model).Fields {
+		fmt.Fprintf(&b, ", %s.%s AS %s%s", alias, f.Name, prefix, f.Name)
+	}
+	return b.String()
 }

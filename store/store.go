@@ -26,6 +26,8 @@ type Store struct {
 	// journaled collects, inside a transaction, the actions appended to the journal: they are
 	// heard (OnCommitted) once the transaction has committed, never for a rolled-back one.
 	journaled *[]string
+	// clients caches the identity provider's clients for this Store and its transactions.
+	clients *idpClients
 }
 
 type hooks struct {
@@ -38,7 +40,7 @@ func New(db bun.IDB, now func() time.Time, sealer *Sealer) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, sealer: sealer, hooks: &hooks{}}
+	return &Store{db: db, now: now, sealer: sealer, hooks: &hooks{}, clients: &idpClients{}}
 }
 
 // OnCommitted makes fn hear each journaled action once the transaction that journaled it has
@@ -69,7 +71,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	var journaled []string
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		journaled = journaled[:0]
-		return fn(&Store{db: tx, now: s.now, sealer: s.sealer, hooks: s.hooks, journaled: &journaled})
+		return fn(&Store{db: tx, now: s.now, sealer: s.sealer, hooks: s.hooks, journaled: &journaled, clients: s.clients})
 	})
 	if err == nil && s.hooks.committed != nil {
 		for _, action := range journaled {

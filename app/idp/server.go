@@ -70,6 +70,7 @@ func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCreden
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
 	g, at, err := s.p.st.ExchangeIdPCode(ctx, store.IdPExchange{
 		ClientID: r.Client.GetID(), RedirectURI: r.Data.RedirectURI, Code: r.Data.Code, TokenTTL: s.p.tokenTTL,
+		SecretHash: store.HashToken(r.Data.ClientSecret),
 		Check: func(f *store.IdPFlow) error {
 			var challenge *oidc.CodeChallenge
 			if f.CodeChallenge != "" {
@@ -102,6 +103,8 @@ func grantError(err error) error {
 	switch {
 	case errors.As(err, &oerr):
 		return oerr
+	case errors.Is(err, store.ErrIdPSecretRefused):
+		return oidc.ErrInvalidClient().WithDescription("invalid client credentials")
 	case errors.Is(err, store.ErrIdPCodeReplayed):
 		return oidc.ErrInvalidGrant().WithDescription("code already used: the tokens issued with it are revoked")
 	case errors.Is(err, store.ErrIdPCodeExpired):

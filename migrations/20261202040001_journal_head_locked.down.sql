@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS journal_head_locked(bigint);
