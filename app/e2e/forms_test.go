@@ -52,7 +52,7 @@ func pageTitle(t *testing.T, ctx context.Context) string {
 	return evalJS[string](t, ctx, `document.title`)
 }
 
-// TestFormsMandatAccessible: the mandat form and the recap, with and without JavaScript.
+// TestFormsMandatAccessible: the mandat form, with and without JavaScript.
 func TestFormsMandatAccessible(t *testing.T) {
 	inBothModes(t, func(t *testing.T, noJS bool) {
 		ctx := newBrowser(t, browserOpts{NoJS: noJS})
@@ -107,8 +107,16 @@ func TestFormsMandatAccessible(t *testing.T) {
 		}
 		formChecks(t, ctx, "mandat en erreur", "#mandat-form")
 		assertAxe(t, ctx, "mandat en erreur")
+	})
+}
 
-		// The recap: required note, aria-required consent; without it, the same rules.
+// TestFormsRecapAccessible: the recap, with and without JavaScript: required note,
+// aria-required consent; without the consent, the same rules as the mandat form.
+func TestFormsRecapAccessible(t *testing.T) {
+	inBothModes(t, func(t *testing.T, noJS bool) {
+		ctx := newBrowser(t, browserOpts{NoJS: noJS})
+		srv := startServer(t)
+		loginDemo(t, ctx, srv, noJS)
 		toRecap(t, ctx, srv, "LONG", "papiers")
 		formChecks(t, ctx, "récapitulatif", recapForm)
 		if got := attr(t, ctx, "#personal_data-box", "aria-required"); got != "true" {
