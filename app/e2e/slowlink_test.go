@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -27,9 +28,23 @@ func throttle(t *testing.T, ctx context.Context) {
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-		MatchedNetworkConditions: []*network.Conditions{{Latency: float64(slowLatency.Milliseconds()), DownloadThroughput: slowDown, UploadThroughput: slowUp}},
-	}); err != nil {
+	// Sent as Debian's Chromium (148) defines the command: "offline" is a required parameter
+	// of the command itself, which cdproto v0.159's params type does not send (it has it on
+	// each rule), so the browser refused them (-32602). A rule with an empty urlPattern
+	// matches every request.
+	type rule struct {
+		URLPattern         string  `json:"urlPattern"`
+		Latency            float64 `json:"latency"`
+		DownloadThroughput float64 `json:"downloadThroughput"`
+		UploadThroughput   float64 `json:"uploadThroughput"`
+	}
+	type params struct {
+		Offline bool   `json:"offline"`
+		Rules   []rule `json:"matchedNetworkConditions"`
+	}
+	byRule := cdp.Command[params, network.EmulateNetworkConditionsByRuleResult]{Method: network.CommandEmulateNetworkConditionsByRule}
+	if _, err := chromedp.Call(ctx, byRule, params{Rules: []rule{{Latency: float64(slowLatency.Milliseconds()),
+		DownloadThroughput: slowDown, UploadThroughput: slowUp}}}); err != nil {
 		t.Fatal(err)
 	}
 }
