@@ -113,7 +113,8 @@ func (a *App) newJobs(dsn string, send func(store.Email) error) error {
 	river.AddWorker(workers, &deliverWorker{st: a.Store, send: send})
 	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(a.DB.DB, listen), &river.Config{
 		Logger:  a.Log,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		// Two workers: jobs share the serving pool (AC_DB_POOL, 4 by default) with requests.
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
 		Workers: workers,
 		// A failed delivery is retried with River's backoff (seconds, then up to hours) for
 		// about a day and a half, then kept as discarded, with its errors, for staff to see.
