@@ -112,7 +112,7 @@ func (a *App) newJobs(dsn string, send func(store.Email) error) error {
 	}})
 	river.AddWorker(workers, &deliverWorker{st: a.Store, send: send})
 	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(a.DB.DB, listen), &river.Config{
-		Logger:  a.Log,
+		Logger: a.Log,
 		// Two workers: jobs share the serving pool (AC_DB_POOL, 4 by default) with requests.
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
 		Workers: workers,
