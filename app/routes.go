@@ -250,6 +250,8 @@ func (a *App) routes() {
 	f.Get(paths.MonEspaceAutorisationRevokePattern, with(usagerSpace, u.MonEspaceAutorisationRevokeNew)...)
 	f.Post(paths.MonEspaceAutorisationRevokePattern, with(usagerSpace, u.MonEspaceAutorisationRevokeCreate)...)
 	f.Get(paths.MonEspaceAutorisationRevocationPattern, with(usagerSpace, u.MonEspaceAutorisationRevocation)...)
+	f.Get(paths.MonEspaceMandatRevocationPDFPattern, with(usagerSpace, u.MonEspaceMandatRevocationPDF)...)
+	f.Get(paths.MonEspaceAutorisationRevocationPDFPattern, with(usagerSpace, u.MonEspaceAutorisationRevocationPDF)...)
 
 	// Anything else: the 404 page, with the session so the header shows who is logged in.
 	notFound := with(page, func(c *fiber.Ctx) error { return fiber.ErrNotFound })

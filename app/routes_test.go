@@ -300,6 +300,8 @@ func routeTable() []route {
 		get(paths.MonEspaceMandatRevocationPattern, paths.MonEspaceMandatRevocation(other), usagers(notFound)),
 		getPost(paths.MonEspaceAutorisationRevokePattern, paths.MonEspaceAutorisationRevoke(other, other), usagers(notFound), usagers(notFound)),
 		get(paths.MonEspaceAutorisationRevocationPattern, paths.MonEspaceAutorisationRevocation(other, other), usagers(notFound)),
+		get(paths.MonEspaceMandatRevocationPDFPattern, paths.MonEspaceMandatRevocationPDF(other), usagers(notFound)),
+		get(paths.MonEspaceAutorisationRevocationPDFPattern, paths.MonEspaceAutorisationRevocationPDF(other, other), usagers(notFound)),
 	)
 	// /authorize with the demo broker's registration: the guards, then the provider, which
 	// sends the missing parameters' error back to the client.

@@ -108,8 +108,22 @@ func (h *EspaceUsager) MonEspaceMandatRevocation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := monespace.RevocationData{Doc: h.revocationData(m, m.RevokedTogether(), true), Done: c.Query("fait") == "1"}
+	d := monespace.RevocationData{Doc: h.revocationData(m, m.RevokedTogether(), true), Done: c.Query("fait") == "1",
+		PDFURL: paths.MonEspaceMandatRevocationPDF(m.ID)}
 	return render(c, fiber.StatusOK, monespace.Revocation(h.usagerShell(c, "Attestation de révocation"), d))
+}
+
+// MonEspaceMandatRevocationPDF is a whole-mandat revocation attestation as a PDF download.
+func (h *EspaceUsager) MonEspaceMandatRevocationPDF(c *fiber.Ctx) error {
+	id, err := idParam(c, "mandat")
+	if err != nil {
+		return err
+	}
+	m, err := h.Store.GetUsagerMandatRevocation(c.UserContext(), h.usagerID(c), id)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, "revocation-mandat-"+strconv.FormatInt(m.ID, 10), attestation.RevocationPDF, h.revocationData(m, m.RevokedTogether(), true))
 }
 
 // MonEspaceAutorisationRevokeNew asks to confirm revoking one démarche.
@@ -149,6 +163,19 @@ func (h *EspaceUsager) MonEspaceAutorisationRevocation(c *fiber.Ctx) error {
 		return err
 	}
 	d := monespace.RevocationData{Doc: h.revocationData(m, []store.Autorisation{*a}, false), Done: c.Query("fait") == "1",
-		StillActive: m.Status(h.now()) == store.StatusActive}
+		StillActive: m.Status(h.now()) == store.StatusActive, PDFURL: paths.MonEspaceAutorisationRevocationPDF(m.ID, a.ID)}
 	return render(c, fiber.StatusOK, monespace.Revocation(h.usagerShell(c, "Attestation de révocation"), d))
+}
+
+// MonEspaceAutorisationRevocationPDF is one démarche's revocation attestation as a PDF download.
+func (h *EspaceUsager) MonEspaceAutorisationRevocationPDF(c *fiber.Ctx) error {
+	mid, aid, err := autorisationParams(c)
+	if err != nil {
+		return err
+	}
+	m, a, err := h.Store.GetUsagerAutorisationRevocation(c.UserContext(), h.usagerID(c), mid, aid)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, "revocation-autorisation-"+strconv.FormatInt(a.ID, 10), attestation.RevocationPDF, h.revocationData(m, []store.Autorisation{*a}, false))
 }

@@ -177,10 +177,22 @@ func TestEspaceUsagerRevokesOneDemarche(t *testing.T) {
 			t.Errorf("revocation page lacks %q: %d %s", want, done.Status, page)
 		}
 	}
+	// Its attestation as a PDF too, for this person only.
+	pdf := paths.MonEspaceAutorisationRevocationPDF(m.ID, famille.ID)
+	if !strings.Contains(done.Body, `href="`+pdf+`"`) {
+		t.Errorf("the revocation page does not offer its PDF")
+	}
+	if r := b.Get(pdf); r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(r.Body, "%PDF-") {
+		t.Errorf("revocation PDF: %d %q", r.Status, r.Header.Get("Content-Type"))
+	}
 	j := w.e.Journal(w.org.ID)[0]
 	if j.Action != store.ActionCancelAutorisation || j.AidantID != nil || j.Info != store.InfoByUsager || *j.UsagerID != w.angela.ID ||
 		*j.AutorisationID != famille.ID || j.Demarche != "famille" {
 		t.Fatalf("journal: %+v", j)
+	}
+	w.e.UsagerWithMandat(1, w.org, "LONG", "papiers")
+	if r := w.e.LoginUsager(1).Get(pdf); r.Status != http.StatusNotFound {
+		t.Errorf("another person's revocation PDF: %d, want 404", r.Status)
 	}
 	home := b.Get(paths.MonEspace)
 	rows, links := cells(parseHTML(t, home.Body), "#mes-mandats")
@@ -214,6 +226,9 @@ func TestEspaceUsagerRevokesOneDemarche(t *testing.T) {
 	}
 	if p := b.Get(r.Location); !strings.Contains(p.Body, "Le mandat est révoqué.") || !strings.Contains(p.Body, "révoque le mandat donné à") {
 		t.Errorf("mandat revocation page: %s", p.Body)
+	}
+	if r := b.Get(paths.MonEspaceMandatRevocationPDF(m.ID)); r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "%PDF-") {
+		t.Errorf("mandat revocation PDF: %d", r.Status)
 	}
 	home = b.Get(paths.MonEspace)
 	if !strings.Contains(home.Body, paths.MonEspaceMandatRevocation(m.ID)) || !strings.Contains(home.Body, "Révoqué par vous le") {

@@ -144,6 +144,9 @@ const (
 	MonEspaceMandatRevocationPattern       = "/mon-espace/mandats/:mandat/revocation/"
 	MonEspaceAutorisationRevokePattern     = "/mon-espace/mandats/:mandat/autorisations/:autorisation/revoquer/"
 	MonEspaceAutorisationRevocationPattern = "/mon-espace/mandats/:mandat/autorisations/:autorisation/revocation/"
+	// The revocation attestations as PDF, like the aidants' (MandatRevocationPDFPattern).
+	MonEspaceMandatRevocationPDFPattern       = "/mon-espace/mandats/:mandat/revocation.pdf"
+	MonEspaceAutorisationRevocationPDFPattern = "/mon-espace/mandats/:mandat/autorisations/:autorisation/revocation.pdf"
 )
 
 // Public statistics.
@@ -366,6 +369,14 @@ func MonEspaceAutorisationRevoke(mandatID, autID int64) string {
 
 func MonEspaceAutorisationRevocation(mandatID, autID int64) string {
 	return fill(MonEspaceAutorisationRevocationPattern, id(mandatID), id(autID))
+}
+
+func MonEspaceMandatRevocationPDF(mandatID int64) string {
+	return fill(MonEspaceMandatRevocationPDFPattern, id(mandatID))
+}
+
+func MonEspaceAutorisationRevocationPDF(mandatID, autID int64) string {
+	return fill(MonEspaceAutorisationRevocationPDFPattern, id(mandatID), id(autID))
 }
 
 // MonEspaceLoginProblem is the sign-in page telling why the last attempt failed (a key the

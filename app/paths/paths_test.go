@@ -59,6 +59,8 @@ func TestBuilders(t *testing.T) {
 		{MonEspaceMandatRevocationPattern, MonEspaceMandatRevocation(4), "/mon-espace/mandats/4/revocation/"},
 		{MonEspaceAutorisationRevokePattern, MonEspaceAutorisationRevoke(4, 9), "/mon-espace/mandats/4/autorisations/9/revoquer/"},
 		{MonEspaceAutorisationRevocationPattern, MonEspaceAutorisationRevocation(4, 9), "/mon-espace/mandats/4/autorisations/9/revocation/"},
+		{MonEspaceMandatRevocationPDFPattern, MonEspaceMandatRevocationPDF(4), "/mon-espace/mandats/4/revocation.pdf"},
+		{MonEspaceAutorisationRevocationPDFPattern, MonEspaceAutorisationRevocationPDF(4, 9), "/mon-espace/mandats/4/autorisations/9/revocation.pdf"},
 	} {
 		if tc.built != tc.want {
 			t.Errorf("built %q, want %q", tc.built, tc.want)

@@ -66,8 +66,9 @@ type RevokeData struct {
 // changes, and the revocation attestation.
 type RevocationData struct {
 	Doc         attestation.RevocationData
-	Done        bool // just revoked: say so
-	StillActive bool // one démarche revoked, others still in force
+	Done        bool   // just revoked: say so
+	StillActive bool   // one démarche revoked, others still in force
+	PDFURL      string // the attestation as a PDF
 }
 
 // Element ids the tests and the htmx focus rely on.
