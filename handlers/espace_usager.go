@@ -100,11 +100,7 @@ func (h *EspaceUsager) MonEspaceMandatRevokeCreate(c *fiber.Ctx) error {
 
 // MonEspaceMandatRevocation is a whole-mandat revocation and its attestation.
 func (h *EspaceUsager) MonEspaceMandatRevocation(c *fiber.Ctx) error {
-	id, err := idParam(c, "mandat")
-	if err != nil {
-		return err
-	}
-	m, err := h.Store.GetUsagerMandatRevocation(c.UserContext(), h.usagerID(c), id)
+	m, err := h.mandatRevocation(c)
 	if err != nil {
 		return err
 	}
@@ -115,15 +111,20 @@ func (h *EspaceUsager) MonEspaceMandatRevocation(c *fiber.Ctx) error {
 
 // MonEspaceMandatRevocationPDF is a whole-mandat revocation attestation as a PDF download.
 func (h *EspaceUsager) MonEspaceMandatRevocationPDF(c *fiber.Ctx) error {
-	id, err := idParam(c, "mandat")
-	if err != nil {
-		return err
-	}
-	m, err := h.Store.GetUsagerMandatRevocation(c.UserContext(), h.usagerID(c), id)
+	m, err := h.mandatRevocation(c)
 	if err != nil {
 		return err
 	}
 	return sendPDF(c, "revocation-mandat-"+strconv.FormatInt(m.ID, 10), attestation.RevocationPDF, h.revocationData(m, m.RevokedTogether(), true))
+}
+
+// mandatRevocation is the usager's own revoked mandat the path names.
+func (h *EspaceUsager) mandatRevocation(c *fiber.Ctx) (*store.Mandat, error) {
+	id, err := idParam(c, "mandat")
+	if err != nil {
+		return nil, err
+	}
+	return h.Store.GetUsagerMandatRevocation(c.UserContext(), h.usagerID(c), id)
 }
 
 // MonEspaceAutorisationRevokeNew asks to confirm revoking one démarche.
@@ -154,11 +155,7 @@ func (h *EspaceUsager) MonEspaceAutorisationRevokeCreate(c *fiber.Ctx) error {
 
 // MonEspaceAutorisationRevocation is one démarche's revocation and its attestation.
 func (h *EspaceUsager) MonEspaceAutorisationRevocation(c *fiber.Ctx) error {
-	mid, aid, err := autorisationParams(c)
-	if err != nil {
-		return err
-	}
-	m, a, err := h.Store.GetUsagerAutorisationRevocation(c.UserContext(), h.usagerID(c), mid, aid)
+	m, a, err := h.autorisationRevocation(c)
 	if err != nil {
 		return err
 	}
@@ -169,13 +166,18 @@ func (h *EspaceUsager) MonEspaceAutorisationRevocation(c *fiber.Ctx) error {
 
 // MonEspaceAutorisationRevocationPDF is one démarche's revocation attestation as a PDF download.
 func (h *EspaceUsager) MonEspaceAutorisationRevocationPDF(c *fiber.Ctx) error {
-	mid, aid, err := autorisationParams(c)
-	if err != nil {
-		return err
-	}
-	m, a, err := h.Store.GetUsagerAutorisationRevocation(c.UserContext(), h.usagerID(c), mid, aid)
+	m, a, err := h.autorisationRevocation(c)
 	if err != nil {
 		return err
 	}
 	return sendPDF(c, "revocation-autorisation-"+strconv.FormatInt(a.ID, 10), attestation.RevocationPDF, h.revocationData(m, []store.Autorisation{*a}, false))
+}
+
+// autorisationRevocation is the usager's own revoked autorisation the path names, with its mandat.
+func (h *EspaceUsager) autorisationRevocation(c *fiber.Ctx) (*store.Mandat, *store.Autorisation, error) {
+	mid, aid, err := autorisationParams(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.Store.GetUsagerAutorisationRevocation(c.UserContext(), h.usagerID(c), mid, aid)
 }
