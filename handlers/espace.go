@@ -8,7 +8,16 @@ import (
 
 // EspaceHome is the aidant's home.
 func (h *Handlers) EspaceHome(c *fiber.Ctx) error {
-	return render(c, fiber.StatusOK, espace.Home(h.shell(c, "Espace Aidant")))
+	cur := current(c)
+	soon := 0
+	if cur.Organisation != nil && cur.Aidant.CanCreateMandats {
+		n, err := h.Store.CountExpiringSoon(c.UserContext(), cur.Organisation.ID)
+		if err != nil {
+			return err
+		}
+		soon = n
+	}
+	return render(c, fiber.StatusOK, espace.Home(h.shell(c, "Espace Aidant"), soon))
 }
 
 // OrganisationSwitch changes the aidant's current organisation (journaled).

@@ -316,3 +316,16 @@ func (s *Store) cancelledMandatsIn(ctx context.Context, scope mandatScope, ms []
 	}
 	return out, nil
 }
+
+// CountExpiringSoon is how many of the organisation's mandats in force end within
+// ExpiresSoonWithin (the espace aidant's home says so, with a link to the list).
+func (s *Store) CountExpiringSoon(ctx context.Context, orgID int64) (int, error) {
+	now := s.Now()
+	n, err := s.db.NewSelect().Model((*Mandat)(nil)).
+		Where("organisation_id = ? AND revoked_at IS NULL AND expires_at > ? AND expires_at <= ?", orgID, now, now.Add(ExpiresSoonWithin)).
+		Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count expiring mandats: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,1 @@
+DROP INDEX mandats_in_force_end_idx;

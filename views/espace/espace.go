@@ -1,0 +1,11 @@
+package espace
+
+import "strconv"
+
+// expiringText says how many mandats in force end within 30 days.
+func expiringText(n int) string {
+	if n == 1 {
+		return "1 mandat de votre organisation expire dans les 30 jours."
+	}
+	return strconv.Itoa(n) + " mandats de votre organisation expirent dans les 30 jours."
+}
