@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -47,16 +45,12 @@ func SeedPractice(ctx context.Context, st *store.Store) error {
 	if n > 0 {
 		return nil
 	}
-	ids := fcsim.Identities()
 	now := st.Now()
 	return st.InTx(ctx, func(tx *store.Store) error {
 		for _, p := range practiceMandats {
 			made := now.AddDate(0, 0, -p.ageDays)
 			at := tx.WithClock(func() time.Time { return made })
-			id := ids[p.person]
-			m, err := practiceSign(ctx, at, a, store.FCIdentity{Sub: id.Sub, GivenName: id.GivenName, FamilyName: id.FamilyName,
-				PreferredUsername: id.PreferredUsername, Birthdate: id.Birthdate, Gender: id.Gender, Birthplace: id.Birthplace,
-				Birthcountry: id.Birthcountry, Email: id.Email}, p.duree, p.demarches)
+			m, _, err := at.SignDemoMandat(ctx, a, fcsim.StoreIdentity(p.person), p.duree, p.demarches)
 			if err != nil {
 				return fmt.Errorf("practice mandat %d: %w", p.person, err)
 			}
@@ -79,29 +73,4 @@ func SeedPractice(ctx context.Context, st *store.Store) error {
 		}
 		return nil
 	})
-}
-
-// practiceSign runs the mandat wizard's steps through the store for a demo aidant (whose demo
-// code is accepted): step 1, the FranceConnect identity, the signature.
-func practiceSign(ctx context.Context, st *store.Store, a *store.Aidant, id store.FCIdentity, duree string, demarches []string) (*store.Mandat, error) {
-	token, err := st.StartMandatFlow(ctx, a.ID, a.CurrentOrganisationID, store.MandatChoice{Demarches: demarches, Duree: duree}, nil)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, err
-	}
-	state := hex.EncodeToString(b)
-	if err := st.SetFCState(ctx, a.ID, token, state, st.FCNonce(state)); err != nil {
-		return nil, err
-	}
-	f, err := st.FlowForCallback(ctx, a.ID, token, state)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := st.IdentifyUsager(ctx, f, id); err != nil {
-		return nil, err
-	}
-	return st.CreateMandat(ctx, store.CreateMandatInput{AidantID: a.ID, FlowToken: token, Code: DemoCode, AllowDemo: true})
 }

@@ -244,30 +244,6 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration, limit
 	return hits <= limit, nil
 }
 
-// ClaimEmails locks up to limit unsent messages for this sender; other app instances skip
-// them (SKIP LOCKED). fn sends them and returns the ids it delivered, marked sent and their
-// bodies wiped in the same transaction; undelivered ones are retried on the next round.
-func (s *Store) ClaimEmails(ctx context.Context, limit int, fn func([]Email) []int64) error {
-	return s.InTx(ctx, func(tx *Store) error {
-		var es []Email
-		if err := tx.db.NewSelect().Model(&es).Where("sent_at IS NULL").OrderExpr("id").Limit(int64(limit)).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
-			return fmt.Errorf("claim emails: %w", err)
-		}
-		if len(es) == 0 {
-			return nil
-		}
-		if err := tx.openEmails(es); err != nil {
-			return err
-		}
-		sent := fn(es)
-		if len(sent) == 0 {
-			return nil
-		}
-		_, err := tx.db.NewUpdate().Model((*Email)(nil)).Set("sent_at = ?, body_sealed = NULL", tx.Now()).Where("id IN (?)", bun.In(sent)).Exec(ctx)
-		return notFound(err, "mark emails sent")
-	})
-}
-
 // OutboxWaiting counts the emails not yet delivered and gives the queueing time of the oldest
 // (the metrics' queue depth; the outbox holds at most its retention's worth of rows).
 func (s *Store) OutboxWaiting(ctx context.Context) (int64, time.Time, error) {

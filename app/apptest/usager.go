@@ -15,11 +15,7 @@ import (
 
 // SimIdentity is the FranceConnect simulator's fictitious person n (fcsim.Identities()[n])
 // as the store receives it.
-func SimIdentity(n int) store.FCIdentity {
-	id := fcsim.Identities()[n]
-	return store.FCIdentity{Sub: id.Sub, GivenName: id.GivenName, FamilyName: id.FamilyName, PreferredUsername: id.PreferredUsername,
-		Birthdate: id.Birthdate, Gender: id.Gender, Birthplace: id.Birthplace, Birthcountry: id.Birthcountry, Email: id.Email}
-}
+func SimIdentity(n int) store.FCIdentity { return fcsim.StoreIdentity(n) }
 
 // UsagerWithMandat gives the simulator's person n a mandat with org, for those démarches,
 // created through the store's whole flow by a demo aidant of org (Claire Démo, created on

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/apptest"
 )
 
 // TestEspaceHomeExpiringNotice: with the practice data of `go run .`, the demo aidant's home
@@ -13,7 +13,7 @@ import (
 func TestEspaceHomeExpiringNotice(t *testing.T) {
 	inBothModes(t, func(t *testing.T, noJS bool) {
 		ctx := newBrowser(t, browserOpts{NoJS: noJS})
-		srv := startServer(t, func(c *app.Config) { c.SkipPractice = false })
+		srv := startServer(t, apptest.WithPractice)
 		loginDemo(t, ctx, srv, noJS)
 		navigate(t, ctx, srv.URL+"/espace-aidant/")
 		waitVisible(t, ctx, "#ac-expiring-soon")

@@ -125,3 +125,11 @@ func frenchDate(iso string) string {
 	}
 	return fmt.Sprintf("%s %s %d", day, months[d.Month()-1], d.Year())
 }
+
+// StoreIdentity is the simulator's person n (Identities()[n]) as the store receives it from
+// FranceConnect: the demo seed's practice mandats and the tests use it.
+func StoreIdentity(n int) store.FCIdentity {
+	id := Identities()[n]
+	return store.FCIdentity{Sub: id.Sub, GivenName: id.GivenName, FamilyName: id.FamilyName, PreferredUsername: id.PreferredUsername,
+		Birthdate: id.Birthdate, Gender: id.Gender, Birthplace: id.Birthplace, Birthcountry: id.Birthcountry, Email: id.Email}
+}

@@ -3,7 +3,6 @@
 package mail
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -46,22 +45,6 @@ func New(smtpURL, from string, st *store.Store, log *slog.Logger) (*Sender, erro
 		s.auth = smtp.PlainAuth("", u.User.Username(), pass, u.Hostname())
 	}
 	return s, nil
-}
-
-// SendPending delivers what is queued, 20 messages at a time (each message also has its
-// delivery job: a message is sent once whichever gets it first).
-func (s *Sender) SendPending(ctx context.Context) error {
-	return s.st.ClaimEmails(ctx, 20, func(es []store.Email) []int64 {
-		var sent []int64
-		for _, e := range es {
-			if err := s.Send(e); err != nil {
-				s.log.Warn("mail: not delivered, will retry", "email_id", e.ID, "err", err)
-				continue
-			}
-			sent = append(sent, e.ID)
-		}
-		return sent
-	})
 }
 
 // Send delivers one message over SMTP (the job queue's delivery worker calls it).

@@ -96,7 +96,7 @@ func (s *smtpSink) session(c net.Conn) {
 	}
 }
 
-func TestSendPendingDeliversOnceAndRetriesFailures(t *testing.T) {
+func TestDeliverOnceAndRetryFailures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	sealer, _ := store.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
@@ -110,9 +110,11 @@ func TestSendPendingDeliversOnceAndRetriesFailures(t *testing.T) {
 	if err := st.QueueEmail(ctx, store.Email{To: "jean@example.fr", Subject: "Votre lien de connexion à Aidants Connect", BodyText: "Bonjour Jean,\nvoici le lien."}); err != nil {
 		t.Fatal(err)
 	}
-	// The server refuses: nothing is marked sent, the message waits for the next round.
-	if err := s.SendPending(ctx); err != nil {
-		t.Fatal(err)
+	es, _ := st.ListEmails(ctx, 1)
+	id := es[0].ID
+	// The server refuses: an error for the job to retry, nothing marked sent.
+	if err := st.DeliverEmail(ctx, id, s.Send); err == nil {
+		t.Fatal("a refused message was reported delivered")
 	}
 	if es, _ := st.ListEmails(ctx, 10); es[0].SentAt != nil {
 		t.Fatal("a refused message was marked sent")
@@ -120,10 +122,10 @@ func TestSendPendingDeliversOnceAndRetriesFailures(t *testing.T) {
 	sink.mu.Lock()
 	sink.refuse = false
 	sink.mu.Unlock()
-	if err := s.SendPending(ctx); err != nil {
+	if err := st.DeliverEmail(ctx, id, s.Send); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SendPending(ctx); err != nil { // nothing left: no second delivery
+	if err := st.DeliverEmail(ctx, id, s.Send); err != nil { // delivered already: no second delivery
 		t.Fatal(err)
 	}
 	sink.mu.Lock()
@@ -177,7 +179,8 @@ func TestDeliveredBodiesAreWiped(t *testing.T) {
 	if err := st.QueueEmail(ctx, store.Email{To: "jean@example.fr", Subject: "Votre lien de connexion à Aidants Connect", BodyText: "Bonjour Jean,\n" + link + "\n"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SendPending(ctx); err != nil {
+	es, _ := st.ListEmails(ctx, 1)
+	if err := st.DeliverEmail(ctx, es[0].ID, s.Send); err != nil {
 		t.Fatal(err)
 	}
 	sink.mu.Lock()
@@ -191,7 +194,7 @@ func TestDeliveredBodiesAreWiped(t *testing.T) {
 			t.Errorf("a delivered row still holds the link: %s", row)
 		}
 	}
-	es, err := st.ListEmails(ctx, 10)
+	es, err = st.ListEmails(ctx, 10)
 	if err != nil || len(es) != 1 || es[0].SentAt == nil || es[0].BodyText != "" || es[0].To != "jean@example.fr" {
 		t.Fatalf("after delivery: %+v %v", es, err)
 	}

@@ -19,8 +19,6 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"testing"
 
 	"github.com/aidantsconnect/ac/store"
@@ -31,28 +29,7 @@ import (
 // its usager. Cheaper than a FranceConnect round trip, and journaled like one.
 func Mandat(t testing.TB, st *store.Store, a *store.Aidant, id store.FCIdentity, duree string, demarches ...string) (*store.Mandat, *store.Usager) {
 	t.Helper()
-	ctx := context.Background()
-	token, err := st.StartMandatFlow(ctx, a.ID, a.CurrentOrganisationID, store.MandatChoice{Demarches: demarches, Duree: duree}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	state := hex.EncodeToString(b)
-	if err := st.SetFCState(ctx, a.ID, token, state, st.FCNonce(state)); err != nil {
-		t.Fatal(err)
-	}
-	f, err := st.FlowForCallback(ctx, a.ID, token, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := st.IdentifyUsager(ctx, f, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := st.CreateMandat(ctx, store.CreateMandatInput{AidantID: a.ID, FlowToken: token, Code: "123456", AllowDemo: true})
+	m, u, err := st.SignDemoMandat(context.Background(), a, id, duree, demarches)
 	if err != nil {
 		t.Fatal(err)
 	}
