@@ -161,37 +161,51 @@ func unmatchable(words []string) bool {
 
 func isJoiner(r rune) bool { return strings.ContainsRune("-'’ʼ‘`´‐‑", r) }
 
-// usagerFilter is the WHERE clause of the list: the organisation, not outdated, and every
-// word of the query a substring of the usager's normalised names (the mandat's copy of
-// usagers.search_name). Each pattern is an immutable expression of a constant, so the
-// planner folds it to '%word%': it can then use the trigram index, or filter the entries of
-// the organisation's list index.
+// usagerFilter is the WHERE clause of the list, over the organisation's usagers (one row per
+// usager with a mandat there, see the migration creating organisation_usagers): the
+// organisation, a mandat not outdated, and every word of the query a substring of the
+// usager's normalised names (the copy of usagers.search_name). Each pattern is an immutable
+// expression of a constant, so the planner folds it to '%word%' and filters the entries of
+// the organisation's list index with it.
 func usagerFilter(orgID int64, now time.Time, words []string) (string, []any) {
-	where := "m.organisation_id = ? AND least(m.expires_at, coalesce(m.revoked_at, 'infinity')) >= ?"
+	where := "o.organisation_id = ? AND o.visible_until >= ?"
 	args := []any{orgID, now.Add(-outdatedAfter)}
 	for _, w := range words {
-		where += " AND m.usager_search LIKE '%' || public.f_search_text(?) || '%'"
+		where += " AND o.usager_search LIKE '%' || public.f_search_text(?) || '%'"
 		args = append(args, w)
 	}
 	return where, args
 }
 
-// tabFilter selects one tab's mandats: the SQL form of UsagerRow.Status.
-func tabFilter(t UsagerTab, now time.Time) (string, []any) {
+// usagerTabFilter selects the usagers of one tab, those with at least one mandat that
+// tabFilter lists there, from the instants their row keeps.
+func usagerTabFilter(t UsagerTab, now time.Time) (string, []any) {
 	switch t {
 	case TabExpires:
-		return "m.revoked_at IS NULL AND m.expires_at <= ?", []any{now}
+		return "o.expiries && tstzrange(?, ?, '[]')", []any{now.Add(-outdatedAfter), now}
 	case TabRevoques:
-		return "m.revoked_at IS NOT NULL", nil
+		return "o.revoked_until >= ?", []any{now.Add(-outdatedAfter)}
+	}
+	return "o.active_until > ?", []any{now}
+}
+
+// tabFilter selects one tab's visible mandats: the SQL form of UsagerRow.Status.
+func tabFilter(t UsagerTab, now time.Time) (string, []any) {
+	visible := "least(m.expires_at, coalesce(m.revoked_at, 'infinity')) >= ?"
+	switch t {
+	case TabExpires:
+		return "m.revoked_at IS NULL AND m.expires_at <= ? AND " + visible, []any{now, now.Add(-outdatedAfter)}
+	case TabRevoques:
+		return "m.revoked_at IS NOT NULL AND " + visible, []any{now.Add(-outdatedAfter)}
 	}
 	return "m.revoked_at IS NULL AND m.expires_at > ?", []any{now}
 }
 
 // ListUsagers returns one page of the organisation's usagers in one tab (those with a visible
 // mandat of that status), by name, with the count of each tab. A query narrows the three tabs
-// alike. The organisation's list index is read in order (see the migration) and grouped as it
-// is read, one usager after the other: the counts read its entries without sorting them, the
-// page stops at its last usager; only the page's usagers and autorisations are read.
+// alike. Both statements read the organisation's entries of organisation_usagers' list index,
+// one per person, in order: the counts without sorting them, the page stopping at its last
+// usager; then only the page's usagers, mandats and autorisations are read.
 func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*UsagerList, error) {
 	now := s.Now()
 	l := &UsagerList{Search: q, Words: SearchWords(q.Query)}
@@ -202,17 +216,15 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 	}
 	where, args := usagerFilter(orgID, now, l.Words)
 	// Each tab is counted with the filter that lists it, so a count always matches its pages.
-	var flags, counts []string
-	var flagArgs []any
+	var counts []string
+	var countArgs []any
 	for _, t := range UsagerTabs() {
-		tab, tabArgs := tabFilter(t, now)
-		flags = append(flags, "bool_or("+tab+") AS "+string(t))
-		counts = append(counts, "count(*) FILTER (WHERE g."+string(t)+") AS "+string(t))
-		flagArgs = append(flagArgs, tabArgs...)
+		tab, tabArgs := usagerTabFilter(t, now)
+		counts = append(counts, "count(*) FILTER (WHERE "+tab+") AS "+string(t))
+		countArgs = append(countArgs, tabArgs...)
 	}
-	err := s.db.NewRaw("SELECT "+strings.Join(counts, ", ")+", count(*) AS usagers FROM (SELECT "+strings.Join(flags, ", ")+
-		" FROM mandats AS m WHERE "+where+" GROUP BY m.usager_sort, m.usager_id) AS g",
-		append(flagArgs, args...)...).Scan(ctx, &l.Counts)
+	err := s.db.NewRaw("SELECT "+strings.Join(counts, ", ")+", count(*) AS usagers FROM organisation_usagers AS o WHERE "+where,
+		append(countArgs, args...)...).Scan(ctx, &l.Counts)
 	if err != nil {
 		return nil, fmt.Errorf("count usagers: %w", err)
 	}
@@ -222,27 +234,29 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 	if n == 0 {
 		return l, nil
 	}
+	utab, utabArgs := usagerTabFilter(l.Search.Tab, now)
 	tab, tabArgs := tabFilter(l.Search.Tab, now)
 	end := "m.expires_at"
 	if l.Search.Tab == TabRevoques {
 		end = "m.revoked_at"
 	}
-	args = append(append(args, tabArgs...), UsagersPerPage, (l.Search.Page-1)*UsagersPerPage, now)
-	// The page's usagers first (grouped in index order, stopping after the page), then their
-	// names and the démarches of those mandats only.
+	args = append(append(args, utabArgs...), UsagersPerPage, (l.Search.Page-1)*UsagersPerPage, now, orgID)
+	args = append(args, tabArgs...)
+	// The page's usagers first (in index order, stopping after the page), then each one's
+	// mandats of the tab, their names and the démarches of those mandats only.
 	err = s.db.NewRaw(`WITH page AS (
-		SELECT m.usager_sort, m.usager_id, array_agg(m.id) AS mandat_ids, array_agg(`+end+` ORDER BY `+end+`) AS ends
-		FROM mandats AS m
-		WHERE `+where+` AND `+tab+`
-		GROUP BY m.usager_sort, m.usager_id
-		ORDER BY m.usager_sort, m.usager_id
+		SELECT o.usager_sort, o.usager_id FROM organisation_usagers AS o
+		WHERE `+where+` AND `+utab+`
+		ORDER BY o.usager_sort, o.usager_id
 		LIMIT ? OFFSET ?)
-		SELECT p.usager_id, cardinality(p.mandat_ids) AS mandats, p.ends,
+		SELECT p.usager_id, cardinality(x.mandat_ids) AS mandats, x.ends,
 		u.given_name, u.family_name, u.preferred_username, u.gender, u.birthdate,
 		ARRAY(SELECT DISTINCT a.demarche FROM autorisations AS a JOIN mandats AS am ON am.id = a.mandat_id
-		      WHERE a.mandat_id = ANY(p.mandat_ids)
+		      WHERE a.mandat_id = ANY(x.mandat_ids)
 		      AND (a.revoked_at IS NULL OR am.revoked_at IS NOT NULL OR am.expires_at <= ?)) AS demarches
 		FROM page AS p JOIN usagers AS u ON u.id = p.usager_id
+		CROSS JOIN LATERAL (SELECT array_agg(m.id) AS mandat_ids, array_agg(`+end+` ORDER BY `+end+`) AS ends
+		      FROM mandats AS m WHERE m.organisation_id = ? AND m.usager_id = p.usager_id AND `+tab+`) AS x
 		ORDER BY p.usager_sort, p.usager_id`, args...).Scan(ctx, &l.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("list usagers: %w", err)
