@@ -437,8 +437,10 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// CheckScaleConsistency compares mandats.revoked_at (the cached revocation instant the list
-// relies on) with the autorisations, over the whole table: the number of mismatches.
+// CheckScaleConsistency compares what the usagers list relies on with what it is derived
+// from, over the whole tables: mandats.revoked_at (the cached revocation instant) with the
+// autorisations, and organisation_usagers (one row per organisation and usager, kept by
+// triggers) with a recomputation from the mandats. It returns the number of mismatches.
 func (s *Store) CheckScaleConsistency(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.NewRaw(`SELECT count(*) FROM mandats AS m
@@ -447,6 +449,29 @@ func (s *Store) CheckScaleConsistency(ctx context.Context) (int, error) {
 		WHERE m.revoked_at IS DISTINCT FROM s.last`).Scan(ctx, &n)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("check revoked_at: %w", err)
+	}
+	rows, err := s.CheckOrganisationUsagers(ctx)
+	return n + rows, err
+}
+
+// CheckOrganisationUsagers counts the rows of organisation_usagers that differ from their
+// recomputation from the mandats (and the usagers' names), missing or superfluous rows
+// included.
+func (s *Store) CheckOrganisationUsagers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.NewRaw(`WITH want AS (
+		SELECT m.organisation_id, m.usager_id, u.sort_name AS usager_sort, u.search_name AS usager_search,
+		       max(m.expires_at) FILTER (WHERE m.revoked_at IS NULL) AS active_until,
+		       max(least(m.expires_at, m.revoked_at)) FILTER (WHERE m.revoked_at IS NOT NULL) AS revoked_until,
+		       coalesce(range_agg(tstzrange(m.expires_at, m.expires_at, '[]')) FILTER (WHERE m.revoked_at IS NULL), '{}') AS expiries,
+		       max(least(m.expires_at, coalesce(m.revoked_at, 'infinity'))) AS visible_until
+		FROM mandats AS m JOIN usagers AS u ON u.id = m.usager_id
+		GROUP BY m.organisation_id, m.usager_id, u.sort_name, u.search_name)
+		SELECT count(*) FROM want AS w FULL JOIN organisation_usagers AS o USING (organisation_id, usager_id)
+		WHERE (w.usager_sort, w.usager_search, w.active_until, w.revoked_until, w.expiries, w.visible_until)
+		      IS DISTINCT FROM (o.usager_sort, o.usager_search, o.active_until, o.revoked_until, o.expiries, o.visible_until)`).Scan(ctx, &n)
+	if err != nil {
+		return 0, fmt.Errorf("check organisation_usagers: %w", err)
 	}
 	return n, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/store"
+	"github.com/uptrace/bun"
 )
 
 // person is an FC identity with the names under test.
@@ -402,5 +403,161 @@ func TestSeedScale(t *testing.T) {
 	if big, small := count("SELECT max(n) FROM (SELECT count(*) n FROM mandats GROUP BY organisation_id) s"),
 		count("SELECT min(n) FROM (SELECT count(*) n FROM mandats GROUP BY organisation_id) s"); big < 2*small {
 		t.Errorf("organisation sizes %d..%d: not uneven", small, big)
+	}
+}
+
+// organisation_usagers (one row per organisation and usager, what the list reads) follows
+// every write of the mandats in the same statement: creation, a démarche then a mandat
+// revoked, a new end, a change of name, a mandat moved to another organisation or deleted,
+// several rows at once.
+func TestOrganisationUsagersFollowTheMandats(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	check := func(st *store.Store, step string) {
+		t.Helper()
+		if n, err := st.CheckOrganisationUsagers(ctx); err != nil || n != 0 {
+			t.Fatalf("%s: %d rows of organisation_usagers differ from the mandats (%v)", step, n, err)
+		}
+	}
+	exec := func(db bun.IDB, q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func(st *store.Store, orgID int64) int {
+		n, err := st.DB().NewSelect().Table("organisation_usagers").Where("organisation_id = ?", orgID).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	alice := person("1", "Alice", "Active", "", "female", "1950-01-02")
+	long := w.mandatFor(t, w.aidant, alice, "LONG", "social", "papiers")
+	check(w.st, "first mandat")
+	short := w.mandatFor(t, w.aidant, alice, "SHORT", "famille")
+	w.mandatFor(t, w.foreigner, alice, "LONG", "papiers") // the same usager elsewhere: a row of its own
+	bruno := w.mandatFor(t, w.aidant, person("2", "Bruno", "Bientôt", "", "male", "1960-02-03"), "MONTH", "argent")
+	check(w.st, "mandats of two usagers in two organisations")
+	if rows(w.st, w.org.ID) != 2 || rows(w.st, w.other.ID) != 1 {
+		t.Fatalf("rows: %d and %d", rows(w.st, w.org.ID), rows(w.st, w.other.ID))
+	}
+	if _, _, err := w.st.RevokeAutorisation(ctx, w.org.ID, w.aidant.ID, long.ID, autorisationOf(t, long, "social").ID); err != nil {
+		t.Fatal(err)
+	}
+	check(w.st, "one démarche revoked")
+	if _, err := w.st.RevokeMandat(ctx, w.org.ID, w.aidant.ID, short.ID); err != nil {
+		t.Fatal(err)
+	}
+	check(w.st, "a mandat revoked")
+	exec(w.st.DB(), "UPDATE mandats SET created_at = created_at - interval '400 days', expires_at = expires_at - interval '400 days' WHERE id = ?", bruno.ID)
+	check(w.st, "an end moved")
+	exec(w.st.DB(), "UPDATE mandats SET expires_at = expires_at + interval '1 day' WHERE organisation_id = ?", w.org.ID)
+	check(w.st, "every mandat of the organisation")
+	exec(w.st.DB(), "UPDATE usagers SET preferred_username = 'Zèbre' WHERE id = ?", long.UsagerID)
+	check(w.st, "a usage name")
+	if l := w.list(t, w.org.ID, store.UsagerSearch{Query: "zebre"}); l.Counts.Actifs != 1 || len(l.Rows) != 1 || l.Rows[0].UsagerID != long.UsagerID {
+		t.Fatalf("search by the new name: %+v", l.Counts)
+	}
+	// Moved; a copy made elsewhere then deleted (rolled back: the journal names the mandats).
+	errRollback := errors.New("rollback")
+	err := w.st.InTx(ctx, func(tx *store.Store) error {
+		exec(tx.DB(), "UPDATE mandats SET organisation_id = ? WHERE id = ?", w.other.ID, bruno.ID)
+		check(tx, "a mandat moved")
+		if rows(tx, w.org.ID) != 1 || rows(tx, w.other.ID) != 2 {
+			t.Fatalf("after the move: %d and %d rows", rows(tx, w.org.ID), rows(tx, w.other.ID))
+		}
+		var copyID int64
+		if err := tx.DB().NewRaw(`INSERT INTO mandats (organisation_id, usager_id, created_by_aidant_id, duree, created_at, expires_at,
+			template_version, attestation_hash, verify_token_hash)
+			SELECT ?, usager_id, created_by_aidant_id, duree, created_at, expires_at, template_version, attestation_hash,
+			sha256(verify_token_hash) FROM mandats WHERE id = ? RETURNING id`, w.org.ID, bruno.ID).Scan(ctx, &copyID); err != nil {
+			t.Fatal(err)
+		}
+		check(tx, "a copy")
+		if rows(tx, w.org.ID) != 2 {
+			t.Fatalf("after the copy: %d rows", rows(tx, w.org.ID))
+		}
+		exec(tx.DB(), "DELETE FROM mandats WHERE id = ?", copyID)
+		check(tx, "a mandat deleted")
+		if rows(tx, w.org.ID) != 1 {
+			t.Fatalf("after the deletion: %d rows", rows(tx, w.org.ID))
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+	check(w.st, "rolled back")
+}
+
+// Two transactions adding a mandat for the same usager in the same organisation at once: the
+// second waits for the first's row, then computes it from both mandats.
+func TestOrganisationUsagersUnderConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	m := w.mandatFor(t, w.aidant, person("1", "Alice", "Active", "", "female", "1950-01-02"), "SHORT", "famille")
+	db := w.st.DB().(*bun.DB)
+	// A copy of the mandat, ending days after it.
+	insert := func(tx bun.Tx, days int) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO mandats (organisation_id, usager_id, created_by_aidant_id, duree, created_at, expires_at,
+			template_version, attestation_hash, verify_token_hash)
+			SELECT organisation_id, usager_id, created_by_aidant_id, duree, created_at, expires_at + make_interval(days => ?),
+			template_version, attestation_hash, sha256(verify_token_hash || ?::text::bytea) FROM mandats WHERE id = ?`, days, days, m.ID)
+		return err
+	}
+	first, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if err := insert(first, 10); err != nil {
+		t.Fatal(err)
+	}
+	second, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Rollback() //nolint:errcheck // after Commit it is a no-op
+	var pid int
+	if err := second.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &pid); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		if err := insert(second, 20); err != nil {
+			done <- err
+			return
+		}
+		done <- second.Commit()
+	}()
+	// The second waits on the first's lock of the row; then the first commits.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var waiting bool
+		if err := db.NewRaw("SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = ?", pid).Scan(ctx, &waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second transaction never waited for the first")
+		}
+	}
+	if err := first.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.st.CheckOrganisationUsagers(ctx); err != nil || n != 0 {
+		t.Fatalf("%d rows differ from the mandats (%v)", n, err)
+	}
+	var ends int
+	if err := db.NewRaw("SELECT count(*) FROM organisation_usagers AS o, unnest(o.expiries) WHERE o.usager_id = ?", m.UsagerID).Scan(ctx, &ends); err != nil || ends != 3 {
+		t.Fatalf("the row holds %d ends, want 3 (%v)", ends, err)
 	}
 }
