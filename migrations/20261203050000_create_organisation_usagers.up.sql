@@ -97,7 +97,6 @@ FROM mandats AS m GROUP BY m.organisation_id, m.usager_id;
 -- person rather than per mandat.
 CREATE INDEX organisation_usagers_list_idx ON organisation_usagers (organisation_id, usager_sort, usager_id)
     INCLUDE (visible_until, active_until, revoked_until, expiries, usager_search);
-ALTER TABLE organisation_usagers ALTER COLUMN usager_search SET STATISTICS 1000;
 
 -- The mandats' list index served the former per-mandat grouping only.
 DROP INDEX IF EXISTS mandats_usagers_list_idx;
