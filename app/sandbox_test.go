@@ -197,3 +197,21 @@ func TestSandboxAbsentInProduction(t *testing.T) {
 		t.Errorf("%d organisations in production after the refusals", c)
 	}
 }
+
+func TestSandboxTraineeTTLConfig(t *testing.T) {
+	t.Parallel()
+	load := func(v string) (app.Config, error) {
+		return app.Load(func(k string) string { return map[string]string{"AC_SANDBOX_TRAINEE_TTL": v}[k] })
+	}
+	if c, err := load(""); err != nil || c.SandboxTraineeTTL != store.TraineeTTL {
+		t.Errorf("default: %s %v", c.SandboxTraineeTTL, err)
+	}
+	if c, err := load("168h"); err != nil || c.SandboxTraineeTTL != 7*24*time.Hour {
+		t.Errorf("168h: %s %v", c.SandboxTraineeTTL, err)
+	}
+	for _, bad := range []string{"30m", "-1h", "un mois"} {
+		if _, err := load(bad); err == nil || !strings.Contains(err.Error(), "AC_SANDBOX_TRAINEE_TTL") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -121,12 +121,7 @@ func TestSandboxTraineeJourney(t *testing.T) {
 
 	step("site de démonstration", func(t *testing.T, ctx context.Context) {
 		traineeLogin(t, ctx, srv, space, email)
-		navigate(t, ctx, srv.URL+"/fcsim/demo/")
-		assertAxe(t, ctx, "site de démonstration")
-		clickNavigate(t, ctx, "main a[href*='connexion']")
-		waitVisible(t, ctx, "button[name=fi][value=aidants-connect]")
-		assertAxe(t, ctx, "choix du compte FranceConnect")
-		clickNavigate(t, ctx, "button[name=fi][value=aidants-connect]")
+		demoSiteToAidantsConnect(t, ctx, srv)
 		waitVisible(t, ctx, "#idp-search")
 		assertAxe(t, ctx, "choix de l'usager")
 		click(t, ctx, fmt.Sprintf("button[name=usager][value='%d']", m.UsagerID))
