@@ -75,6 +75,10 @@ func (s *Store) CreateTrainee(ctx context.Context, in TraineeInput) (*Trainee, e
 		emails[i] = a.Email
 	}
 	err = s.InTx(ctx, func(tx *Store) error {
+		// Two sign-ups with one address at once: the second waits, then finds the first's.
+		if _, err := tx.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 727011020))", emails[0]); err != nil {
+			return fmt.Errorf("trainee lock: %w", err)
+		}
 		exists, err := tx.db.NewSelect().Model((*Aidant)(nil)).Where("email IN (?)", bun.In(emails)).Exists(ctx)
 		if err != nil {
 			return fmt.Errorf("find account: %w", err)
