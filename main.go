@@ -7,6 +7,7 @@
 //	ac journal verify [checkpoints.json]   recompute the journal's keyed chain, check it against the signed checkpoints (and those of the file: copies an auditor kept)
 //	ac client add|list|rotate-secret   FranceConnect-facing OpenID clients (`ac client` prints the usage)
 //	ac staff add EMAIL   a staff account of the national team; prints its authenticator enrolment
+//	ac sandbox reset     the bac à sable back to its seed: every trainee gone, the demo data as new (never in production)
 package main
 
 import (
@@ -63,12 +64,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 	case "client": // the identity provider's clients; arguments checked by idp.ClientCommand
 	case "staff": // staff accounts; arguments checked by staffCommand
+	case "sandbox":
+		if len(args) != 2 || args[1] != "reset" {
+			return errors.New("usage: ac sandbox reset")
+		}
+		if !cfg.Dev() {
+			return app.ErrNotSandbox // before anything touches the database
+		}
 	case "journal":
 		if len(args) < 2 || args[1] != "verify" || len(args) > 3 {
 			return errors.New("usage: ac journal verify [checkpoints.json]")
 		}
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, seed, journal verify, client, staff)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, seed, journal verify, client, staff, sandbox reset)", cmd)
 	}
 	if cmd != "serve" {
 		cfg.SkipSeed = cmd != "seed"
@@ -112,6 +120,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return verifyJournal(ctx, a.Store, args[2:], out)
 	case "staff":
 		return staffCommand(ctx, a.Store, args[1:], out)
+	case "sandbox":
+		n, err := a.ResetSandbox(ctx, store.SandboxPurge{AllTrainees: true, Demo: true})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "bac à sable remis à zéro : %d organisations, %d comptes et %d mandats effacés, %d entrées du journal retirées (%d re-chaînées) ; données de démonstration restaurées\n",
+			n.Organisations, n.Aidants, n.Mandats, n.JournalRows, n.Relinked)
+		return nil
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -53,9 +53,10 @@ type App struct {
 
 	referentPages *handlers.Referent // the espace référent, with the TOTP rules it persists
 
-	usagerPages *handlers.EspaceUsager // the usager's own space (we are FS, for the usager)
-	staffPages  *handlers.Staff        // the national team's back-office
-	habPages    *handlers.Habilitation // the public habilitation form
+	usagerPages  *handlers.EspaceUsager // the usager's own space (we are FS, for the usager)
+	staffPages   *handlers.Staff        // the national team's back-office
+	habPages     *handlers.Habilitation // the public habilitation form
+	sandboxPages *handlers.Sandbox      // the bac à sable's sign-up and trainees' outboxes (dev and sandbox)
 
 	metrics *metrics // served by ServeMetrics on AC_METRICS_ADDR
 	jobs    *jobs    // the River client: email delivery and periodic work (Background)
@@ -170,6 +171,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}}
 	a.staffPages = &handlers.Staff{Handlers: a.Handlers}
 	a.habPages = habilitationPages(cfg, a.Handlers)
+	a.sandboxPages = &handlers.Sandbox{Handlers: a.Handlers, Trainees: trainees{a}}
 	// The usager's own space: the FS client with the space's redirect URIs, and a session
 	// store of its own (another cookie, scoped to the space, short-lived).
 	if a.usagerPages, err = espaceUsager(cfg, a.Handlers, a.Store); err != nil {

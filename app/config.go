@@ -90,6 +90,10 @@ type Config struct {
 	// DBPool is the serving pool's size (AC_DB_POOL; 0 → DefaultDBPool).
 	DBPool int
 
+	// SandboxTraineeTTL (AC_SANDBOX_TRAINEE_TTL; default store.TraineeTTL, 30 days) is how long
+	// a trainee's practice organisation, accounts and data live on the bac à sable.
+	SandboxTraineeTTL time.Duration
+
 	// DBConn, when set, adjusts the serving pool's pgx connection configuration before it is
 	// opened (tests: a tracer, a counting dialer).
 	DBConn func(*pgx.ConnConfig)
@@ -159,6 +163,14 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("AC_OUTBOX_RETENTION=%q: expected a positive duration such as 720h", v)
 		}
 		c.OutboxRetention = d
+	}
+	c.SandboxTraineeTTL = store.TraineeTTL
+	if v := get("AC_SANDBOX_TRAINEE_TTL", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			return c, fmt.Errorf("AC_SANDBOX_TRAINEE_TTL=%q: expected a duration of at least 1h, such as 720h (30 days)", v)
+		}
+		c.SandboxTraineeTTL = d
 	}
 	if v := get("AC_ACTIVITY_TIMEOUT", ""); v != "" {
 		d, err := time.ParseDuration(v)

@@ -111,6 +111,7 @@ func (a *App) newJobs(dsn string, send func(store.Email) error) error {
 		return err
 	}})
 	river.AddWorker(workers, &deliverWorker{st: a.Store, send: send})
+	sandbox := a.sandboxJobs(workers, a.Handlers.Loc) // the bac à sable's: scheduled in sandbox mode only
 	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(a.DB.DB, listen), &river.Config{
 		Logger: a.Log,
 		// Two workers: jobs share the serving pool (AC_DB_POOL, 4 by default) with requests.
@@ -120,11 +121,11 @@ func (a *App) newJobs(dsn string, send func(store.Email) error) error {
 		// about a day and a half, then kept as discarded, with its errors, for staff to see.
 		MaxAttempts: 12,
 		JobTimeout:  time.Minute,
-		PeriodicJobs: []*river.PeriodicJob{
+		PeriodicJobs: append([]*river.PeriodicJob{
 			periodic(purgeEvery, PurgeArgs{}),
 			periodic(checkpointEvery, CheckpointArgs{}),
 			periodic(statsEvery, StatsArgs{}),
-		},
+		}, sandbox...),
 	})
 	if err != nil {
 		listen.Close()

@@ -71,7 +71,12 @@ func (a *App) routes() {
 	f.Get(paths.Stats, with(page, h.StatsShow)...)                  // the last recount's figures (one row read)
 	f.Get(paths.StatsCSV, with(page, h.StatsCSV)...)
 	if a.Cfg.Dev() {
-		f.Get(paths.DevEmails, with(page, h.DevEmails)...) // the outbox, dev and sandbox only
+		f.Get(paths.DevEmails, with(page, h.DevEmails)...) // the outbox, dev and sandbox only (sandbox: the demo accounts' mail only)
+		// The bac à sable: a trainee's sign-up, and their own outbox at the token given then.
+		sb := a.sandboxPages
+		f.Get(paths.SandboxSignup, with(page, sb.SignupNew)...)
+		f.Post(paths.SandboxSignup, with(page, sb.SignupCreate)...)
+		f.Get(paths.SandboxOutboxPattern, with(page, sb.Outbox)...)
 	}
 
 	// Login, for anyone; the activity check, for a logged-in aidant.

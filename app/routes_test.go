@@ -157,6 +157,10 @@ func routeTable() []route {
 		get(paths.CGU, "", everyone(ok)),
 		get(paths.MandatVerifyPattern, paths.MandatVerify(strings.Repeat("A", 22)), everyone(notFound)),
 		get(paths.DevEmails, "", everyone(ok)), // dev and sandbox only
+		// The bac à sable, dev and sandbox only: the sign-up (an empty form: 422), a trainee's
+		// space by its token (nobody's: 404). Absent in production: TestSandboxAbsentInProduction.
+		getPost(paths.SandboxSignup, "", everyone(ok), everyone(invalid)),
+		get(paths.SandboxOutboxPattern, paths.SandboxOutbox("inconnu"), everyone(notFound)),
 		get(paths.Stats, "", everyone(ok)),
 		get(paths.StatsCSV, "", everyone(notFound)), // before the first recount
 

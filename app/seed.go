@@ -54,8 +54,8 @@ func SeedDemo(ctx context.Context, st *store.Store) error {
 	}
 	return st.InTx(ctx, func(tx *store.Store) error {
 		org := &store.Organisation{Name: DemoOrganisation, TypeName: "Réseau France Services", Siret: "13002526500013",
-			Address: "1 place de la Mairie", Zipcode: "75001", City: "Démoville"}
-		org2 := &store.Organisation{Name: DemoOrganisation2, TypeName: "CCAS", Address: "2 rue des Écoles", Zipcode: "75002", City: "Démoville"}
+			Address: "1 place de la Mairie", Zipcode: "75001", City: "Démoville", IsDemo: true}
+		org2 := &store.Organisation{Name: DemoOrganisation2, TypeName: "CCAS", Address: "2 rue des Écoles", Zipcode: "75002", City: "Démoville", IsDemo: true}
 		for _, o := range []*store.Organisation{org, org2} {
 			if err := tx.CreateOrganisation(ctx, o); err != nil {
 				return err

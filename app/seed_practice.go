@@ -45,32 +45,36 @@ func SeedPractice(ctx context.Context, st *store.Store) error {
 	if n > 0 {
 		return nil
 	}
-	now := st.Now()
-	return st.InTx(ctx, func(tx *store.Store) error {
-		for _, p := range practiceMandats {
-			made := now.AddDate(0, 0, -p.ageDays)
-			at := tx.WithClock(func() time.Time { return made })
-			m, _, err := at.SignDemoMandat(ctx, a, fcsim.StoreIdentity(p.person), p.duree, p.demarches)
-			if err != nil {
-				return fmt.Errorf("practice mandat %d: %w", p.person, err)
-			}
-			revoked := now.AddDate(0, 0, -p.ageDays/2)
-			later := tx.WithClock(func() time.Time { return revoked })
-			switch p.revoke {
-			case "":
-			case "mandat":
-				_, err = later.RevokeMandat(ctx, a.CurrentOrganisationID, a.ID, m.ID)
-			default:
-				for _, au := range m.Autorisations {
-					if au.Demarche == p.revoke {
-						_, _, err = later.RevokeAutorisation(ctx, a.CurrentOrganisationID, a.ID, m.ID, au.ID)
-					}
+	return st.InTx(ctx, func(tx *store.Store) error { return seedPracticeMandats(ctx, tx, a) })
+}
+
+// seedPracticeMandats makes the practice mandats of a's current organisation, as a made them:
+// the demo aidant's (SeedPractice) and each trainee's (SignUpTrainee). It runs in tx.
+func seedPracticeMandats(ctx context.Context, tx *store.Store, a *store.Aidant) error {
+	now := tx.Now()
+	for _, p := range practiceMandats {
+		made := now.AddDate(0, 0, -p.ageDays)
+		at := tx.WithClock(func() time.Time { return made })
+		m, _, err := at.SignDemoMandat(ctx, a, fcsim.StoreIdentity(p.person), p.duree, p.demarches)
+		if err != nil {
+			return fmt.Errorf("practice mandat %d: %w", p.person, err)
+		}
+		revoked := now.AddDate(0, 0, -p.ageDays/2)
+		later := tx.WithClock(func() time.Time { return revoked })
+		switch p.revoke {
+		case "":
+		case "mandat":
+			_, err = later.RevokeMandat(ctx, a.CurrentOrganisationID, a.ID, m.ID)
+		default:
+			for _, au := range m.Autorisations {
+				if au.Demarche == p.revoke {
+					_, _, err = later.RevokeAutorisation(ctx, a.CurrentOrganisationID, a.ID, m.ID, au.ID)
 				}
 			}
-			if err != nil {
-				return fmt.Errorf("practice mandat %d: revoke: %w", p.person, err)
-			}
 		}
-		return nil
-	})
+		if err != nil {
+			return fmt.Errorf("practice mandat %d: revoke: %w", p.person, err)
+		}
+	}
+	return nil
 }

@@ -18,15 +18,6 @@ func (h *Handlers) TextPage(title string, paragraphs ...string) fiber.Handler {
 	}
 }
 
-// DevEmails is the outbox, readable in dev and sandbox only (the route exists only there).
-func (h *Handlers) DevEmails(c *fiber.Ctx) error {
-	emails, err := h.Store.ListEmails(c.UserContext(), 50)
-	if err != nil {
-		return err
-	}
-	return render(c, fiber.StatusOK, public.Emails(h.shell(c, "Boîte d'envoi"), emails, h.Loc))
-}
-
 // ErrorPage renders the French error page for a status.
 func (h *Handlers) ErrorPage(c *fiber.Ctx, status int) error {
 	d := public.ErrorData{Status: status}

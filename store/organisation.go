@@ -25,6 +25,12 @@ type Organisation struct {
 	// HabilitationNumber is the number the organisation was accredited under (none until the
 	// national team assigns one).
 	HabilitationNumber *int64 `bun:"habilitation_number"`
+	// The bac à sable: a trainee's practice organisation expires (TraineeExpiresAt) and its
+	// trainee reads their outbox at a URL whose token hashes to TraineeOutboxHash; IsDemo
+	// marks the seed's demo organisations. See store/sandbox.go.
+	TraineeExpiresAt  *time.Time `bun:"trainee_expires_at"`
+	TraineeOutboxHash []byte     `bun:"trainee_outbox_hash"`
+	IsDemo            bool       `bun:"is_demo"`
 }
 
 // Allows reports whether the organisation offers that démarche.

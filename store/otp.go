@@ -92,8 +92,10 @@ func (s *Store) saveDeviceState(ctx context.Context, d *OTPDevice) error {
 	return notFound(err, "save device state")
 }
 
-// demoCode is accepted for demo accounts in dev and sandbox modes only.
-const demoCode = "123456"
+// DemoCode is accepted for demo accounts (the seed's, trainees') in dev and sandbox modes only.
+const DemoCode = "123456"
+
+const demoCode = DemoCode
 
 // checkCode tries code on each device of the aidant, persisting every device's new state.
 // It must run inside a transaction.

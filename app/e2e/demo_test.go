@@ -1,10 +1,26 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/aidantsconnect/ac/app/apptest"
 )
+
+// demoSiteToAidantsConnect opens the demo service site, its « S'identifier avec
+// FranceConnect », and FranceConnect's identity-provider choice (as trainees will see it),
+// choosing Aidants Connect: our FI's first page (or our login page) comes next.
+func demoSiteToAidantsConnect(t *testing.T, ctx context.Context, srv *apptest.Env) {
+	t.Helper()
+	navigate(t, ctx, srv.URL+"/fcsim/demo/")
+	assertAxe(t, ctx, "site de démonstration")
+	clickNavigate(t, ctx, "main a[href*='connexion']")
+	waitVisible(t, ctx, "button[name=fi][value=aidants-connect]")
+	assertAxe(t, ctx, "choix du compte FranceConnect")
+	clickNavigate(t, ctx, "button[name=fi][value=aidants-connect]")
+}
 
 // TestDemoServiceLoop is the trainee's whole loop in the bac à sable: a fictitious public
 // service, "FranceConnect" (the simulator as broker), our identity provider's two steps, and
@@ -15,13 +31,7 @@ func TestDemoServiceLoop(t *testing.T) {
 		srv := startServer(t)
 		f := newUsagersFixture(t, srv)
 
-		navigate(t, ctx, srv.URL+"/fcsim/demo/")
-		assertAxe(t, ctx, "site de démonstration")
-		clickNavigate(t, ctx, "main a[href*='connexion']")
-		// FranceConnect's identity-provider choice, as trainees will see it.
-		waitVisible(t, ctx, "button[name=fi][value=aidants-connect]")
-		assertAxe(t, ctx, "choix du compte FranceConnect")
-		clickNavigate(t, ctx, "button[name=fi][value=aidants-connect]")
+		demoSiteToAidantsConnect(t, ctx, srv)
 		// Not logged in: our login page, then back into the same authorize request.
 		submitDemoLogin(t, ctx, srv, noJS)
 		waitVisible(t, ctx, "#idp-search")

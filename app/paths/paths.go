@@ -394,3 +394,13 @@ func MonEspaceMandatRevoked(mandatID int64) string {
 func MonEspaceAutorisationRevoked(mandatID, autID int64) string {
 	return MonEspaceAutorisationRevocation(mandatID, autID) + "?fait=1"
 }
+
+// The bac à sable (dev and sandbox only): a trainee's sign-up, and their own outbox and
+// accounts, at a URL whose token was given at sign-up.
+const (
+	SandboxSignup        = "/bac-a-sable/inscription/"
+	SandboxOutboxPattern = "/bac-a-sable/boite/:token/"
+)
+
+// SandboxOutbox is a trainee's own outbox.
+func SandboxOutbox(token string) string { return fill(SandboxOutboxPattern, token) }

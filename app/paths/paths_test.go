@@ -27,6 +27,7 @@ func TestBuilders(t *testing.T) {
 	}{
 		{MagicLinkWaitPattern, MagicLinkWait("abc_DEF-1"), "/chargement/code/abc_DEF-1/"},
 		{MagicLinkPattern, MagicLink("abc"), "/code/abc/"},
+		{SandboxOutboxPattern, SandboxOutbox("abc_DEF-1"), "/bac-a-sable/boite/abc_DEF-1/"},
 		{MandatVerifyPattern, MandatVerify("tok"), "/mandats/verifier/tok"},
 		{MandatRenewPattern, MandatRenew(7), "/espace-aidant/renew_mandat/7"},
 		{MandatAttestationPattern, MandatAttestation(12), "/espace-aidant/mandats/12/attestation/"},
