@@ -241,7 +241,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- a.Fiber.Listener(ln) }()
 	chainCtx, stopChainer := context.WithCancel(ctx)
 	chained := make(chan struct{})
-	go a.runChainer(chainCtx, chained)
+	if a.Cfg.NoChainer {
+		close(chained)
+	} else {
+		go a.runChainer(chainCtx, chained)
+	}
 	defer func() { stopChainer(); <-chained }()
 	select {
 	case err := <-errc:
