@@ -60,7 +60,7 @@ func (s *Store) CheckpointPublicKey() ed25519.PublicKey {
 func (s *Store) WriteJournalCheckpoint(ctx context.Context) (*JournalCheckpoint, error) {
 	var cp *JournalCheckpoint
 	err := s.InTx(ctx, func(tx *Store) error {
-		if _, err := tx.chainLocked(ctx); err != nil {
+		if _, err := tx.chainLocked(ctx, false); err != nil {
 			return err
 		}
 		var head JournalEntry

@@ -147,7 +147,7 @@ func (s *Store) ChainJournal(ctx context.Context) (int, error) {
 	n := 0
 	err := s.InTx(ctx, func(tx *Store) error {
 		var err error
-		n, err = tx.chainLocked(ctx)
+		n, err = tx.chainLocked(ctx, true)
 		return err
 	})
 	return n, err
@@ -156,8 +156,17 @@ func (s *Store) ChainJournal(ctx context.Context) (int, error) {
 // chainLocked takes the journal's lock in the current transaction and chains what is
 // committed and unchained. The lock is taken before the head is read, and each statement
 // after it sees every transaction committed before it (READ COMMITTED).
-func (s *Store) chainLocked(ctx context.Context) (int, error) {
-	if _, err := s.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", journalLock); err != nil {
+//
+// With async, the transaction (ChainJournal's own) commits without waiting for its WAL flush (synchronous_commit off, for it
+// alone): a pass lost in a crash leaves its entries unchained, and the next pass chains them
+// again; whatever relies on a pass durably (a checkpoint, which commits synchronously) is
+// written after it in the WAL, and its flush covers the pass.
+func (s *Store) chainLocked(ctx context.Context, async bool) (int, error) {
+	lock := "SELECT pg_advisory_xact_lock(?)"
+	if async {
+		lock += ", set_config('synchronous_commit', 'off', true)"
+	}
+	if _, err := s.db.ExecContext(ctx, lock, journalLock); err != nil {
 		return 0, fmt.Errorf("journal lock: %w", err)
 	}
 	var head []JournalEntry
