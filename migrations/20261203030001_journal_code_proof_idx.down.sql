@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS journal_code_proof_idx;
