@@ -1,1 +1,0 @@
-DROP INDEX IF EXISTS journal_code_proof_idx;
