@@ -13,7 +13,8 @@ import (
 // verifyJournal is `ac journal verify [checkpoints.json]`: the chain recomputed with its key,
 // checked against the database's signed checkpoints and those of the file (the published
 // document, or a list of them, as an auditor keeps copies), and the entries missing after the
-// latest checkpoint. Any finding is an error, so the exit status says it.
+// latest checkpoint. The verification first chains every committed entry (the chainer's
+// pass). Any finding is an error, so the exit status says it.
 func verifyJournal(ctx context.Context, st *store.Store, files []string, out io.Writer) error {
 	var extra []store.JournalCheckpoint
 	for _, f := range files {
@@ -52,6 +53,9 @@ func verifyJournal(ctx context.Context, st *store.Store, files []string, out io.
 			plural(int64(rep.Checkpoints), "point de contrôle signé concorde", "points de contrôle signés concordent"),
 			rep.Last.CreatedAt.UTC().Format("02/01/2006 à 15:04:05 UTC"), plural(rep.Last.Entries, "entrée", "entrées"),
 			plural(rep.Uncovered, "entrée", "entrées"))
+	}
+	if rep.Unchained > 0 {
+		fmt.Fprintf(out, "%s pas encore chaînée(s) : leurs transactions ont validé pendant la vérification\n", plural(rep.Unchained, "entrée", "entrées"))
 	}
 	fmt.Fprintf(out, "clé publique des points de contrôle (Ed25519) : %s\n", base64.StdEncoding.EncodeToString(st.CheckpointPublicKey()))
 	return nil

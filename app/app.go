@@ -60,6 +60,7 @@ type App struct {
 
 	metrics *metrics // served by ServeMetrics on AC_METRICS_ADDR
 	jobs    *jobs    // the River client: email delivery and periodic work (Background)
+	chainer *chainer // chains the journal's committed entries (runChainer, beside Serve)
 }
 
 // New opens (or starts) the database, migrates it, seeds demo data outside production, and
@@ -111,7 +112,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.ownerDSN, a.sealer = migrateDSN, sealer
 	a.Store = store.New(db, cfg.Now, sealer)
 	a.metrics = newMetrics(a)
-	a.Store.OnCommitted(a.metrics.committed)
+	a.chainer = newChainer()
+	a.Store.OnCommitted(func(action string) { a.metrics.committed(action); a.chainer.Kick() })
 	a.Sessions = a.Store.NewSessionStore(store.DeriveKey(cfg.SecretKey, "aidants-connect/session/v1"), sessions.Options{
 		Path: "/", MaxAge: int(cfg.SessionTTL.Seconds()), HttpOnly: true, Secure: cfg.Secure(), SameSite: http.SameSiteLaxMode,
 	})
@@ -239,12 +241,21 @@ func openPool(dsn string, size int, tune ...func(*pgx.ConnConfig)) (*bun.DB, err
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.Fiber.Listener(ln) }()
+	chainCtx, stopChainer := context.WithCancel(ctx)
+	chained := make(chan struct{})
+	if a.Cfg.NoChainer {
+		close(chained)
+	} else {
+		go a.runChainer(chainCtx, chained)
+	}
+	defer func() { stopChainer(); <-chained }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 		err := a.Fiber.ShutdownWithTimeout(10 * time.Second)
-		// The last requests have been answered: the journal's final state gets its checkpoint.
+		// The last requests have been answered: the journal's final state is chained and
+		// gets its checkpoint.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		a.checkpoint(cctx)

@@ -97,6 +97,10 @@ type Config struct {
 	// DBConn, when set, adjusts the serving pool's pgx connection configuration before it is
 	// opened (tests: a tracer, a counting dialer).
 	DBConn func(*pgx.ConnConfig)
+	// NoChainer, in tests that count one request's statements, keeps the journal's chainer
+	// (runChainer) from running beside Serve: entries stay unchained until the test chains
+	// them (store.ChainJournal; VerifyJournal does first).
+	NoChainer bool
 }
 
 // DefaultActivityTimeout and MaxActivityTimeout bound AC_ACTIVITY_TIMEOUT: 15 minutes is the

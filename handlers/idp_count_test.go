@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aidantsconnect/ac/app"
+	"github.com/aidantsconnect/ac/app/fibench"
+	"github.com/aidantsconnect/ac/handlers"
 	"github.com/aidantsconnect/ac/store"
 )
 
@@ -147,8 +146,9 @@ func (n sqlCount) String() string {
 // warm (a first login has loaded the client and the signing key). BENCHMARKS.md records the
 // figures (go test ./handlers -run TestFILoginStatements -v).
 func TestFILoginStatements(t *testing.T) {
-	n := countFILogin(t)
+	n, chain := countFILogin(t)
 	t.Logf("one FI login: %s", n)
+	t.Logf("the chainer's pass after it (its own transaction, shared by every entry committed before it): %s", chain)
 	for _, s := range n.texts {
 		t.Logf("  %.160s", s)
 	}
@@ -169,7 +169,7 @@ func TestFILoginStatements(t *testing.T) {
 func TestFILoginRoundTripsByExecMode(t *testing.T) {
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeCacheDescribe,
 		pgx.QueryExecModeDescribeExec, pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
-		n := countFILogin(t, func(cfg *pgx.ConnConfig) {
+		n, _ := countFILogin(t, func(cfg *pgx.ConnConfig) {
 			cfg.DefaultQueryExecMode, cfg.StatementCacheCapacity, cfg.DescriptionCacheCapacity = mode, 512, 512 // pgx's defaults
 		})
 		t.Logf("%-16s %s", mode, n)
@@ -181,11 +181,13 @@ func TestFILoginRoundTripsByExecMode(t *testing.T) {
 
 // countFILogin counts what the second of two FI logins asks of PostgreSQL (the first warms
 // the instance: the client, the signing key, the pool's connections), the App's connections
-// tuned by tune after its own settings.
-func countFILogin(t *testing.T, tune ...func(*pgx.ConnConfig)) sqlCount {
+// tuned by tune after its own settings, then what the chainer's pass that chains its journal
+// entry asks (the App's chainer is off, so that it runs at neither count's time).
+func countFILogin(t *testing.T, tune ...func(*pgx.ConnConfig)) (sqlCount, sqlCount) {
 	t.Helper()
 	counter := newSQLCounter()
 	w := newFIWorld(t, func(c *app.Config) {
+		c.NoChainer = true
 		c.DBConn = func(cfg *pgx.ConnConfig) {
 			for _, f := range tune {
 				f(cfg)
@@ -194,19 +196,24 @@ func countFILogin(t *testing.T, tune ...func(*pgx.ConnConfig)) sqlCount {
 		}
 	})
 	rp := fcClient(t, w.e, "franceconnect", store.AlgES256, store.UserinfoJSON, nil)
-	jar, _ := cookiejar.New(nil)
-	base, _ := url.Parse(w.e.URL)
-	var cs []*http.Cookie
-	for k, v := range w.b.Jar {
-		cs = append(cs, &http.Cookie{Name: k, Value: v})
+	world := &fibench.World{ClientID: rp.id, ClientSecret: rp.secret, RedirectURI: rp.redirectURI, UsagerID: w.angela.ID, Demarche: "famille"}
+	client, err := fibench.NewClient(w.e.URL, w.b.Jar[handlers.SessionCookie], nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	jar.SetCookies(base, cs)
-	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	login := func() {
-		if _, _, err := fiRound(client, w.e.URL, rp, w.angela.ID); err != nil {
+		if _, _, err := client.Login(world); err != nil {
 			t.Fatal(err)
 		}
 	}
 	login()
-	return counter.count(login)
+	if _, err := w.e.App.Store.ChainJournal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := counter.count(login)
+	return n, counter.count(func() {
+		if k, err := w.e.App.Store.ChainJournal(context.Background()); err != nil || k != 1 {
+			t.Fatalf("chained %d entries: %v", k, err)
+		}
+	})
 }

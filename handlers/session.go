@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/sessions"
@@ -96,4 +97,27 @@ func (h *Handlers) startSession(c *fiber.Ctx, aidantID int64) error {
 	fresh.Values[sessSeen] = h.now().Unix()
 	c.Locals(sessionLocal, &requestSession{req: (&http.Request{Header: http.Header{}}).WithContext(context.WithoutCancel(c.UserContext())), sess: fresh})
 	return h.SaveSession(c, fresh)
+}
+
+// NewAidantSession starts a session for the aidant outside any request, with the values a
+// login gives it, and returns its cookie: what a load generator (`ac bench-fi`) presents as
+// an aidant who logged in at now.
+func NewAidantSession(ctx context.Context, ss *store.SessionStore, aidantID int64, now time.Time) (*http.Cookie, error) {
+	req := (&http.Request{Header: http.Header{}}).WithContext(ctx)
+	sess, err := ss.New(req, SessionCookie)
+	if err != nil {
+		return nil, err
+	}
+	sess.Values[store.SessionAidantKey] = aidantID
+	sess.Values[sessSeen] = now.Unix()
+	w := headerWriter{h: http.Header{}}
+	if err := sess.Save(req, w); err != nil {
+		return nil, err
+	}
+	for _, c := range (&http.Response{Header: w.h}).Cookies() {
+		if c.Name == SessionCookie {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("session for aidant %d: no cookie", aidantID)
 }

@@ -26,6 +26,11 @@ const (
 // journal and its signed checkpoints.
 var appendOnly = []string{"journal", "journal_checkpoints"}
 
+// chainColumns are the journal's columns the serving role may set, once per entry, when it
+// chains entries committed unchained (store.ChainJournal); the journal's trigger refuses the
+// rest.
+var chainColumns = []string{"seq", "prev_hash", "hash"}
+
 // readOnly are the owner's bookkeeping tables the serving role may read: which migrations
 // are applied, whether the journal waits to be re-chained.
 var readOnly = []string{"bun_migrations", "journal_rechain"}
@@ -133,6 +138,10 @@ func GrantServing(ctx context.Context, db *bun.DB, role string) error {
 		for _, t := range tables {
 			privileges := "SELECT, INSERT, UPDATE, DELETE"
 			switch {
+			case t == "journal":
+				// The chainer sets an entry's place and hashes once, after commit; a trigger
+				// refuses any other change (20261203030000_journal_chained_after_commit).
+				privileges = "SELECT, INSERT, UPDATE (" + strings.Join(chainColumns, ", ") + ")"
 			case slices.Contains(appendOnly, t):
 				privileges = "SELECT, INSERT"
 			case slices.Contains(readOnly, t):
@@ -202,10 +211,12 @@ func JournalWriters(ctx context.Context, db bun.IDB) ([]string, error) {
 	err := db.NewRaw(`
 		SELECT c.relname AS t, r.rolsuper AS super, pg_has_role(current_user, c.relowner, 'USAGE') AS owner,
 		       has_table_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE')
-		       OR has_table_privilege(c.oid, 'TRUNCATE') OR has_table_privilege(c.oid, 'TRIGGER') AS writes
+		       OR has_table_privilege(c.oid, 'TRUNCATE') OR has_table_privilege(c.oid, 'TRIGGER')
+		       OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		                  AND (c.relname <> 'journal' OR a.attname NOT IN (?)) AND has_column_privilege(c.oid, a.attnum, 'UPDATE')) AS writes
 		FROM pg_class c, pg_roles r
 		WHERE c.relnamespace = 'public'::regnamespace AND c.relname IN (?) AND r.rolname = current_user
-		ORDER BY 1`, bun.In(appendOnly)).Scan(ctx, &rows)
+		ORDER BY 1`, bun.In(chainColumns), bun.In(appendOnly)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("journal privileges: %w", err)
 	}

@@ -54,18 +54,17 @@ func (s *Store) CheckpointPublicKey() ed25519.PublicKey {
 	return s.checkpointKey().Public().(ed25519.PublicKey)
 }
 
-// WriteJournalCheckpoint signs and stores a checkpoint of the journal as it is, unless the
-// journal is empty or has not moved since the last checkpoint (then it returns nil). It takes
-// the journal's lock, so that the head it reads is the last committed row and no append is
-// counted half.
+// WriteJournalCheckpoint chains what is committed, then signs and stores a checkpoint of the
+// chain as it is, unless it is empty or has not moved since the last checkpoint (then it
+// returns nil). It holds the journal's lock throughout, so no chainer moves the head it reads.
 func (s *Store) WriteJournalCheckpoint(ctx context.Context) (*JournalCheckpoint, error) {
 	var cp *JournalCheckpoint
 	err := s.InTx(ctx, func(tx *Store) error {
-		if _, err := tx.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", journalLock); err != nil {
-			return fmt.Errorf("journal lock: %w", err)
+		if _, err := tx.chainLocked(ctx, false); err != nil {
+			return err
 		}
 		var head JournalEntry
-		err := tx.db.NewSelect().Model(&head).Column("id", "hash").OrderExpr("id DESC").Limit(1).Scan(ctx)
+		err := tx.db.NewSelect().Model(&head).Column("id", "seq", "hash").Where("seq IS NOT NULL").OrderExpr("seq DESC").Limit(1).Scan(ctx)
 		if notFound(err, "") == ErrNotFound {
 			return nil
 		}
@@ -74,24 +73,14 @@ func (s *Store) WriteJournalCheckpoint(ctx context.Context) (*JournalCheckpoint,
 		}
 		var last JournalCheckpoint
 		err = tx.db.NewSelect().Model(&last).OrderExpr("entries DESC, id DESC").Limit(1).Scan(ctx)
-		hasLast := err == nil
 		if err != nil && notFound(err, "") != ErrNotFound {
 			return fmt.Errorf("last checkpoint: %w", err)
 		}
-		if hasLast && last.HeadID == head.ID {
+		if err == nil && last.HeadID == head.ID {
 			return nil
 		}
-		// Counted from the last checkpoint on: the journal only grows, and a count of the
-		// whole table would grow with it.
-		q := tx.db.NewSelect().Model((*JournalEntry)(nil))
-		if hasLast {
-			q = q.Where("id > ?", last.HeadID)
-		}
-		n, err := q.Count(ctx)
-		if err != nil {
-			return fmt.Errorf("count journal: %w", err)
-		}
-		cp = &JournalCheckpoint{CreatedAt: tx.Now(), Entries: last.Entries + int64(n), HeadID: head.ID, HeadHash: head.Hash}
+		// The head's place is the number of entries in the chain.
+		cp = &JournalCheckpoint{CreatedAt: tx.Now(), Entries: *head.Seq, HeadID: head.ID, HeadHash: head.Hash}
 		cp.Signature = ed25519.Sign(tx.checkpointKey(), []byte(cp.Message()))
 		if _, err := tx.db.NewInsert().Model(cp).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("insert checkpoint: %w", err)

@@ -631,9 +631,8 @@ func (s *Store) refuseSpentCode(ctx context.Context, hash []byte, now time.Time)
 // UseIdPToken returns the grant of a live access token: unknown, expired or revoked, or whose
 // grant no longer stands (idpGrantLive), it is ErrNotFound, and nothing is journaled. Its
 // first use journals use_autorisation, in the same transaction. One statement finds the token,
-// locks it, marks it used and reads the grant; at its first use it also takes the journal's
-// lock and reads the chain's head (public.journal_head_locked), so that the entry is one
-// INSERT.
+// locks it, marks it used and reads the grant; the entry is one INSERT, unchained (the chainer
+// chains it after commit: no lock shared with other transactions).
 func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error) {
 	var g *IdPGrant
 	err := s.InTx(ctx, func(tx *Store) error {
@@ -642,8 +641,6 @@ func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error
 			idpFlowRow `bun:",extend"`
 			T          IdPToken `bun:"embed:t_"`
 			First      bool     `bun:"first"`
-			Locked     bool     `bun:"journal_locked"`
-			Head       []byte   `bun:"journal_head"`
 		}
 		err := tx.db.NewRaw(`WITH old AS (
 	SELECT t.id, t.used_at FROM idp_tokens AS t JOIN idp_flows AS f ON f.id = t.flow_id
@@ -651,13 +648,10 @@ func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error
 	FOR UPDATE OF t
 ), used AS (
 	UPDATE idp_tokens AS t SET used_at = ?0 FROM old WHERE t.id = old.id AND old.used_at IS NULL RETURNING t.id
-), head AS (
-	SELECT public.journal_head_locked(?2) AS hash FROM used
 )
-SELECT f.*`+idpFlowColumns()+aliasedColumns("t", "t_", (*IdPToken)(nil))+`, old.used_at IS NULL AS first,
-	(SELECT count(*) FROM head) = 1 AS journal_locked, (SELECT hash FROM head) AS journal_head
+SELECT f.*`+idpFlowColumns()+aliasedColumns("t", "t_", (*IdPToken)(nil))+`, (SELECT count(*) FROM used) = 1 AS first
 FROM old JOIN idp_tokens AS t ON t.id = old.id JOIN idp_flows AS f ON f.id = t.flow_id`+idpFlowFrom,
-			now, HashToken(token), journalLock).Scan(ctx, &r)
+			now, HashToken(token)).Scan(ctx, &r)
 		if err != nil {
 			return notFound(err, "find access token")
 		}
@@ -670,14 +664,14 @@ FROM old JOIN idp_tokens AS t ON t.id = old.id JOIN idp_flows AS f ON f.id = t.f
 		if !r.First {
 			return nil
 		}
-		if !r.Locked || f.Autorisation == nil {
-			return errors.New("use access token: journal lock or autorisation missing")
+		if f.Autorisation == nil {
+			return errors.New("use access token: autorisation missing")
 		}
 		t.UsedAt = &now
 		g.Token = t
-		return tx.appendJournalAfter(ctx, &JournalEntry{Action: ActionUseAutorisation, AidantID: f.AidantID, OrganisationID: f.OrganisationID,
+		return tx.appendJournal(ctx, &JournalEntry{Action: ActionUseAutorisation, AidantID: f.AidantID, OrganisationID: f.OrganisationID,
 			UsagerID: f.UsagerID, MandatID: &f.Autorisation.MandatID, AutorisationID: f.AutorisationID, Demarche: f.Demarche,
-			AccessTokenHash: hex.EncodeToString(t.TokenHash), Info: "client : " + f.ClientID}, r.Head)
+			AccessTokenHash: hex.EncodeToString(t.TokenHash), Info: "client : " + f.ClientID})
 	})
 	return g, err
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // rechain rewrites the whole journal, as its owner could with the triggers disabled: edit
-// applied to the rows, then every hash recomputed in order with sum.
+// applied to the rows, then every place and hash recomputed in order with sum.
 func rechain(t *testing.T, st *store.Store, edit func([]store.JournalEntry), sum func(*store.JournalEntry) []byte) {
 	t.Helper()
 	ctx := context.Background()
@@ -26,10 +26,12 @@ func rechain(t *testing.T, st *store.Store, edit func([]store.JournalEntry), sum
 	}
 	for i := range rows {
 		e := &rows[i]
+		seq := int64(i + 1)
+		e.Seq = &seq
 		e.PrevHash = prev
 		e.Hash = sum(e)
 		prev = e.Hash
-		if _, err := st.DB().NewUpdate().Model(e).Column("action", "prev_hash", "hash").WherePK().Exec(ctx); err != nil {
+		if _, err := st.DB().NewUpdate().Model(e).Column("action", "seq", "prev_hash", "hash").WherePK().Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

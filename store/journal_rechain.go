@@ -35,8 +35,9 @@ func (s *Store) RechainJournal(ctx context.Context) (int, error) {
 		for {
 			// Rows past the marker were written keyed, chained to the last unkeyed one: they
 			// are re-linked too.
+			// In the chain's order; entries not chained yet are chained after, keyed.
 			var rows []JournalEntry
-			if err := tx.db.NewSelect().Model(&rows).Where("id > ?", after).OrderExpr("id").Limit(5000).Scan(ctx); err != nil {
+			if err := tx.db.NewSelect().Model(&rows).Where("seq > ?", after).OrderExpr("seq").Limit(5000).Scan(ctx); err != nil {
 				return fmt.Errorf("read journal: %w", err)
 			}
 			if len(rows) == 0 {
@@ -61,7 +62,7 @@ func (s *Store) RechainJournal(ctx context.Context) (int, error) {
 				}
 				n++
 			}
-			after = rows[len(rows)-1].ID
+			after = *rows[len(rows)-1].Seq
 		}
 		for _, q := range []string{"ALTER TABLE journal ENABLE TRIGGER journal_no_update_delete", "DELETE FROM journal_rechain"} {
 			if _, err := tx.db.ExecContext(ctx, q); err != nil {

@@ -135,6 +135,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	return s, nil
 }
 
+// Pid is the postmaster's process id (benchmarks read its and its children's CPU time).
+func (s *Server) Pid() int { return s.proc.Pid }
+
 // DSN returns a pgx/libpq URL reaching the server through its Unix socket as
 // the postgres superuser, database postgres.
 func (s *Server) DSN() string { return s.DSNAs("postgres") }
