@@ -57,6 +57,9 @@ type UsagerSearch struct {
 	Query string
 	Tab   UsagerTab
 	Page  int // from 1
+	// Soon narrows the actifs tab to the usagers with a mandat in force that ends within
+	// ExpiresSoonWithin (the home's notice links there); ignored on the other tabs.
+	Soon bool
 }
 
 // UsagerCounts is how many usagers each tab holds (for the search, if any): those with at
@@ -67,6 +70,11 @@ type UsagerCounts struct {
 	Expires  int `bun:"expires"`
 	Revoques int `bun:"revoques"`
 	Usagers  int `bun:"usagers"`
+	// Soon is how many usagers of the actifs tab have a mandat ending within
+	// ExpiresSoonWithin, SoonMandats how many such mandats there are (CountExpiringSoon's
+	// figure, for the same search).
+	Soon        int `bun:"soon"`
+	SoonMandats int `bun:"soon_mandats"`
 }
 
 // Of is the count of one tab.
@@ -187,6 +195,21 @@ func tabFilter(t UsagerTab, now time.Time) (string, []any) {
 	return "m.revoked_at IS NULL AND m.expires_at > ?", []any{now}
 }
 
+// soonFilter selects the mandats in force ending within ExpiresSoonWithin: the range of
+// mandats_in_force_end_idx that CountExpiringSoon counts.
+func soonFilter(now time.Time) (string, []any) {
+	return "m.revoked_at IS NULL AND m.expires_at > ? AND m.expires_at <= ?", []any{now, now.Add(ExpiresSoonWithin)}
+}
+
+// listFilter selects the mandats listed: the tab's, narrowed to those ending soon when the
+// search asks for it on the actifs tab.
+func listFilter(q UsagerSearch, now time.Time) (string, []any) {
+	if q.Soon && q.Tab == TabActifs {
+		return soonFilter(now)
+	}
+	return tabFilter(q.Tab, now)
+}
+
 // ListUsagers returns one page of the organisation's usagers in one tab (those with a visible
 // mandat of that status), by name, with the count of each tab. A query narrows the three tabs
 // alike. The organisation's list index is read in order (see the migration) and grouped as it
@@ -196,6 +219,7 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 	now := s.Now()
 	l := &UsagerList{Search: q, Words: SearchWords(q.Query)}
 	l.Search.Tab = ParseUsagerTab(string(q.Tab))
+	l.Search.Soon = q.Soon && l.Search.Tab == TabActifs
 	if unmatchable(l.Words) {
 		l.Pages, l.Search.Page = 1, 1
 		return l, nil
@@ -210,6 +234,10 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 		counts = append(counts, "count(*) FILTER (WHERE g."+string(t)+") AS "+string(t))
 		flagArgs = append(flagArgs, tabArgs...)
 	}
+	soon, soonArgs := soonFilter(now)
+	flags = append(flags, "bool_or("+soon+") AS soon", "count(*) FILTER (WHERE "+soon+") AS soon_mandats")
+	counts = append(counts, "count(*) FILTER (WHERE g.soon) AS soon", "coalesce(sum(g.soon_mandats), 0) AS soon_mandats")
+	flagArgs = append(append(flagArgs, soonArgs...), soonArgs...)
 	err := s.db.NewRaw("SELECT "+strings.Join(counts, ", ")+", count(*) AS usagers FROM (SELECT "+strings.Join(flags, ", ")+
 		" FROM mandats AS m WHERE "+where+" GROUP BY m.usager_sort, m.usager_id) AS g",
 		append(flagArgs, args...)...).Scan(ctx, &l.Counts)
@@ -217,12 +245,15 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 		return nil, fmt.Errorf("count usagers: %w", err)
 	}
 	n := l.Counts.Of(l.Search.Tab)
+	if l.Search.Soon {
+		n = l.Counts.Soon
+	}
 	l.Pages = max(1, (n+UsagersPerPage-1)/UsagersPerPage)
 	l.Search.Page = min(max(1, q.Page), l.Pages)
 	if n == 0 {
 		return l, nil
 	}
-	tab, tabArgs := tabFilter(l.Search.Tab, now)
+	tab, tabArgs := listFilter(l.Search, now)
 	end := "m.expires_at"
 	if l.Search.Tab == TabRevoques {
 		end = "m.revoked_at"

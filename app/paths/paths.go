@@ -234,6 +234,26 @@ func UsagersTab(tab, q string, page int) string {
 	return Usagers + "?" + v.Encode()
 }
 
+// ExpireSoonParam and ExpireSoonValue narrow the actifs tab to the mandats ending within 30
+// days (?expire=bientot): the espace home's notice links there.
+const (
+	ExpireSoonParam = "expire"
+	ExpireSoonValue = "bientot"
+)
+
+// UsagersExpiringSoon is the actifs tab narrowed to the mandats ending within 30 days, on a
+// page, keeping the search q.
+func UsagersExpiringSoon(q string, page int) string {
+	v := url.Values{"onglet": {"actifs"}, ExpireSoonParam: {ExpireSoonValue}}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return Usagers + "?" + v.Encode()
+}
+
 func MandatRevoke(mandatID int64) string { return fill(MandatRevokePattern, id(mandatID)) }
 
 func MandatRevokeDone(mandatID int64) string { return fill(MandatRevokeDonePattern, id(mandatID)) }
