@@ -131,6 +131,7 @@ func (a *App) newJobs(dsn string, send func(store.Email) error) error {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	a.jobs = &jobs{client: client, listen: listen}
+	a.Store.SetJobQueue(client)
 	if send != nil {
 		a.Store.SetJobs(a.jobs)
 	}

@@ -228,6 +228,9 @@ func (a *App) routes() {
 	f.Get(paths.StaffAidantPattern, with(staffOnly, st.StaffAidantShow)...)
 	f.Post(paths.StaffAidantDeactivatePattern, with(staffOnly, st.StaffAidantDeactivate)...)
 	f.Post(paths.StaffAidantReactivatePattern, with(staffOnly, st.StaffAidantReactivate)...)
+	f.Get(paths.StaffJobs, with(staffOnly, st.StaffJobs)...)
+	f.Post(paths.StaffJobRetryPattern, with(staffOnly, st.StaffJobRetry)...)
+	f.Post(paths.StaffJobCancelPattern, with(staffOnly, st.StaffJobCancel)...)
 
 	// Espace usager: the person represented, signed in through FranceConnect into a session
 	// of their own (its cookie, scoped to the space, in its own store). No aidant session is
