@@ -90,6 +90,8 @@ func (a *App) routes() {
 
 	// Espace aidant: any aidant, active recently.
 	f.Get(paths.Espace, with(active, h.EspaceHome)...)
+	f.Get(paths.EspacePreferences, with(active, h.EspacePreferences)...)
+	f.Post(paths.EspacePreferences, with(active, h.EspacePreferencesSave)...)
 	f.Post(paths.OrganisationSwitch, with(chain(signedIn, h.RequireActivity), h.OrganisationSwitch)...)
 
 	// Aidants who may create mandats: the wizard, renewal, attestations, usagers and

@@ -172,6 +172,7 @@ func routeTable() []route {
 
 		// Espace aidant.
 		get(paths.Espace, "", activeAidants(ok)),
+		getPost(paths.EspacePreferences, "", activeAidants(ok), activeAidants(invalid)), // POST: no choice
 		post(paths.OrganisationSwitch, "", signedInAccounts(notFound)),
 
 		// Aidants who may create mandats.

@@ -39,6 +39,8 @@ const (
 const (
 	Espace             = "/espace-aidant/"
 	OrganisationSwitch = "/espace-aidant/organisations/switch_main"
+	// EspacePreferences is the aidant's « Mon compte » preferences (the weekly digest).
+	EspacePreferences = "/espace-aidant/mon-compte/preferences/"
 
 	MandatNew                   = "/espace-aidant/creation_mandat/"
 	MandatRecap                 = "/espace-aidant/creation_mandat/recapitulatif/"
