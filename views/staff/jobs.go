@@ -58,7 +58,7 @@ func JobKindLabel(kind string) string {
 	return kind
 }
 
-// TabID is the id of a state's link.
+// JobTabID is the id of a state's link.
 func JobTabID(st rivertype.JobState) string { return "taches-" + string(st) }
 
 // Count is the number of jobs in a state.
