@@ -26,6 +26,9 @@ const (
 	purgeEvery      = 5 * time.Minute
 	checkpointEvery = 5 * time.Minute
 	statsEvery      = 10 * time.Minute // RefreshStats recounts only past store.StatsRefreshEvery
+	// The notifications look every few hours; each recipient gets at most one email per
+	// period (the week, or for a draft its untouched stretch: store.notifications_sent).
+	notifyEvery = 6 * time.Hour
 )
 
 // PurgeArgs purges what has expired: sessions, login links, wizard runs holding personal data,
@@ -44,8 +47,24 @@ type StatsArgs struct{}
 
 func (StatsArgs) Kind() string { return "stats_recount" }
 
+// DigestArgs sends the aidants' weekly digest of the mandats that expire soon.
+type DigestArgs struct{}
+
+func (DigestArgs) Kind() string { return "notify_aidants_digest" }
+
+// ReferentFollowUpArgs sends the référents' weekly follow-up (aidants without a device, old requests).
+type ReferentFollowUpArgs struct{}
+
+func (ReferentFollowUpArgs) Kind() string { return "notify_referents" }
+
+// DraftReminderArgs reminds the demandeurs of draft habilitation requests untouched for 30 days.
+type DraftReminderArgs struct{}
+
+func (DraftReminderArgs) Kind() string { return "notify_demandeurs" }
+
 // PeriodicKinds are the kinds of the periodic jobs.
-var PeriodicKinds = []string{PurgeArgs{}.Kind(), CheckpointArgs{}.Kind(), StatsArgs{}.Kind()}
+var PeriodicKinds = []string{PurgeArgs{}.Kind(), CheckpointArgs{}.Kind(), StatsArgs{}.Kind(),
+	DigestArgs{}.Kind(), ReferentFollowUpArgs{}.Kind(), DraftReminderArgs{}.Kind()}
 
 type jobs struct {
 	client *river.Client[*sql.Tx]
@@ -110,6 +129,18 @@ func (a *App) newJobs(dsn string, send func(store.Email) error) error {
 		_, err := a.Store.RefreshStats(ctx, store.StatsRefreshEvery, a.Handlers.Loc)
 		return err
 	}})
+	river.AddWorker(workers, &funcWorker[DigestArgs]{run: func(ctx context.Context) error {
+		_, err := a.Store.SendDigests(ctx, a.Handlers.DigestMail)
+		return err
+	}})
+	river.AddWorker(workers, &funcWorker[ReferentFollowUpArgs]{run: func(ctx context.Context) error {
+		_, err := a.Store.SendReferentFollowUps(ctx, a.Handlers.ReferentMail)
+		return err
+	}})
+	river.AddWorker(workers, &funcWorker[DraftReminderArgs]{run: func(ctx context.Context) error {
+		_, err := a.Store.SendDraftReminders(ctx, a.Handlers.HabilitationMail)
+		return err
+	}})
 	river.AddWorker(workers, &deliverWorker{st: a.Store, send: send})
 	sandbox := a.sandboxJobs(workers, a.Handlers.Loc) // the bac à sable's: scheduled in sandbox mode only
 	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(a.DB.DB, listen), &river.Config{
@@ -125,6 +156,9 @@ func (a *App) newJobs(dsn string, send func(store.Email) error) error {
 			periodic(purgeEvery, PurgeArgs{}),
 			periodic(checkpointEvery, CheckpointArgs{}),
 			periodic(statsEvery, StatsArgs{}),
+			periodic(notifyEvery, DigestArgs{}),
+			periodic(notifyEvery, ReferentFollowUpArgs{}),
+			periodic(notifyEvery, DraftReminderArgs{}),
 		}, sandbox...),
 	})
 	if err != nil {
@@ -132,6 +166,7 @@ func (a *App) newJobs(dsn string, send func(store.Email) error) error {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	a.jobs = &jobs{client: client, listen: listen}
+	a.Store.SetJobQueue(client)
 	if send != nil {
 		a.Store.SetJobs(a.jobs)
 	}

@@ -95,6 +95,8 @@ func (a *App) routes() {
 
 	// Espace aidant: any aidant, active recently.
 	f.Get(paths.Espace, with(active, h.EspaceHome)...)
+	f.Get(paths.EspacePreferences, with(active, h.EspacePreferences)...)
+	f.Post(paths.EspacePreferences, with(active, h.EspacePreferencesSave)...)
 	f.Post(paths.OrganisationSwitch, with(chain(signedIn, h.RequireActivity), h.OrganisationSwitch)...)
 
 	// Aidants who may create mandats: the wizard, renewal, attestations, usagers and
@@ -233,6 +235,9 @@ func (a *App) routes() {
 	f.Get(paths.StaffAidantPattern, with(staffOnly, st.StaffAidantShow)...)
 	f.Post(paths.StaffAidantDeactivatePattern, with(staffOnly, st.StaffAidantDeactivate)...)
 	f.Post(paths.StaffAidantReactivatePattern, with(staffOnly, st.StaffAidantReactivate)...)
+	f.Get(paths.StaffJobs, with(staffOnly, st.StaffJobs)...)
+	f.Post(paths.StaffJobRetryPattern, with(staffOnly, st.StaffJobRetry)...)
+	f.Post(paths.StaffJobCancelPattern, with(staffOnly, st.StaffJobCancel)...)
 
 	// Espace usager: the person represented, signed in through FranceConnect into a session
 	// of their own (its cookie, scoped to the space, in its own store). No aidant session is

@@ -176,6 +176,7 @@ func routeTable() []route {
 
 		// Espace aidant.
 		get(paths.Espace, "", activeAidants(ok)),
+		getPost(paths.EspacePreferences, "", activeAidants(ok), activeAidants(invalid)), // POST: no choice
 		post(paths.OrganisationSwitch, "", signedInAccounts(notFound)),
 
 		// Aidants who may create mandats.
@@ -283,6 +284,9 @@ func routeTable() []route {
 		get(paths.StaffAidantPattern, paths.StaffAidant(nobody), staffs(notFound)),
 		post(paths.StaffAidantDeactivatePattern, paths.StaffAidantDeactivate(nobody), staffs(notFound)),
 		post(paths.StaffAidantReactivatePattern, paths.StaffAidantReactivate(nobody), staffs(notFound)),
+		get(paths.StaffJobs, "", staffs(ok)),
+		post(paths.StaffJobRetryPattern, paths.StaffJobRetry(nobody), staffs(notFound)),
+		post(paths.StaffJobCancelPattern, paths.StaffJobCancel(nobody), staffs(notFound)),
 	)
 	// Espace usager: signing in is for anyone (a signed-in usager goes to their space); a
 	// callback without the session's state is an expired sign-in; past the guard, an id that

@@ -29,6 +29,8 @@ func flashFor(key string) (layout.Flash, bool) {
 		return layout.Flash{Kind: "error", Text: "Ce lien de connexion ne fonctionne plus : il a expiré ou a déjà servi. Recommencez la connexion."}, true
 	case "org-switched": // shell names the organisation (the page's current one)
 		return layout.Flash{Kind: "success", Text: "Vous travaillez maintenant pour cette organisation."}, true
+	case "preferences-saved":
+		return layout.Flash{Kind: "success", Text: "Vos préférences sont enregistrées."}, true
 	case "no-organisation":
 		return layout.Flash{Kind: "error", Text: "Votre compte n'est plus rattaché à aucune organisation active : vous avez été déconnecté. Rapprochez-vous du référent de votre organisation."}, true
 	case "login-required":

@@ -110,6 +110,8 @@ func staffFlash(key string) (string, bool) {
 		"staff-cartes-imported": "Les cartes sont importées : elles sont libres dans le stock.",
 		"staff-carte-unlinked":  "La carte est dissociée de l'aidant : elle est de nouveau libre.",
 		"staff-done":            "C'est enregistré.",
+		"staff-job-retried":     "La tâche est relancée : elle va s'exécuter de nouveau.",
+		"staff-job-cancelled":   "La tâche est annulée.",
 	}[key]
 	return msg, ok
 }

@@ -20,13 +20,14 @@ func (h *Handlers) UsagersIndex(c *fiber.Ctx) error {
 	cur := current(c)
 	d := usagers.IndexData{Query: strings.TrimSpace(c.Query("q")), Tab: store.ParseUsagerTab(c.Query("onglet")),
 		Now: h.now(), Loc: h.Loc, CanCreate: cur.Aidant.CanCreateMandats}
+	d.Soon = d.Tab == store.TabActifs && c.Query(paths.ExpireSoonParam) == paths.ExpireSoonValue
 	status := fiber.StatusOK
 	if utf8.RuneCountInString(d.Query) > store.MaxSearchLen {
 		d.Error = "Saisissez au plus " + strconv.Itoa(store.MaxSearchLen) + " caractères : un prénom, un nom, ou les deux."
 		status = fiber.StatusUnprocessableEntity
 	} else {
 		page, _ := strconv.Atoi(c.Query("page"))
-		l, err := h.Store.ListUsagers(c.UserContext(), cur.Organisation.ID, store.UsagerSearch{Query: d.Query, Tab: d.Tab, Page: page})
+		l, err := h.Store.ListUsagers(c.UserContext(), cur.Organisation.ID, store.UsagerSearch{Query: d.Query, Tab: d.Tab, Page: page, Soon: d.Soon})
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,8 @@ type Store struct {
 
 type hooks struct {
 	committed func(action string)
-	jobs      Jobs // nil: no background delivery
+	jobs      Jobs     // nil: no background delivery
+	queue     JobQueue // the staff's retry and cancel (SetJobQueue)
 }
 
 // New returns a Store over db. now is the clock (tests inject one); sealer encrypts secrets at rest.

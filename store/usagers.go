@@ -57,6 +57,9 @@ type UsagerSearch struct {
 	Query string
 	Tab   UsagerTab
 	Page  int // from 1
+	// Soon narrows the actifs tab to the usagers with a mandat in force that ends within
+	// ExpiresSoonWithin (the home's notice links there); ignored on the other tabs.
+	Soon bool
 }
 
 // UsagerCounts is how many usagers each tab holds (for the search, if any): those with at
@@ -67,6 +70,11 @@ type UsagerCounts struct {
 	Expires  int `bun:"expires"`
 	Revoques int `bun:"revoques"`
 	Usagers  int `bun:"usagers"`
+	// Soon is how many usagers of the actifs tab have a mandat ending within
+	// ExpiresSoonWithin, SoonMandats how many such mandats there are (CountExpiringSoon's
+	// figure, for the same search).
+	Soon        int `bun:"soon"`
+	SoonMandats int `bun:"soon_mandats"`
 }
 
 // Of is the count of one tab.
@@ -189,6 +197,12 @@ func usagerTabFilter(t UsagerTab, now time.Time) (string, []any) {
 	return "o.active_until > ?", []any{now}
 }
 
+// usagerSoonFilter selects the usagers with a mandat in force ending within
+// ExpiresSoonWithin (soonFilter's mandats), from the ends of the unrevoked mandats their row keeps.
+func usagerSoonFilter(now time.Time) (string, []any) {
+	return "o.expiries && tstzrange(?, ?, '(]')", []any{now, now.Add(ExpiresSoonWithin)}
+}
+
 // tabFilter selects one tab's visible mandats: the SQL form of UsagerRow.Status.
 func tabFilter(t UsagerTab, now time.Time) (string, []any) {
 	visible := "least(m.expires_at, coalesce(m.revoked_at, 'infinity')) >= ?"
@@ -201,6 +215,21 @@ func tabFilter(t UsagerTab, now time.Time) (string, []any) {
 	return "m.revoked_at IS NULL AND m.expires_at > ?", []any{now}
 }
 
+// soonFilter selects the mandats in force ending within ExpiresSoonWithin: the range of
+// mandats_in_force_end_idx that CountExpiringSoon counts.
+func soonFilter(now time.Time) (string, []any) {
+	return "m.revoked_at IS NULL AND m.expires_at > ? AND m.expires_at <= ?", []any{now, now.Add(ExpiresSoonWithin)}
+}
+
+// listFilter selects the mandats listed: the tab's, narrowed to those ending soon when the
+// search asks for it on the actifs tab.
+func listFilter(q UsagerSearch, now time.Time) (string, []any) {
+	if q.Soon && q.Tab == TabActifs {
+		return soonFilter(now)
+	}
+	return tabFilter(q.Tab, now)
+}
+
 // ListUsagers returns one page of the organisation's usagers in one tab (those with a visible
 // mandat of that status), by name, with the count of each tab. A query narrows the three tabs
 // alike. Both statements read the organisation's entries of organisation_usagers' list index,
@@ -210,6 +239,7 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 	now := s.Now()
 	l := &UsagerList{Search: q, Words: SearchWords(q.Query)}
 	l.Search.Tab = ParseUsagerTab(string(q.Tab))
+	l.Search.Soon = q.Soon && l.Search.Tab == TabActifs
 	if unmatchable(l.Words) {
 		l.Pages, l.Search.Page = 1, 1
 		return l, nil
@@ -223,19 +253,36 @@ func (s *Store) ListUsagers(ctx context.Context, orgID int64, q UsagerSearch) (*
 		counts = append(counts, "count(*) FILTER (WHERE "+tab+") AS "+string(t))
 		countArgs = append(countArgs, tabArgs...)
 	}
+	// The actifs tab narrowed to the mandats ending soon: its usagers from their rows' ends,
+	// its mandats (CountExpiringSoon's, under the same words) from mandats_in_force_end_idx.
+	usoon, usoonArgs := usagerSoonFilter(now)
+	soon, soonArgs := soonFilter(now)
+	msoon, msoonArgs := "m.organisation_id = ? AND "+soon, append([]any{orgID}, soonArgs...)
+	for _, w := range l.Words {
+		msoon += " AND m.usager_search LIKE '%' || public.f_search_text(?) || '%'"
+		msoonArgs = append(msoonArgs, w)
+	}
+	counts = append(counts, "count(*) FILTER (WHERE "+usoon+") AS soon", "(SELECT count(*) FROM mandats AS m WHERE "+msoon+") AS soon_mandats")
+	countArgs = append(append(countArgs, usoonArgs...), msoonArgs...)
 	err := s.db.NewRaw("SELECT "+strings.Join(counts, ", ")+", count(*) AS usagers FROM organisation_usagers AS o WHERE "+where,
 		append(countArgs, args...)...).Scan(ctx, &l.Counts)
 	if err != nil {
 		return nil, fmt.Errorf("count usagers: %w", err)
 	}
 	n := l.Counts.Of(l.Search.Tab)
+	if l.Search.Soon {
+		n = l.Counts.Soon
+	}
 	l.Pages = max(1, (n+UsagersPerPage-1)/UsagersPerPage)
 	l.Search.Page = min(max(1, q.Page), l.Pages)
 	if n == 0 {
 		return l, nil
 	}
 	utab, utabArgs := usagerTabFilter(l.Search.Tab, now)
-	tab, tabArgs := tabFilter(l.Search.Tab, now)
+	if l.Search.Soon {
+		utab, utabArgs = usoon, usoonArgs
+	}
+	tab, tabArgs := listFilter(l.Search, now)
 	end := "m.expires_at"
 	if l.Search.Tab == TabRevoques {
 		end = "m.revoked_at"

@@ -250,7 +250,7 @@ func TestListUsagersTabsColumnsAndScope(t *testing.T) {
 	at(0)
 
 	l := w.list(t, w.org.ID, store.UsagerSearch{})
-	if want := (store.UsagerCounts{Actifs: 3, Expires: 1, Revoques: 1, Usagers: 5}); l.Counts != want || l.Pages != 1 {
+	if want := (store.UsagerCounts{Actifs: 3, Expires: 1, Revoques: 1, Usagers: 5, Soon: 1, SoonMandats: 1}); l.Counts != want || l.Pages != 1 {
 		t.Fatalf("counts %+v pages %d, want %+v", l.Counts, l.Pages, want)
 	}
 	date := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
@@ -299,6 +299,17 @@ func TestListUsagersTabsColumnsAndScope(t *testing.T) {
 	}
 	if rows := w.list(t, w.org.ID, store.UsagerSearch{Tab: store.TabActifs}).Rows; !rows[1].ExpiresSoon(now) || rows[0].ExpiresSoon(now) || rows[2].ExpiresSoon(now) || !rows[0].Renewable() {
 		t.Error("only the mandat ending in 21 days expires soon")
+	}
+	// Narrowed to what ends soon: Bruno alone, the home's count agrees; the filter means
+	// nothing on another tab.
+	if l := w.list(t, w.org.ID, store.UsagerSearch{Tab: store.TabActifs, Soon: true}); len(l.Rows) != 1 || l.Rows[0].GivenName != "Bruno" || !l.Search.Soon || l.Pages != 1 {
+		t.Errorf("expiring soon: %+v", l)
+	}
+	if n, err := w.st.CountExpiringSoon(ctx, w.org.ID); err != nil || n != l.Counts.SoonMandats {
+		t.Errorf("CountExpiringSoon %d (%v), the list's %d", n, err, l.Counts.SoonMandats)
+	}
+	if l := w.list(t, w.org.ID, store.UsagerSearch{Tab: store.TabExpires, Soon: true}); len(l.Rows) != 1 || l.Search.Soon {
+		t.Errorf("expired tab with the filter: %d rows, soon %v", len(l.Rows), l.Search.Soon)
 	}
 	// The other organisation sees its own mandat only, whatever the query.
 	for _, q := range []string{"", "alice", "hugo", "e"} {

@@ -39,6 +39,8 @@ const (
 const (
 	Espace             = "/espace-aidant/"
 	OrganisationSwitch = "/espace-aidant/organisations/switch_main"
+	// EspacePreferences is the aidant's « Mon compte » preferences (the weekly digest).
+	EspacePreferences = "/espace-aidant/mon-compte/preferences/"
 
 	MandatNew                   = "/espace-aidant/creation_mandat/"
 	MandatRecap                 = "/espace-aidant/creation_mandat/recapitulatif/"
@@ -225,6 +227,26 @@ func Usager(usagerID int64) string { return fill(UsagerPattern, id(usagerID)) }
 // UsagersTab is the usagers list on a tab and page, keeping the search q ("" for none).
 func UsagersTab(tab, q string, page int) string {
 	v := url.Values{"onglet": {tab}}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return Usagers + "?" + v.Encode()
+}
+
+// ExpireSoonParam and ExpireSoonValue narrow the actifs tab to the mandats ending within 30
+// days (?expire=bientot): the espace home's notice links there.
+const (
+	ExpireSoonParam = "expire"
+	ExpireSoonValue = "bientot"
+)
+
+// UsagersExpiringSoon is the actifs tab narrowed to the mandats ending within 30 days, on a
+// page, keeping the search q.
+func UsagersExpiringSoon(q string, page int) string {
+	v := url.Values{"onglet": {"actifs"}, ExpireSoonParam: {ExpireSoonValue}}
 	if q != "" {
 		v.Set("q", q)
 	}

@@ -81,6 +81,8 @@ func TestQueries(t *testing.T) {
 		{MandatAttestationCreated(5), "/espace-aidant/mandats/5/attestation/?cree=1"},
 		{UsagersTab("actifs", "", 1), "/espace-aidant/usagers/?onglet=actifs"},
 		{UsagersTab("expires", "dupont", 3), "/espace-aidant/usagers/?onglet=expires&page=3&q=dupont"},
+		{UsagersExpiringSoon("", 1), "/espace-aidant/usagers/?expire=bientot&onglet=actifs"},
+		{UsagersExpiringSoon("dupont", 2), "/espace-aidant/usagers/?expire=bientot&onglet=actifs&page=2&q=dupont"},
 		{IdPStep(IdPDemarcheChoice, "f l/ow"), "/select_demarche/?id=f+l%2Fow"},
 		{MonEspaceUsesPage(1), "/mon-espace/demarches/"},
 		{MonEspaceUsesPage(3), "/mon-espace/demarches/?page=3"},

@@ -21,6 +21,8 @@ func HabilitationSubject(kind string) string {
 		return "Confirmez votre adresse e-mail pour votre demande d'habilitation Aidants Connect"
 	case "reminder":
 		return "Le lien de votre espace demandeur Aidants Connect"
+	case "draft":
+		return "Votre demande d'habilitation Aidants Connect attend d'être terminée"
 	case "created":
 		return "Votre demande d'habilitation Aidants Connect a été créée"
 	case "submitted":
@@ -71,6 +73,9 @@ func Habilitation(kind string, d HabilitationData) string {
 		w("Vous avez demandé le lien de votre espace demandeur. Vous y retrouvez vos demandes d'habilitation :")
 	case "created":
 		w("Votre demande d'habilitation", about, " a été créée. Vous pouvez la compléter à tout moment depuis votre espace :")
+	case "draft":
+		w("Votre demande d'habilitation", about, " n'a pas été modifiée depuis un mois et n'est pas encore soumise.")
+		w("Complétez-la puis soumettez-la depuis votre espace ; si vous n'en avez plus besoin, ignorez ce message :")
 	case "submitted":
 		w("Votre demande d'habilitation", about, " a été soumise. L'équipe Aidants Connect va l'étudier ; vous serez prévenu par e-mail.")
 		w("Suivez-la depuis votre espace :")

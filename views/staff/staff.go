@@ -35,6 +35,7 @@ func tiles() []homeTile {
 		{paths.StaffCartes, "Cartes TOTP", "Importer le fichier du fournisseur, retrouver une carte, la dissocier."},
 		{paths.StaffOrganisations, "Organisations", "Rechercher une organisation, la désactiver ou la réactiver."},
 		{paths.StaffAidants, "Aidants", "Rechercher un compte, le désactiver ou le réactiver."},
+		{paths.StaffJobs, "Tâches de fond", "Voir les envois d'e-mails en échec et les tâches périodiques, les relancer ou les annuler."},
 	}
 }
 

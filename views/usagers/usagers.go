@@ -18,6 +18,7 @@ const (
 	StatusID  = "usagers-status"  // the live region announcing the counts
 	SearchID  = "usagers-q"       // the search box
 	PanelID   = "usagers-panel"   // the selected tab's panel
+	SoonID    = "usagers-soon"    // the link narrowing the actifs tab to the mandats ending soon
 )
 
 // TabID is the id of a tab's link.
@@ -32,11 +33,44 @@ type IndexData struct {
 	Now       time.Time
 	Loc       *time.Location // dates are shown in the service's time zone
 	CanCreate bool           // the aidant may renew mandats
+	// Soon: the actifs tab narrowed to the mandats ending within 30 days (?expire=bientot).
+	Soon bool
 }
 
-// URL is the list's address for a tab and page, keeping the search.
+// URL is the list's address for a tab and page, keeping the search (and the narrowing to
+// the mandats ending soon, on the actifs tab).
 func (d IndexData) URL(t store.UsagerTab, page int) string {
+	if d.Soon && t == store.TabActifs {
+		return paths.UsagersExpiringSoon(d.Query, page)
+	}
 	return paths.UsagersTab(string(t), d.Query, page)
+}
+
+// TabURL is a tab's first page, keeping the search: a tab link shows the whole tab.
+func (d IndexData) TabURL(t store.UsagerTab) string { return paths.UsagersTab(string(t), d.Query, 1) }
+
+// SoonURL is the actifs tab narrowed to the mandats ending soon, keeping the search.
+func (d IndexData) SoonURL() string { return paths.UsagersExpiringSoon(d.Query, 1) }
+
+// SoonCount is how many usagers of the actifs tab have a mandat ending soon.
+func (d IndexData) SoonCount() int {
+	if d.List == nil {
+		return 0
+	}
+	return d.List.Counts.Soon
+}
+
+// SoonText is what the narrowed list holds: "3 mandats en vigueur expirent dans les 30
+// jours, pour 2 usagers." (the home's notice counts the same mandats).
+func (d IndexData) SoonText() string {
+	c := d.List.Counts
+	switch c.SoonMandats {
+	case 0:
+		return "Aucun mandat en vigueur n'expire dans les 30 jours."
+	case 1:
+		return "1 mandat en vigueur expire dans les 30 jours, pour 1 usager."
+	}
+	return strconv.Itoa(c.SoonMandats) + " mandats en vigueur expirent dans les 30 jours, pour " + plural(c.Soon, "usager", "usagers") + "."
 }
 
 // pageURL is the address of a page of the selected tab; "" when there is no such page.
@@ -71,6 +105,9 @@ func (d IndexData) StatusText() string {
 	if d.List == nil {
 		return "Aucune recherche effectuée : corrigez le texte recherché."
 	}
+	if d.Soon && d.Query == "" {
+		return d.SoonText()
+	}
 	c := d.List.Counts
 	detail := "mandat actif pour " + strconv.Itoa(c.Actifs) + ", expiré pour " + strconv.Itoa(c.Expires) + ", révoqué pour " + strconv.Itoa(c.Revoques) + "."
 	if d.Query == "" {
@@ -85,6 +122,9 @@ func (d IndexData) StatusText() string {
 // Title is the page's title, one per tab: "Usagers – mandats actifs" (the reference's page
 // title is "Usagers").
 func (d IndexData) Title() string {
+	if d.Soon {
+		return "Usagers – mandats actifs expirant dans les 30 jours"
+	}
 	return "Usagers – " + strings.ToLower(TabLabel(d.Tab)[:1]) + TabLabel(d.Tab)[1:]
 }
 
@@ -143,6 +183,9 @@ func (d IndexData) MandatsText(r store.UsagerRow) string {
 func (d IndexData) EmptyText() string {
 	if d.Query != "" {
 		return "Aucun usager de cet onglet ne correspond à « " + d.Query + " »."
+	}
+	if d.Soon {
+		return "Aucun de vos mandats actifs n'expire dans les 30 jours."
 	}
 	switch d.Tab {
 	case store.TabExpires:
@@ -238,6 +281,14 @@ func (d RevokeData) AttestationURL() string {
 		return paths.AutorisationRevocation(d.Mandat.ID, d.Autorisation.ID)
 	}
 	return paths.MandatRevocation(d.Mandat.ID)
+}
+
+// currentIf is aria-current's value: "page" for the link shown, "false" otherwise.
+func currentIf(b bool) string {
+	if b {
+		return "page"
+	}
+	return "false"
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
