@@ -2,20 +2,25 @@ package e2e
 
 import (
 	"context"
+	"encoding/base32"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
+	"github.com/aidantsconnect/ac/app/otp"
 	"github.com/aidantsconnect/ac/app/paths"
 )
 
 // The habilitation journey, with and without JavaScript, axe on every page: a demandeur fills
 // the whole form (an invalid SIRET, then one of the dev directory), resumes it from the
 // emailed link and submits; the team asks for a change, the demandeur makes it, the team
-// validates. (From there to the new aidant's login: handlers' TestStaffTrainsAnAidantWhoLogsIn.)
+// validates; then the new référent logs in and enrols an app, the team imports a carte and
+// marks an aidant's training done, the référent links the carte to that aidant, who logs in.
 func TestHabilitationJourney(t *testing.T) {
 	inBothModes(t, func(t *testing.T, noJS bool) {
 		ctx := newBrowser(t, browserOpts{NoJS: noJS})
@@ -148,7 +153,102 @@ func TestHabilitationJourney(t *testing.T) {
 		if _, err := srv.App.Store.FindAidantByEmail(context.Background(), email); err != nil {
 			t.Errorf("the référent's account: %v", err)
 		}
+		afterValidation(t, srv, noJS, email)
 	})
+}
+
+// afterValidation is the journey's end: the new référent (the demandeur, « C'est moi »)
+// logs in for the first time from the emailed link and enrols an authenticator app; the team
+// imports a carte by CSV and marks Léo's training done; the référent links that carte to
+// Léo and validates it; Léo logs in with it. Axe on every page.
+func afterValidation(t *testing.T, srv *apptest.Env, noJS bool, referentEmail string) {
+	t.Helper()
+	// The first login: the link of the validation email, no code (the référent has none yet).
+	ref := newBrowser(t, browserOpts{NoJS: noJS})
+	navigate(t, ref, emailedLink(t, srv, referentEmail, `/chargement/code/[A-Za-z0-9_-]+/`))
+	assertAxe(t, ref, "première connexion")
+	if noJS {
+		clickNavigate(t, ref, "#magic-link-form button[type=submit]")
+	}
+	waitH1(t, ref, noJS, "Bienvenue dans votre espace référent")
+	assertAxe(t, ref, "bienvenue (référent)")
+	clickOrSwap(t, ref, noJS, "a[href$='telecharger-application/']", "form[action$='telecharger-application/']")
+	assertAxe(t, ref, "installer une application (référent)")
+	clickOrSwap(t, ref, noJS, "form[action$='telecharger-application/'] button[type=submit]", ".ac-otp-key")
+	assertAxe(t, ref, "QR code (référent)")
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(textOf(t, ref, ".ac-otp-key"), " ", ""))
+	if err != nil {
+		t.Fatalf("the key on the page: %v", err)
+	}
+	code, err := otp.Code(secret, otp.AppStep, srv.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	typeInto(t, ref, "#app-code", code)
+	clickOrSwap(t, ref, noJS, "form[action$='scanner-qr-code/'] button[type=submit]", "main a.fr-btn[href='"+paths.Referent+"']")
+	waitH1(t, ref, noJS, "Félicitations")
+	assertAxe(t, ref, "application prête (référent)")
+
+	// The team imports a carte (checked first, then imported)…
+	seed := []byte("carte-de-leo-0123456")
+	staff := newBrowser(t, browserOpts{NoJS: noJS})
+	staffLogin(t, staff, srv, noJS)
+	navigate(t, staff, srv.URL+paths.StaffCartesImport)
+	assertAxe(t, staff, "import de cartes")
+	typeInto(t, staff, "#csv", "LEO0001,"+hex.EncodeToString(seed))
+	submitUntil(t, staff, noJS, "button[value=preview]", "importer 1 cartes")
+	assertAxe(t, staff, "aperçu de l'import")
+	submitFor(t, staff, noJS, "button[value=import]", "Cartes TOTP")
+	if got := textOf(t, staff, ".fr-alert--success"); !strings.Contains(got, "importées") {
+		t.Fatalf("after the import: %q", got)
+	}
+	assertAxe(t, staff, "cartes importées")
+	// …and marks Léo's training done: his account is created.
+	staff = newBrowser(t, browserOpts{NoJS: noJS})
+	staffLogin(t, staff, srv, noJS)
+	navigate(t, staff, srv.URL+paths.StaffAidantRequests+"?q=leo%40mediatheque.fr")
+	assertAxe(t, staff, "aidants à former")
+	setValue(t, staff, "form[action$='/formation/'] input[name=date]", srv.Clock.Now().AddDate(0, 0, -1).Format("2006-01-02"))
+	typeInto(t, staff, "form[action$='/formation/'] input[name=organisme]", "Formateurs Numériques")
+	submitFor(t, staff, noJS, "form[action$='/formation/'] button[type=submit]", "Aidants à former")
+	if got := textOf(t, staff, ".fr-alert--success"); !strings.Contains(got, "enregistré") {
+		t.Fatalf("after the training: %q", got)
+	}
+	assertAxe(t, staff, "formation enregistrée")
+
+	// The référent logs in with their app (a later code: one is used once), links the carte
+	// to Léo and validates it with a code.
+	srv.Clock.Advance(31 * time.Second)
+	code, _ = otp.Code(secret, otp.AppStep, srv.Clock.Now())
+	ref = newBrowser(t, browserOpts{NoJS: noJS})
+	loginAs(t, ref, srv, noJS, referentEmail, code)
+	assertAxe(t, ref, "espace du référent")
+	openAidant(t, ref, srv, noJS, "Léo Aidant")
+	assertAxe(t, ref, "Léo, sans carte")
+	typeInto(t, ref, "#serial", "LEO0001")
+	clickOrSwap(t, ref, noJS, "#carte-panel form[action$='lier-carte/'] button[type=submit]", "#carte-code")
+	assertAxe(t, ref, "carte liée à Léo")
+	code, err = otp.Code(seed, otp.CarteStep, srv.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	typeInto(t, ref, "#carte-code", code)
+	submit(t, ref, noJS, "#carte-panel form[action$='valider-carte/'] button[type=submit]")
+	waitNotPresent(t, ref, "#carte-code")
+	if got := textOf(t, ref, "#carte-panel"); !strings.Contains(got, "Carte n° LEO0001, validée") {
+		t.Fatalf("after the validation: %q", got)
+	}
+	assertAxe(t, ref, "carte de Léo validée")
+
+	// Léo logs in with his carte, the next minute (a code is used once).
+	srv.Clock.Advance(time.Minute)
+	code, _ = otp.Code(seed, otp.CarteStep, srv.Clock.Now())
+	leo := newBrowser(t, browserOpts{NoJS: noJS})
+	loginAs(t, leo, srv, noJS, "leo@mediatheque.fr", code)
+	if h1 := textOf(t, leo, "h1"); !strings.HasPrefix(h1, "Bienvenue, Léo") {
+		t.Fatalf("Léo's espace: %q", h1)
+	}
+	assertAxe(t, leo, "espace de Léo")
 }
 
 // reopen opens the tab's page in a new tab, for the rest of a long journey.
