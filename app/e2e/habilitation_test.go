@@ -43,50 +43,44 @@ func TestHabilitationJourney(t *testing.T) {
 
 		submitFor(t, ctx, noJS, "a.fr-btn[href$='/siret/']", "Numéro SIRET de la structure")
 		typeInto(t, ctx, "#siret", "821 234 567 00006")
-		if noJS {
-			clickNavigate(t, ctx, "form button[type=submit]")
-		} else {
-			click(t, ctx, "form button[type=submit]")
-		}
+		stepSwap(t, ctx, noJS, "form button[type=submit]", func() { waitVisible(t, ctx, "#siret-error") }, ".fr-alert--error")
 		if got := textOf(t, ctx, "#siret-error"); !strings.Contains(got, "pas valide") {
 			t.Fatalf("invalid SIRET: %q", got)
 		}
 		assertAxe(t, ctx, "SIRET invalide")
 		typeInto(t, ctx, "#siret", "821 234 567 00005")
-		submitFor(t, ctx, noJS, "form button[type=submit]", "Informations de la structure")
+		stepFor(t, ctx, noJS, "form button[type=submit]", "Informations de la structure")
 		assertAxe(t, ctx, "structure")
 		setValue(t, ctx, "#type", "Bibliothèque / Médiathèque")
 		typeInto(t, ctx, "#mission", "Accompagnement aux démarches en ligne.")
-		submitFor(t, ctx, noJS, "form button[type=submit]", "Référent Aidants Connect")
+		stepFor(t, ctx, noJS, "form button[type=submit]", "Référent Aidants Connect")
 		// The steps go on in a tab of their own (each tab's work is bounded): the demandeur's
 		// pages need no session, their URL is the key.
 		ctx = reopen(t, ctx, noJS)
 		assertAxe(t, ctx, "référent")
-		if noJS {
-			clickNavigate(t, ctx, "button[value=me]")
-		} else {
-			click(t, ctx, "button[value=me]")
+		stepSwap(t, ctx, noJS, "button[value=me]", func() {
 			waitJS(t, ctx, `document.querySelector("#email").value === "`+email+`"`)
-		}
+		}, "h1")
 		typeInto(t, ctx, "#phone", "0612345678")
-		submitFor(t, ctx, noJS, "button[value=save]", "Aidants à habiliter")
+		stepFor(t, ctx, noJS, "button[value=save]", "Aidants à habiliter")
 		ctx = reopen(t, ctx, noJS)
 		assertAxe(t, ctx, "aidants")
 		typeInto(t, ctx, "#aidant-0-email", "leo@mediatheque.fr")
 		typeInto(t, ctx, "#aidant-0-first", "Léo")
 		typeInto(t, ctx, "#aidant-0-last", "Aidant")
 		typeInto(t, ctx, "#aidant-0-profession", "Médiateur")
-		if noJS {
-			clickNavigate(t, ctx, "button[value=row]")
-		} else {
-			click(t, ctx, "button[value=row]")
+		// The row is added in place, its legend focused; the first row keeps what was typed.
+		stepSwap(t, ctx, noJS, "button[value=row]", func() { waitVisible(t, ctx, "#aidant-1-email") }, "#aidant-1-legend")
+		if !noJS {
+			if v := evalJS[string](t, ctx, `document.querySelector("#aidant-0-email").value`); v != "leo@mediatheque.fr" {
+				t.Fatalf("the first row after adding one: %q", v)
+			}
 		}
-		waitVisible(t, ctx, "#aidant-1-email")
 		typeInto(t, ctx, "#aidant-1-email", "lea@mediatheque.fr")
 		typeInto(t, ctx, "#aidant-1-first", "Léa")
 		typeInto(t, ctx, "#aidant-1-last", "Aidante")
 		typeInto(t, ctx, "#aidant-1-profession", "Agente d'accueil")
-		submitFor(t, ctx, noJS, "button[value=save]", "Récapitulatif et validation")
+		stepFor(t, ctx, noJS, "button[value=save]", "Récapitulatif et validation")
 		assertAxe(t, ctx, "récapitulatif")
 
 		// Later, from another browser: « Suivre ma demande » emails the link of the space.
@@ -102,8 +96,11 @@ func TestHabilitationJourney(t *testing.T) {
 		submitFor(t, ctx, noJS, "a.fr-btn[href$='/recapitulatif/']", "Récapitulatif et validation")
 		ctx = reopen(t, ctx, noJS)
 		tickCommitments(t, ctx)
-		submitFor(t, ctx, noJS, "form[action$='/recapitulatif/'] button[type=submit]", "Demande d'habilitation : Médiathèque")
+		stepFor(t, ctx, noJS, "form[action$='/recapitulatif/'] button[type=submit]", "Demande d'habilitation : Médiathèque")
 		requestURL := currentURL(t, ctx)
+		if strings.HasSuffix(requestURL, "/recapitulatif/") {
+			t.Fatalf("the URL after submitting: %s", requestURL)
+		}
 		if got := strings.ToLower(textOf(t, ctx, "main")); !strings.Contains(got, "en attente de validation") || !strings.Contains(got, "numéro d'habilitation : 450") {
 			t.Fatalf("submitted: %q", got)
 		}
@@ -123,6 +120,8 @@ func TestHabilitationJourney(t *testing.T) {
 			t.Fatalf("after asking: %q", got)
 		}
 
+		staffPage := currentURL(t, staff) // now: the tab's time is bounded
+
 		// The demandeur makes it and submits again.
 		ctx = newBrowser(t, browserOpts{NoJS: noJS})
 		navigate(t, ctx, requestURL)
@@ -132,13 +131,15 @@ func TestHabilitationJourney(t *testing.T) {
 		assertAxe(t, ctx, "modifications demandées")
 		submitFor(t, ctx, noJS, "a[href$='/structure/']", "Informations de la structure")
 		typeInto(t, ctx, "#address", "3 rue des Lilas, bâtiment B, 2e étage")
-		submitFor(t, ctx, noJS, "form button[type=submit]", "Référent Aidants Connect")
+		stepFor(t, ctx, noJS, "form button[type=submit]", "Référent Aidants Connect")
+		if u := currentURL(t, ctx); !strings.HasSuffix(u, "/referent/") {
+			t.Fatalf("the step's URL is not in the history: %s", u)
+		}
 		navigate(t, ctx, strings.TrimSuffix(requestURL, "/")+"/recapitulatif/")
 		tickCommitments(t, ctx)
 		submitFor(t, ctx, noJS, "form[action$='/recapitulatif/'] button[type=submit]", "Demande d'habilitation : Médiathèque")
 
 		// The team validates, with the email as proposed.
-		staffPage := currentURL(t, staff)
 		staff = newBrowser(t, browserOpts{NoJS: noJS})
 		staffLogin(t, staff, srv, noJS)
 		navigate(t, staff, staffPage)
@@ -249,6 +250,33 @@ func afterValidation(t *testing.T, srv *apptest.Env, noJS bool, referentEmail st
 		t.Fatalf("Léo's espace: %q", h1)
 	}
 	assertAxe(t, leo, "espace de Léo")
+}
+
+// stepFor submits a step of the form and waits for the page whose h1 starts with h1. With
+// JavaScript it checks that htmx swapped the step's region only: the layout's header is
+// the same element as before (a page load, or a swap of the whole body, would make a new
+// one), and focus is on the new step's heading.
+func stepFor(t *testing.T, ctx context.Context, noJS bool, sel, h1 string) {
+	t.Helper()
+	stepSwap(t, ctx, noJS, sel, func() { waitH1(t, ctx, noJS, h1) }, "h1")
+}
+
+// stepSwap submits a step's form, waits with wait, and with JavaScript checks the swap as
+// stepFor says, focus on the element focused matches.
+func stepSwap(t *testing.T, ctx context.Context, noJS bool, sel string, wait func(), focused string) {
+	t.Helper()
+	if noJS {
+		clickNavigate(t, ctx, sel)
+		wait()
+		return
+	}
+	evalJS[string](t, ctx, `document.querySelector("header.fr-header").dataset.acKept = "1"`)
+	click(t, ctx, sel)
+	wait()
+	waitJS(t, ctx, fmt.Sprintf(`document.activeElement && document.activeElement.matches(%q)`, focused))
+	if !evalJS[bool](t, ctx, `document.querySelector("header.fr-header").dataset.acKept === "1"`) {
+		t.Fatalf("after %s: the page was replaced, not the step's region", sel)
+	}
 }
 
 // reopen opens the tab's page in a new tab, for the rest of a long journey.
