@@ -219,6 +219,7 @@ func (a *App) routes() {
 	f.Post(paths.StaffRequestAskPattern, with(staffOnly, st.StaffRequestAsk)...)
 	f.Post(paths.StaffRequestWaitPattern, with(staffOnly, st.StaffRequestWait)...)
 	f.Post(paths.StaffRequestMessagePattern, with(staffOnly, st.StaffRequestMessage)...)
+	f.Post(paths.StaffRequestProposePattern, with(staffOnly, st.StaffRequestPropose)...)
 	f.Get(paths.StaffAidantRequests, with(staffOnly, st.StaffAidantRequests)...)
 	f.Post(paths.StaffAidantRequestEligiblePattern, with(staffOnly, st.StaffAidantRequestEligible)...)
 	f.Post(paths.StaffAidantRequestTrainedPattern, with(staffOnly, st.StaffAidantRequestTrained)...)

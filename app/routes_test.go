@@ -268,6 +268,7 @@ func routeTable() []route {
 		post(paths.StaffRequestRefusePattern, paths.StaffRequestRefuse(nobody), staffs(notFound)),
 		post(paths.StaffRequestAskPattern, paths.StaffRequestAsk(nobody), staffs(notFound)),
 		post(paths.StaffRequestWaitPattern, paths.StaffRequestWait(nobody), staffs(notFound)),
+		post(paths.StaffRequestProposePattern, paths.StaffRequestPropose(nobody), staffs(notFound)),
 		post(paths.StaffRequestMessagePattern, paths.StaffRequestMessage(nobody), staffs(notFound)),
 		get(paths.StaffAidantRequests, "", staffs(ok)),
 		post(paths.StaffAidantRequestEligiblePattern, paths.StaffAidantRequestEligible(nobody), staffs(notFound)),

@@ -190,11 +190,39 @@ func (h *Habilitation) SiretCreate(c *fiber.Ctx) error {
 		d.Errors.Add("siret", "Le répertoire SIRENE ne répond pas pour le moment : réessayez dans quelques minutes.")
 		return h.siretPage(c, fiber.StatusUnprocessableEntity, d)
 	}
-	r, err := h.Store.CreateRequest(c.UserContext(), d.Token, e, h.habilitationMail)
+	// Organisations already known with that SIRET: the request is attached to one of them,
+	// or a new one is created, as the demandeur chooses (asked first, then checked).
+	if d.Known, err = h.Store.OrganisationsBySiret(c.UserContext(), siret); err != nil {
+		return err
+	}
+	d.Choice = c.FormValue("structure")
+	attach, chosen := attachChoice(d.Known, d.Choice)
+	switch {
+	case !chosen && d.Choice == "":
+		return h.siretPage(c, fiber.StatusOK, d)
+	case !chosen:
+		d.Errors.Add("structure", "Choisissez la structure à laquelle rattacher la demande, ou d'en créer une nouvelle.")
+		return h.siretPage(c, fiber.StatusUnprocessableEntity, d)
+	}
+	r, err := h.Store.CreateRequest(c.UserContext(), d.Token, e, attach, h.habilitationMail)
 	if err != nil {
 		return h.spaceError(c, err)
 	}
-	return redirect(c, paths.HabilitationStructure(d.Token, r.UUID))
+	return redirectInto(c, paths.HabilitationStructure(d.Token, r.UUID), habilitation.StepID)
+}
+
+// attachChoice reads the SIRET step's choice among the known organisations: one of them (by
+// its uuid), or habilitation.NewStructure; with none known there is nothing to choose.
+func attachChoice(known []store.Organisation, choice string) (attach *int64, chosen bool) {
+	if len(known) == 0 || choice == habilitation.NewStructure {
+		return nil, true
+	}
+	for _, o := range known {
+		if o.UUID == choice {
+			return &o.ID, true
+		}
+	}
+	return nil, false
 }
 
 // field is a posted value, trimmed.

@@ -23,7 +23,7 @@ func (h *Habilitation) step(c *fiber.Ctx, editing bool) (*habilitation.StepData,
 		return nil, h.spaceError(c, err)
 	}
 	if editing && !v.Request.Status.Editable() {
-		return nil, redirect(c, paths.HabilitationRequest(token, demande))
+		return nil, redirectInto(c, paths.HabilitationRequest(token, demande), habilitation.StepID)
 	}
 	return &habilitation.StepData{Token: token, View: v}, nil
 }
@@ -32,12 +32,12 @@ func (h *Habilitation) step(c *fiber.Ctx, editing bool) (*habilitation.StepData,
 // longer allows the change.
 func (h *Habilitation) saved(c *fiber.Ctx, d *habilitation.StepData, err error, next string) error {
 	if errors.Is(err, store.ErrTransition) {
-		return redirect(c, paths.HabilitationRequest(d.Token, d.View.Request.UUID))
+		return redirectInto(c, paths.HabilitationRequest(d.Token, d.View.Request.UUID), habilitation.StepID)
 	}
 	if err != nil {
 		return h.spaceError(c, err)
 	}
-	return redirect(c, next)
+	return redirectInto(c, next, habilitation.StepID)
 }
 
 // StructureEdit is the structure step.
@@ -176,7 +176,7 @@ func (h *Habilitation) AidantsUpdate(c *fiber.Ctx) error {
 	}
 	if c.FormValue("action") == "row" {
 		if len(d.Rows) < habilitation.MaxRows {
-			d.Rows = append(d.Rows, habilitation.PersonRow{})
+			d.Rows, d.Added = append(d.Rows, habilitation.PersonRow{}), true
 		}
 		return page(fiber.StatusOK)
 	}

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"encoding/json"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aidantsconnect/ac/views/layout"
@@ -25,6 +27,27 @@ func redirect(c *fiber.Ctx, path string) error {
 		return c.SendStatus(fiber.StatusOK)
 	}
 	return c.Redirect(path, fiber.StatusSeeOther)
+}
+
+// redirectInto is redirect for a form that swaps one region of its page (the element with
+// that id, its hx-target): htmx gets the next page in place of that region only
+// (HX-Location with target, select and swap), the rest of the page kept, and pushes its URL
+// so that back and refresh work. Any other request gets redirect's answer.
+func redirectInto(c *fiber.Ctx, path, id string) error {
+	if !isHTMX(c) || c.Get("HX-Target") != id {
+		return redirect(c, path)
+	}
+	loc, err := json.Marshal(struct {
+		Path   string `json:"path"`
+		Target string `json:"target"`
+		Select string `json:"select"`
+		Swap   string `json:"swap"`
+	}{path, "#" + id, "#" + id, "outerHTML"})
+	if err != nil {
+		return err
+	}
+	c.Set("HX-Location", string(loc))
+	return c.SendStatus(fiber.StatusOK)
 }
 
 // redirectAway leaves the application (FranceConnect): htmx must do a full browser navigation

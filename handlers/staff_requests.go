@@ -20,13 +20,16 @@ func staffID(c *fiber.Ctx) int64 { return current(c).Aidant.ID }
 // StaffRequests lists the habilitation requests, filtered, one page at a time.
 func (h *Staff) StaffRequests(c *fiber.Ctx) error {
 	d := staff.RequestsData{Query: url.Values{}, From: c.Query("du"), To: c.Query("au")}
-	for _, k := range []string{"q", "statut", "type", "departement", "du", "au"} {
+	for _, k := range []string{"q", "statut", "type", "region", "departement", "du", "au"} {
 		if v := c.Query(k); v != "" {
 			d.Query.Set(k, v)
 		}
 	}
 	f := &d.Filter
 	f.Query, f.Type, f.Departement = c.Query("q"), c.Query("type"), c.Query("departement")
+	if _, ok := store.RegionByCode(c.Query("region")); ok {
+		f.Region = c.Query("region")
+	}
 	if st, ok := store.ParseHabilitationStatus(c.Query("statut")); ok {
 		f.Status = st
 	}
@@ -109,9 +112,11 @@ func (h *Staff) decide(c *fiber.Ctx, act store.HabilitationAction, errField stri
 		d.RefuseSubject, d.RefuseBody = dec.Subject, dec.Body
 	case store.ActAsk:
 		d.AskBody = dec.Body
+	case store.ActPropose:
+		d.ProposeBody = dec.Body
 	}
 	if errField != "" {
-		if act != store.ActAsk {
+		if act != store.ActAsk && act != store.ActPropose {
 			checkText(&d.Errors, errField+"-subject", dec.Subject, "l'objet de l'e-mail", 200, true)
 		}
 		checkText(&d.Errors, errField+"-body", dec.Body, "le texte", 5000, true)
@@ -144,6 +149,13 @@ func (h *Staff) StaffRequestRefuse(c *fiber.Ctx) error { return h.decide(c, stor
 
 // StaffRequestAsk asks the demandeur for changes, with a message.
 func (h *Staff) StaffRequestAsk(c *fiber.Ctx) error { return h.decide(c, store.ActAsk, "ask") }
+
+// StaffRequestPropose proposes changes of the team's own (a message saying which): the
+// request goes to « Modifications proposées », the demandeur is emailed and may make them
+// and submit again.
+func (h *Staff) StaffRequestPropose(c *fiber.Ctx) error {
+	return h.decide(c, store.ActPropose, "propose")
+}
 
 // StaffRequestWait puts the request back in waiting.
 func (h *Staff) StaffRequestWait(c *fiber.Ctx) error { return h.decide(c, store.ActWait, "") }

@@ -22,6 +22,13 @@ func submitRequest(t *testing.T, e *apptest.Env, email, siret string) (*apptest.
 	token := strings.TrimSuffix(strings.TrimPrefix(space, "/habilitation/demandeur/"), "/")
 	r := b.Post(paths.HabilitationSiret(token), url.Values{"siret": {siret}})
 	request := strings.TrimSuffix(r.Location, "structure/")
+	fillAndSubmit(t, b, request)
+	return b, request
+}
+
+// fillAndSubmit fills in a draft's steps after the SIRET and submits it.
+func fillAndSubmit(t *testing.T, b *apptest.Browser, request string) {
+	t.Helper()
 	for step, form := range map[string]url.Values{
 		"structure/": {"name": {"Médiathèque de Fictiville"}, "type": {"Bibliothèque / Médiathèque"}, "address": {"3 rue des Lilas"},
 			"zipcode": {"45000"}, "city": {"Fictiville"}, "mission": {"Démarches en ligne."}},
@@ -38,7 +45,6 @@ func submitRequest(t *testing.T, e *apptest.Env, email, siret string) (*apptest.
 	if r := b.Post(request+"recapitulatif/", all); r.Status != http.StatusSeeOther {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
-	return b, request
 }
 
 func requestID(t *testing.T, e *apptest.Env, siret string) int64 {
@@ -60,6 +66,7 @@ func TestStaffReviewsARequest(t *testing.T) {
 	// The list finds it by filter and search; a bad date is a message, not an error page.
 	for q, want := range map[string]bool{
 		"?statut=ac_validation_processing": true, "?statut=validated": false, "?departement=45": true, "?departement=75": false,
+		"?region=24": true, "?region=11": false, "?region=24&departement=45": true, "?region=24&departement=18": false, "?region=zz": true,
 		"?q=fictiville": true, "?q=82123456700005": true, "?q=nadia%40": true, "?type=CCAS": false, "": true,
 	} {
 		r := sb.Get(paths.StaffRequests + q)

@@ -171,6 +171,7 @@ type OrganisationRequest struct {
 	WithoutElected       bool               `bun:"without_elected"`
 	HabilitationNumber   *int64             `bun:"habilitation_number"`
 	OrganisationID       *int64             `bun:"organisation_id"`
+	AttachOrganisationID *int64             `bun:"attach_organisation_id"` // the known organisation chosen on the SIRET step
 	SubmittedAt          *time.Time         `bun:"submitted_at"`
 	CreatedAt            time.Time          `bun:"created_at"`
 	UpdatedAt            time.Time          `bun:"updated_at"`

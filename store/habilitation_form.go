@@ -174,14 +174,26 @@ func (s *Store) GetDemandeurSpace(ctx context.Context, token string) (*Demandeur
 }
 
 // CreateRequest starts a draft for a SIRET the directory knew, prefilled with what it said,
-// and emails the demandeur its link.
-func (s *Store) CreateRequest(ctx context.Context, token string, e *Etablissement, mail HabilitationMailFunc) (*OrganisationRequest, error) {
+// and emails the demandeur its link. attachTo is the organisation already known with that
+// SIRET that the demandeur chose to attach the request to (nil: a new organisation); one
+// with another SIRET is ErrNotFound.
+func (s *Store) CreateRequest(ctx context.Context, token string, e *Etablissement, attachTo *int64, mail HabilitationMailFunc) (*OrganisationRequest, error) {
 	r := &OrganisationRequest{Status: HabilitationNew, Siret: e.Siret, Name: e.Name, LegalCategory: e.LegalCategory,
-		Address: e.Address, Zipcode: e.Zipcode, City: e.City, CityCode: e.CityCode, Departement: Departement(e.Zipcode)}
+		Address: e.Address, Zipcode: e.Zipcode, City: e.City, CityCode: e.CityCode, Departement: Departement(e.Zipcode),
+		AttachOrganisationID: attachTo}
 	err := s.InTx(ctx, func(tx *Store) error {
 		d, err := tx.demandeurByToken(ctx, token, true)
 		if err != nil {
 			return err
+		}
+		if attachTo != nil {
+			n, err := tx.db.NewSelect().Table("organisations").Where("id = ? AND siret = ?", *attachTo, e.Siret).Count(ctx)
+			if err != nil {
+				return fmt.Errorf("organisation to attach: %w", err)
+			}
+			if n == 0 {
+				return ErrNotFound
+			}
 		}
 		r.DemandeurID, r.CreatedAt, r.UpdatedAt = d.ID, tx.Now(), tx.Now()
 		if _, err := tx.db.NewInsert().Model(r).Returning("id, uuid").Exec(ctx); err != nil {
@@ -226,6 +238,16 @@ func (s *Store) requestView(ctx context.Context, where func(*bun.SelectQuery) *b
 	known, err := s.OrganisationsBySiret(ctx, v.Request.Siret)
 	v.Known = known
 	return v, err
+}
+
+// Attached is the known organisation the request is attached to (nil: a new one).
+func (v *RequestView) Attached() *Organisation {
+	for i := range v.Known {
+		if a := v.Request.AttachOrganisationID; a != nil && v.Known[i].ID == *a {
+			return &v.Known[i]
+		}
+	}
+	return nil
 }
 
 // ValidUUID reports a canonical uuid (a public URL's request reference): anything else is

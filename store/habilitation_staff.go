@@ -36,6 +36,7 @@ const StaffPageSize = 20
 type RequestFilter struct {
 	Status      HabilitationStatus // "" for every status
 	Departement string
+	Region      string // a région's INSEE code (RegionByCode): its départements
 	Type        string
 	From, To    *time.Time // submitted within (a draft: created)
 	Query       string     // name, SIRET, number, demandeur's or référent's email
@@ -59,6 +60,9 @@ func (s *Store) ListOrganisationRequests(ctx context.Context, f RequestFilter) (
 	}
 	if f.Departement != "" {
 		q = q.Where("orq.departement = ?", f.Departement)
+	}
+	if r, ok := RegionByCode(f.Region); ok {
+		q = q.Where("orq.departement IN (?)", bun.In(r.Departements))
 	}
 	if f.Type != "" {
 		q = q.Where("orq.type_name = ?", f.Type)
@@ -190,7 +194,14 @@ func (s *Store) createFromRequest(ctx context.Context, staffID int64, r *Organis
 	}
 	o := &Organisation{Name: r.Name, TypeName: typeName, Siret: r.Siret, Address: r.Address, Zipcode: r.Zipcode, City: r.City,
 		HabilitationNumber: r.HabilitationNumber}
-	if err := s.CreateOrganisation(ctx, o); err != nil {
+	if r.AttachOrganisationID != nil {
+		// Attached to an organisation already known with this SIRET: no second one. It keeps
+		// its own details and number; the référent and the aidants join it.
+		o = new(Organisation)
+		if err := s.db.NewSelect().Model(o).Where("id = ? AND siret = ?", *r.AttachOrganisationID, r.Siret).For("UPDATE").Scan(ctx); err != nil {
+			return nil, notFound(err, "organisation to attach")
+		}
+	} else if err := s.CreateOrganisation(ctx, o); err != nil {
 		return nil, err
 	}
 	v := &Validated{Organisation: o}

@@ -35,6 +35,7 @@ func TestStaffBuilders(t *testing.T) {
 		{StaffRequestAskPattern, StaffRequestAsk(7), "/staff/demandes/7/demander-modifications/"},
 		{StaffRequestWaitPattern, StaffRequestWait(7), "/staff/demandes/7/remettre-en-attente/"},
 		{StaffRequestMessagePattern, StaffRequestMessage(7), "/staff/demandes/7/messages/"},
+		{StaffRequestProposePattern, StaffRequestPropose(7), "/staff/demandes/7/proposer-modifications/"},
 		{StaffAidantRequestEligiblePattern, StaffAidantRequestEligible(3), "/staff/aidants-a-former/3/eligibilite/"},
 		{StaffAidantRequestTrainedPattern, StaffAidantRequestTrained(3), "/staff/aidants-a-former/3/formation/"},
 		{StaffAidantRequestRefusePattern, StaffAidantRequestRefuse(3), "/staff/aidants-a-former/3/refuser/"},

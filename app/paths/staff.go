@@ -13,6 +13,7 @@ const (
 	StaffRequestRefusePattern   = "/staff/demandes/:demande/refuser/"
 	StaffRequestAskPattern      = "/staff/demandes/:demande/demander-modifications/"
 	StaffRequestWaitPattern     = "/staff/demandes/:demande/remettre-en-attente/"
+	StaffRequestProposePattern  = "/staff/demandes/:demande/proposer-modifications/"
 	StaffRequestMessagePattern  = "/staff/demandes/:demande/messages/"
 
 	StaffAidantRequests               = "/staff/aidants-a-former/"
@@ -40,6 +41,7 @@ func StaffRequestRefuse(id int64) string   { return fill(StaffRequestRefusePatte
 func StaffRequestAsk(id int64) string      { return fill(StaffRequestAskPattern, itoa(id)) }
 func StaffRequestWait(id int64) string     { return fill(StaffRequestWaitPattern, itoa(id)) }
 func StaffRequestMessage(id int64) string  { return fill(StaffRequestMessagePattern, itoa(id)) }
+func StaffRequestPropose(id int64) string  { return fill(StaffRequestProposePattern, itoa(id)) }
 
 func StaffAidantRequestEligible(id int64) string {
 	return fill(StaffAidantRequestEligiblePattern, itoa(id))

@@ -6,6 +6,8 @@ package habilitation
 import (
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 	"github.com/aidantsconnect/ac/views/ui"
@@ -16,6 +18,18 @@ const Title = "Demande d'habilitation"
 
 // MaxRows bounds the aidants of one request typed at once.
 const MaxRows = 30
+
+// StepID is the region of a step's page (from its breadcrumb to its form) that the step's
+// form swaps with JavaScript: the next step, or the same one with its errors, replaces it
+// and the rest of the page stays (without JavaScript the form posts as a plain page).
+const StepID = "habilitation-step"
+
+// stepSwap makes a step's form swap the step's region: htmx posts it, and the answer's
+// region (a whole page: the same one with its errors, or the next step through
+// HX-Location) replaces this one.
+func stepSwap(action string) templ.Attributes {
+	return templ.Attributes{"hx-post": action, "hx-target": "#" + StepID, "hx-select": "#" + StepID, "hx-swap": "outerHTML"}
+}
 
 // FieldID is the name and id of a field of an aidant row.
 func FieldID(i int, name string) string { return "aidant-" + strconv.Itoa(i) + "-" + name }
@@ -53,8 +67,15 @@ type SiretData struct {
 	Token     string
 	Siret     string
 	Directory []store.Etablissement
-	Errors    ui.Errors
+	// Known are the organisations already known with the SIRET: the step asks whether to
+	// attach the request to one of them (Choice: its uuid) or create one (NewStructure).
+	Known  []store.Organisation
+	Choice string
+	Errors ui.Errors
 }
+
+// NewStructure is the SIRET step's choice of a new organisation over the known ones.
+const NewStructure = "nouvelle"
 
 // StepData is what every step of a request shows: the request, and where it stands.
 type StepData struct {
@@ -89,6 +110,7 @@ type AidantsData struct {
 	StepData
 	Rows             []PersonRow
 	ReferentIsAidant bool
+	Added            bool // the last row was just added: focus goes to it
 }
 
 // SummaryData is the summary with the five commitments.

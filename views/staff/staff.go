@@ -54,7 +54,7 @@ func (d RequestsData) PageURL(p int) string { return pageQuery(d.Query, p) }
 // RequestData is one request's page.
 type RequestData struct {
 	View                          *store.RequestView
-	Message, AskBody              string
+	Message, AskBody, ProposeBody string
 	ValidateSubject, ValidateBody string
 	RefuseSubject, RefuseBody     string
 	Errors                        ui.Errors

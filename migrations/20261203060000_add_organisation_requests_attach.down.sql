@@ -1,0 +1,1 @@
+ALTER TABLE organisation_requests DROP COLUMN attach_organisation_id;
