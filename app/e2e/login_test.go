@@ -27,6 +27,10 @@ func TestLoginJourney(t *testing.T) {
 		if got := textOf(t, ctx, ".fr-alert--error"); !strings.Contains(got, "Les informations saisies ne permettent pas de vous identifier.") {
 			t.Fatalf("error summary = %q", got)
 		}
+		if !noJS {
+			// The login page loads no htmx: app.js moves focus to the summary, as after a swap.
+			waitJS(t, ctx, `document.activeElement === document.querySelector(".fr-alert--error[data-focus]")`)
+		}
 		assertAxe(t, ctx, "connexion en erreur")
 
 		typeInto(t, ctx, "#email", app.DemoAidantEmail)
