@@ -8,8 +8,8 @@ package main
 // `ac seed --scale N` (N/200 organisations, one demo aidant each, usagers weighted so that a
 // few organisations are large), then `ac serve` in sandbox mode on a loopback port. Each
 // client logs in through the real pages (login form with the demo code, the e-mailed link
-// read on /dev/emails/, the wait page's POST), from a loopback address of its own per ten
-// clients (the login limit counts attempts per address), then, for -duration, loads its
+// read on /dev/emails/, the wait page's POST), each from a loopback address of its own (the
+// login limit counts attempts per address), then, for -duration, loads its
 // organisation's usagers list, its pages and tabs, and live searches as htmx sends them,
 // without pause. VmRSS of the server process is read from /proc every second. It prints
 // the largest RSS, the peak (VmHWM), requests per second and errors, and exits non-zero
@@ -164,8 +164,9 @@ func benchRSS(ctx context.Context, args []string, out io.Writer) error {
 
 	began := time.Now()
 	clients := make([]*rssClient, o.clients)
+	net1 := byte(1 + mrand.IntN(254))
 	for i := range clients {
-		c, err := newRSSClient(base, i)
+		c, err := newRSSClient(base, net1, i)
 		if err != nil {
 			return err
 		}
@@ -210,12 +211,15 @@ func benchRSS(ctx context.Context, args []string, out io.Writer) error {
 	<-sampled
 	hwm, _ := procStatus(pid, "VmHWM")
 	last, _ := procStatus(pid, "VmRSS")
+	anon, _ := procStatus(pid, "RssAnon")
+	file, _ := procStatus(pid, "RssFile")
 
 	fmt.Fprintf(out, "requêtes : %d en %s, %.0f/s ; erreurs : %d\n", requests.Load(), elapsed.Round(time.Millisecond),
 		float64(requests.Load())/elapsed.Seconds(), failures.Load())
 	firstErrs.Range(func(_, v any) bool { fmt.Fprintln(out, "  erreur :", v); return true })
 	fmt.Fprintf(out, "RSS du serveur : max %.1f MB (relevé chaque seconde), pic VmHWM %.1f MB, à la fin %.1f MB ; limite %d MB\n",
 		mb(maxRSS.Load()), mb(hwm), mb(last), o.limitMB)
+	fmt.Fprintf(out, "  à la fin : %.1f MB de mémoire anonyme (tas, piles), %.1f MB de fichiers (le binaire)\n", mb(anon), mb(file))
 	if failures.Load() > 0 {
 		return fmt.Errorf("bench-rss: %d requests failed (server log: %s)", failures.Load(), logPath)
 	}
@@ -314,13 +318,16 @@ type rssClient struct {
 	pages int
 }
 
-// newRSSClient is a browser of its own (cookies, connections) dialling from 127.0.0.<2+i/10>.
-func newRSSClient(base string, i int) (*rssClient, error) {
+// newRSSClient is a browser of its own (cookies, connections) dialling from a loopback
+// address of its own, 127.<net>.<i/250>.<2+i%250>: the login limit counts attempts per
+// address over 10 minutes, and each run takes another net (at random) so that a run soon
+// after another is not refused.
+func newRSSClient(base string, net1 byte, i int) (*rssClient, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, err
 	}
-	local := &net.TCPAddr{IP: net.IPv4(127, 0, byte((i/10)/250), byte(2+(i/10)%250))}
+	local := &net.TCPAddr{IP: net.IPv4(127, net1, byte(i/250), byte(2+i%250))}
 	dialer := &net.Dialer{LocalAddr: local, Timeout: 10 * time.Second}
 	tr := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}
 	return &rssClient{base: base, pages: 1, http: &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second,
