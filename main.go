@@ -120,6 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	case "staff":
 		return staffCommand(ctx, a.Store, args[1:], out)
 	}
+	setDefaultMemoryLimit(getenv, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
