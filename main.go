@@ -32,6 +32,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "bench-rss" { // hidden: bench_rss.go
+		if err := benchRSS(ctx, os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "aidants connect:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "aidants connect:", err)
 		os.Exit(1)
@@ -132,6 +139,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			n.Organisations, n.Aidants, n.Mandats, n.JournalRows, n.Relinked)
 		return nil
 	}
+	setDefaultMemoryLimit(getenv, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

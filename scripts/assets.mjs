@@ -247,6 +247,60 @@ function pruneCustomProperties(nodes, extraCSS) {
   }
 }
 
+// ---------- unused selectors ----------
+
+// Where class names are written: the views (templ and Go), the app's own HTML (the
+// FranceConnect simulator's pages, error pages), the handlers, and app.js (classes it
+// adds). Tests are left out: a selector a test names is no use to a page.
+const CLASS_SOURCES = ['views', 'app', 'handlers', path.join('assets', 'static', 'js')];
+const CLASS_SOURCE_FILE = /\.(templ|go|js)$/;
+const NOT_A_CLASS_SOURCE = /(_test\.go|_templ\.go)$/;
+
+// Every word that could be a class name in those files (the extractor PurgeCSS uses by
+// default: runs of letters, digits, _ and -), and the prefixes of classes built at run
+// time ("fr-alert--" + kind: every class starting with fr-alert-- is kept).
+function usedClasses() {
+  const words = new Set();
+  const prefixes = new Set();
+  let files = 0;
+  for (const dir of CLASS_SOURCES) {
+    for (const file of listFiles(path.join(ROOT, dir))) {
+      if (!CLASS_SOURCE_FILE.test(file) || NOT_A_CLASS_SOURCE.test(file)) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      files++;
+      for (const m of text.matchAll(/[A-Za-z0-9_-]+/g)) words.add(m[0]);
+      for (const m of text.matchAll(/["'`](fr-[\w-]*-)["'`]\s*\+/g)) prefixes.add(m[1]);
+    }
+  }
+  if (files < 20 || !words.has('fr-btn')) fail(`read ${files} view files and found no fr-btn: wrong CLASS_SOURCES?`);
+  return { has: name => words.has(name) || [...prefixes].some(p => name.startsWith(p)), prefixes };
+}
+
+// The classes a selector requires, outside parentheses: `.a:not(.b)` needs only a, and
+// `:is(.a,.b)`, rare in DSFR, is kept whatever it names.
+function requiredClasses(sel) {
+  return [...outsideParens(sel).matchAll(/\.(-?[_a-zA-Z][\w-]*)/g)].map(m => m[1]);
+}
+
+// Drops every selector that names a class no source uses (PurgeCSS's rule, on the parsed
+// stylesheet): DSFR's grid, spacing and component variants the pages never write.
+// Keyframes, font faces and selectors without classes stay.
+function dropUnusedSelectors(nodes, used) {
+  let kept = 0, dropped = 0;
+  const out = mapLeaves(nodes, n => {
+    if (!isStyleRule(n)) return n;
+    const sels = splitTop(n.prelude, ',').filter(sel => {
+      const ok = requiredClasses(sel).every(used.has);
+      if (ok) kept++; else dropped++;
+      return ok;
+    });
+    return sels.length ? { ...n, prelude: sels.join(',') } : null;
+  });
+  console.log(`dsfr.min.css: ${kept} selectors kept, ${dropped} naming unused classes dropped` +
+    ` (run-time prefixes: ${[...used.prefixes].join(', ') || 'none'})`);
+  return out;
+}
+
 // ---------- url() handling ----------
 
 const URL_RE = /url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)/g;
@@ -375,6 +429,7 @@ function buildCSS(version) {
     ...componentOrder().flatMap(c => loadModule(path.join(DIST, 'component', c), c)),
     ...iconRules(),
   ];
+  nodes = dropUnusedSelectors(nodes, usedClasses());
   const appCSS = fs.readFileSync(path.join(STATIC, 'css', 'app.css'), 'utf8');
   nodes = pruneCustomProperties(nodes, appCSS);
   const banner = `/*! DSFR v${version} (subset for Aidants Connect: scripts/assets.mjs) | ` +

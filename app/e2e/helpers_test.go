@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -145,12 +146,29 @@ func waitNotPresent(t *testing.T, ctx context.Context, sel string) {
 }
 
 // waitJS waits until the JavaScript expression is truthy, checking on each
-// animation frame. It needs JavaScript: not for NoJS tabs.
+// animation frame. It needs JavaScript: not for NoJS tabs. A navigation while it
+// waits (a form that sends itself without htmx, as on the login link's wait page)
+// ends the page the poll ran in: it polls again in the new page.
 func waitJS(t *testing.T, ctx context.Context, expr string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(testTimeout))); err != nil {
+	for {
+		err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(testTimeout)))
+		if err == nil {
+			return
+		}
+		if ctx.Err() == nil && navigatedAway(err) {
+			continue
+		}
 		t.Fatalf("wait for %s%s: %v", expr, onPage(ctx), err)
 	}
+}
+
+// navigatedAway reports the errors of an evaluation whose page went away under it.
+func navigatedAway(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Inspected target navigated or closed") ||
+		strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Cannot find context with specified id")
 }
 
 // evalJS evaluates a JavaScript expression in the page and decodes its value

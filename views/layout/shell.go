@@ -35,6 +35,33 @@ type Shell struct {
 	// never the aidant's.
 	InUsagerSpace bool
 	Usager        *store.Usager
+	// Scripts is what the page loads: htmx and app.js unless the page says otherwise
+	// (WithoutHTMX).
+	Scripts Scripts
+}
+
+// Scripts says which scripts a page loads. Pages choose it, each for what it uses.
+type Scripts uint8
+
+const (
+	// HTMXAndApp, the zero value, is htmx then app.js, and a boosted body: the signed-in
+	// pages (boosted navigation, live search, fragments, the progress bar).
+	HTMXAndApp Scripts = iota
+	// AppOnly is app.js alone, which does without htmx what such a page needs (data-autosubmit,
+	// live regions, a submit button disabled once its form is sent, focus on the error
+	// summary): the login steps, the first page most aidants load, with no hx-get/hx-post.
+	AppOnly
+)
+
+// HTMX reports whether the page loads htmx.
+func (sc Scripts) HTMX() bool { return sc == HTMXAndApp }
+
+// WithoutHTMX makes the page load app.js alone (AppOnly): for a page that uses no htmx
+// request of its own. Its links and forms then work as without JavaScript, with app.js's
+// help.
+func (s Shell) WithoutHTMX() Shell {
+	s.Scripts = AppOnly
+	return s
 }
 
 // IsReferent reports an aidant who is référent of at least one of their organisations: the

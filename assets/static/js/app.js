@@ -1,5 +1,6 @@
 // Aidants Connect's only script besides htmx. Both are loaded with `defer`, htmx first,
-// so this runs after htmx is defined and before it processes the page.
+// so this runs after htmx is defined and before it processes the page. Pages that use no
+// htmx (the login steps) load this file alone: see the end.
 // Every page works without JavaScript: this only makes htmx behave for our CSP and
 // server conventions, moves focus after swaps, and submits data-autosubmit forms.
 (function () {
@@ -271,6 +272,26 @@
   if (htmx) {
     htmx.onLoad(onLoad); // the page, then every piece of swapped content
   } else {
-    document.addEventListener('DOMContentLoaded', function () { onLoad(document.body); });
+    // A page that loads no htmx (layout.AppOnly: the login steps) is a plain page, and
+    // app.js does there what htmx and the code above do on the others.
+    document.addEventListener('DOMContentLoaded', function () {
+      onLoad(document.body);
+      // The form came back with errors: focus on its summary, as after a swap.
+      var summary = document.querySelector('.fr-alert--error[tabindex="-1"][data-focus]');
+      if (summary) focus(summary);
+    });
+    // hx-disabled-elt: the submit button is disabled once the form is sent, so that a second
+    // click on a slow link sends nothing more. After the submission has started (disabled
+    // now, the button would leave the request); a page shown again by Back gets it back.
+    document.addEventListener('submit', function (event) {
+      var form = event.target;
+      if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute('hx-disabled-elt')) return;
+      var buttons = form.querySelectorAll('button[type=submit]');
+      setTimeout(function () { buttons.forEach(function (b) { b.disabled = true; }); }, 0);
+    });
+    window.addEventListener('pageshow', function (event) {
+      if (!event.persisted) return;
+      document.querySelectorAll('form[hx-disabled-elt] button[type=submit]').forEach(function (b) { b.disabled = false; });
+    });
   }
 })();
