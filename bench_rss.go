@@ -335,9 +335,10 @@ func newRSSClient(base string, net1 byte, i int) (*rssClient, error) {
 }
 
 var (
-	csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-	loginLink = regexp.MustCompile(`/chargement/code/[A-Za-z0-9_-]+/`)
-	lastPage  = regexp.MustCompile(`[?&;]page=(\d+)`)
+	csrfField  = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	waitPrefix = strings.TrimSuffix(paths.MagicLinkWaitPattern, ":token/")
+	loginLink  = regexp.MustCompile(regexp.QuoteMeta(waitPrefix) + `[A-Za-z0-9_-]+/`)
+	lastPage   = regexp.MustCompile(`[?&;]page=(\d+)`)
 )
 
 // do sends a request and returns the status and the body (decompressed by net/http).
@@ -396,7 +397,7 @@ func (c *rssClient) login(ctx context.Context, email string) error {
 	if m = csrfField.FindStringSubmatch(wait); m == nil {
 		return errors.New("no csrf_token on the wait page")
 	}
-	token := strings.TrimSuffix(strings.TrimPrefix(link, "/chargement/code/"), "/")
+	token := strings.TrimSuffix(strings.TrimPrefix(link, waitPrefix), "/")
 	st, _, err = c.do(ctx, http.MethodPost, paths.MagicLink(token), url.Values{"csrf_token": {m[1]}}, nil)
 	if err != nil || st != http.StatusSeeOther {
 		return fmt.Errorf("magic link: %d %v", st, err)

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aidantsconnect/ac/app/paths"
+
 	"github.com/aidantsconnect/ac/handlers"
 )
 
@@ -91,7 +93,7 @@ func (c *Client) Login(w *World) (token, userinfo time.Duration, err error) {
 	q := url.Values{"response_type": {"code"}, "client_id": {w.ClientID}, "redirect_uri": {w.RedirectURI},
 		"scope": {"openid profile email birth"}, "acr_values": {"eidas1"}, "state": {hex.EncodeToString(nonce[:16])},
 		"nonce": {hex.EncodeToString(nonce)}, "prompt": {"login"}, "claims": {string(claims)}}
-	loc, err := step(http.MethodGet, "/authorize/?"+q.Encode(), nil, http.StatusFound)
+	loc, err := step(http.MethodGet, paths.IdPAuthorize+"?"+q.Encode(), nil, http.StatusFound)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -117,7 +119,7 @@ func (c *Client) Login(w *World) (token, userinfo time.Duration, err error) {
 		return 0, 0, fmt.Errorf("démarche choice: sent to %q", loc)
 	}
 	began := time.Now()
-	resp, err := c.http.PostForm(c.base+"/token/", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
+	resp, err := c.http.PostForm(c.base+paths.IdPToken, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
 		"redirect_uri": {w.RedirectURI}, "client_id": {w.ClientID}, "client_secret": {w.ClientSecret}})
 	if err != nil {
 		return 0, 0, err
@@ -131,7 +133,7 @@ func (c *Client) Login(w *World) (token, userinfo time.Duration, err error) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return 0, 0, fmt.Errorf("token: %d %v", resp.StatusCode, err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, c.base+"/userinfo/", nil)
+	req, _ := http.NewRequest(http.MethodGet, c.base+paths.IdPUserinfo, nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	began = time.Now()
 	if resp, err = c.http.Do(req); err != nil {
