@@ -145,15 +145,25 @@ func in(ids []int64) any {
 }
 
 // purgeJournal deletes the journal rows about the purged organisations, accounts and mandats,
-// re-links the chain after the first of them, and drops the checkpoints from there on.
+// re-links the chain after the first of them, and drops the checkpoints from there on. The
+// caller holds the journal's lock: what is committed is chained first (chainLocked), so the
+// chain is complete up to here; an entry still in flight elsewhere is chained after the
+// re-linked head by the chainer's next pass.
 func (s *Store) purgeJournal(ctx context.Context, orgs, aidants, mandats []int64) (deleted, relinked int, err error) {
-	var first *int64
-	err = s.db.NewRaw("SELECT min(id) FROM journal WHERE organisation_id IN (?) OR aidant_id IN (?) OR mandat_id IN (?)",
-		in(orgs), in(aidants), in(mandats)).Scan(ctx, &first)
+	if _, err := s.chainLocked(ctx, false); err != nil {
+		return 0, 0, err
+	}
+	about := "organisation_id IN (?) OR aidant_id IN (?) OR mandat_id IN (?)"
+	var found struct {
+		Rows  int    `bun:"rows"`
+		First *int64 `bun:"first"`
+	}
+	err = s.db.NewRaw("SELECT count(*) AS rows, min(seq) AS first FROM journal WHERE "+about,
+		in(orgs), in(aidants), in(mandats)).Scan(ctx, &found)
 	if err != nil {
 		return 0, 0, fmt.Errorf("journal rows to purge: %w", err)
 	}
-	if first == nil {
+	if found.Rows == 0 {
 		return 0, 0, nil
 	}
 	for _, q := range []string{"ALTER TABLE journal DISABLE TRIGGER journal_no_update_delete",
@@ -162,17 +172,19 @@ func (s *Store) purgeJournal(ctx context.Context, orgs, aidants, mandats []int64
 			return 0, 0, fmt.Errorf("journal purge (as the journal's owner): %w", err)
 		}
 	}
-	res, err := s.db.NewDelete().Model((*JournalEntry)(nil)).
-		Where("organisation_id IN (?) OR aidant_id IN (?) OR mandat_id IN (?)", in(orgs), in(aidants), in(mandats)).Exec(ctx)
+	res, err := s.db.NewDelete().Model((*JournalEntry)(nil)).Where(about, in(orgs), in(aidants), in(mandats)).Exec(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("purge journal: %w", err)
 	}
 	d, _ := res.RowsAffected()
-	if relinked, err = s.relinkJournal(ctx, *first); err != nil {
-		return 0, 0, err
-	}
-	if _, err := s.db.NewDelete().Model((*JournalCheckpoint)(nil)).Where("head_id >= ?", *first).Exec(ctx); err != nil {
-		return 0, 0, fmt.Errorf("purge checkpoints: %w", err)
+	if found.First != nil { // else only entries not chained yet were purged: the chain is whole
+		if relinked, err = s.relinkJournal(ctx, *found.First); err != nil {
+			return 0, 0, err
+		}
+		// A checkpoint covers the entries up to its head's place: those past the gap moved.
+		if _, err := s.db.NewDelete().Model((*JournalCheckpoint)(nil)).Where("entries >= ?", *found.First).Exec(ctx); err != nil {
+			return 0, 0, fmt.Errorf("purge checkpoints: %w", err)
+		}
 	}
 	for _, q := range []string{"ALTER TABLE journal ENABLE TRIGGER journal_no_update_delete",
 		"ALTER TABLE journal_checkpoints ENABLE TRIGGER journal_checkpoints_no_update_delete"} {
@@ -183,41 +195,45 @@ func (s *Store) purgeJournal(ctx context.Context, orgs, aidants, mandats []int64
 	return int(d), relinked, nil
 }
 
-// relinkJournal chains the rows from id from on to the row before them, each checked intact
-// first (its HMAC over its content and old link): a purge must not launder a tampered row.
+// relinkJournal gives the chained rows after place from-1 the places from, from+1, … in
+// their order, and chains them to the row before them, each checked intact first (its HMAC
+// over its content and old link): a purge must not launder a tampered row. Places only move
+// down, in order, so no two rows ever share one.
 func (s *Store) relinkJournal(ctx context.Context, from int64) (int, error) {
 	key := s.journalKey()
 	var prev []byte
-	err := s.db.NewSelect().Model((*JournalEntry)(nil)).Column("hash").Where("id < ?", from).OrderExpr("id DESC").Limit(1).Scan(ctx, &prev)
+	err := s.db.NewSelect().Model((*JournalEntry)(nil)).Column("hash").Where("seq < ?", from).OrderExpr("seq DESC").Limit(1).Scan(ctx, &prev)
 	if err != nil && notFound(err, "") != ErrNotFound {
 		return 0, fmt.Errorf("journal before the purge: %w", err)
 	}
 	if prev == nil {
 		prev = genesis
 	}
-	n, after := 0, from-1
+	n, after, next := 0, from-1, from
 	for {
 		var rows []JournalEntry
-		if err := s.db.NewSelect().Model(&rows).Where("id > ?", after).OrderExpr("id").Limit(5000).Scan(ctx); err != nil {
+		if err := s.db.NewSelect().Model(&rows).Where("seq > ?", after).OrderExpr("seq").Limit(5000).Scan(ctx); err != nil {
 			return n, fmt.Errorf("read journal: %w", err)
 		}
 		if len(rows) == 0 {
 			return n, nil
 		}
+		after = *rows[len(rows)-1].Seq
 		for i := range rows {
 			e := &rows[i]
 			if !hmac.Equal(e.mac(key), e.Hash) {
 				return n, fmt.Errorf("journal purge: entry %d does not verify; the journal is left as it is for inspection", e.ID)
 			}
-			e.PrevHash = prev
+			seq := next
+			next++
+			e.Seq, e.PrevHash = &seq, prev
 			e.Hash = e.mac(key)
 			prev = e.Hash
-			if _, err := s.db.NewUpdate().Model(e).Column("prev_hash", "hash").WherePK().Exec(ctx); err != nil {
+			if _, err := s.db.NewUpdate().Model(e).Column("seq", "prev_hash", "hash").WherePK().Exec(ctx); err != nil {
 				return n, fmt.Errorf("re-link entry %d: %w", e.ID, err)
 			}
 			n++
 		}
-		after = rows[len(rows)-1].ID
 	}
 }
 
