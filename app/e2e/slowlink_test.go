@@ -145,7 +145,12 @@ func TestMandatWizardOn2G(t *testing.T) {
 		click(t, ctx, "label[for=demarche-argent]")
 		click(t, ctx, "label[for=duree-SHORT]")
 		step("2. vers FranceConnect", func() {
-			click(t, ctx, "button.fr-connect")
+			if noJS { // the simulator's page loaded whole before it is used (slowly, on 2G)
+				clickNavigate(t, ctx, "button.fr-connect")
+			} else {
+				click(t, ctx, "button.fr-connect")
+				waitJS(t, ctx, `!!document.querySelector("#identity-1") && document.readyState === "complete"`)
+			}
 			waitVisible(t, ctx, "#identity-1")
 		})
 		click(t, ctx, "label[for=identity-1]")
