@@ -6,7 +6,7 @@ package main
 // It runs this very binary twice as a child process, on a throwaway embedded PostgreSQL
 // (AC_DATA_DIR in a temporary directory, removed at the end unless -data names one):
 // `ac seed --scale N` (N/200 organisations, one demo aidant each, usagers weighted so that a
-// few organisations are large), then `ac serve` in sandbox mode on a loopback port. Each
+// few organisations are large), then `ac serve` in dev mode on a loopback port. Each
 // client logs in through the real pages (login form with the demo code, the e-mailed link
 // read on /dev/emails/, the wait page's POST), each from a loopback address of its own (the
 // login limit counts attempts per address), then, for -duration, loads its
@@ -229,10 +229,11 @@ func benchRSS(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// rssEnv is the children's settings: sandbox mode (demo codes, the outbox page, the
-// FranceConnect simulator; no dev key), the embedded PostgreSQL in dir.
+// rssEnv is the children's settings: dev mode (demo codes, the FranceConnect simulator, and
+// the whole outbox on /dev/emails/: in sandbox mode it lists the demo organisations' mail
+// only, not the scale seed's), the embedded PostgreSQL in dir.
 func rssEnv(dir, secret string) []string {
-	return []string{"AC_MODE=sandbox", "AC_DATA_DIR=" + dir, "AC_SECRET_KEY=" + secret, "DATABASE_URL=", "AC_METRICS_ADDR="}
+	return []string{"AC_MODE=dev", "AC_DATA_DIR=" + dir, "AC_SECRET_KEY=" + secret, "DATABASE_URL=", "AC_METRICS_ADDR="}
 }
 
 var scaleTag = regexp.MustCompile(`aidant1\.([0-9a-f]+)@scale\.aidantsconnect\.fr`)
