@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -105,7 +104,7 @@ func TestSandboxTraineeJourney(t *testing.T) {
 		assertAxe(t, ctx, "récapitulatif")
 		click(t, ctx, "label[for=personal_data-box]")
 		typeInto(t, ctx, "#otp_token", app.DemoCode)
-		click(t, ctx, "form[action='/espace-aidant/creation_mandat/recapitulatif/'] button[type=submit]")
+		click(t, ctx, "form[action='"+paths.MandatRecap+"'] button[type=submit]")
 		waitVisible(t, ctx, ".ac-attestation-print")
 		assertAxe(t, ctx, "attestation")
 		trainee, err := srv.App.Store.FindAidantByEmail(context.Background(), email)
@@ -137,10 +136,10 @@ func TestSandboxTraineeJourney(t *testing.T) {
 
 	step("révocation", func(t *testing.T, ctx context.Context) {
 		traineeLogin(t, ctx, srv, space, email)
-		mandat := "/espace-aidant/mandats/" + strconv.FormatInt(m.ID, 10) + "/"
-		navigate(t, ctx, srv.URL+mandat+"revoquer/")
+		revoke := paths.MandatRevoke(m.ID)
+		navigate(t, ctx, srv.URL+revoke)
 		assertAxe(t, ctx, "confirmation de la révocation")
-		click(t, ctx, `form[action="`+mandat+`revoquer/"] button[type="submit"]`)
+		click(t, ctx, `form[action="`+revoke+`"] button[type="submit"]`)
 		waitVisible(t, ctx, ".fr-alert--success")
 		assertAxe(t, ctx, "mandat révoqué")
 		got, err := srv.App.Store.GetMandat(context.Background(), m.OrgID, m.ID)
