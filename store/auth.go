@@ -158,8 +158,18 @@ func (s *Store) QueueEmail(ctx context.Context, e Email) error {
 // ListEmails returns the newest outbox messages (the dev outbox page and tests), bodies
 // opened; a delivered message has none left.
 func (s *Store) ListEmails(ctx context.Context, limit int) ([]Email, error) {
+	return s.listEmails(ctx, nil, limit)
+}
+
+// listEmails returns the newest emails, opened: to the addresses the subquery selects, or
+// to anyone when it is nil.
+func (s *Store) listEmails(ctx context.Context, to *bun.SelectQuery, limit int) ([]Email, error) {
 	var es []Email
-	if err := s.db.NewSelect().Model(&es).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+	q := s.db.NewSelect().Model(&es).OrderExpr("id DESC").Limit(int64(limit))
+	if to != nil {
+		q = q.Where("to_address IN (?)", to)
+	}
+	if err := q.Scan(ctx); err != nil {
 		return nil, notFound(err, "list emails")
 	}
 	return es, s.openEmails(es)

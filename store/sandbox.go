@@ -133,22 +133,18 @@ func (s *Store) GetTraineeSpace(ctx context.Context, token string, limit int) (*
 		return nil, notFound(err, "list trainee accounts")
 	}
 	addresses := s.db.NewSelect().Model((*Aidant)(nil)).Column("email").Where("id IN (?)", members)
-	if err := s.db.NewSelect().Model(&sp.Emails).Where("to_address IN (?)", addresses).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
-		return nil, notFound(err, "list trainee emails")
+	if sp.Emails, err = s.listEmails(ctx, addresses, limit); err != nil {
+		return nil, err
 	}
-	return sp, s.openEmails(sp.Emails)
+	return sp, nil
 }
 
 // ListDemoEmails is the shared outbox of the bac à sable: the newest messages to the demo
 // organisations' accounts only, whose code is public anyway. Trainees' mail is read at their
 // own URL (GetTraineeSpace), never here.
 func (s *Store) ListDemoEmails(ctx context.Context, limit int) ([]Email, error) {
-	var es []Email
 	addresses := s.db.NewSelect().TableExpr("aidants AS a").Column("a.email").
 		Where("a.is_demo").
 		Where("NOT EXISTS (SELECT 1 FROM aidant_organisations ao JOIN organisations o ON o.id = ao.organisation_id WHERE ao.aidant_id = a.id AND NOT o.is_demo)")
-	if err := s.db.NewSelect().Model(&es).Where("to_address IN (?)", addresses).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
-		return nil, notFound(err, "list demo emails")
-	}
-	return es, s.openEmails(es)
+	return s.listEmails(ctx, addresses, limit)
 }
