@@ -25,11 +25,20 @@ const DefaultDBPool = 4
 // extended protocol with the unnamed statement (exec) runs each statement in one round trip,
 // keeps no cache, and, unlike the simple protocol, still refuses several statements in one
 // text. Measured: TestFILoginRoundTripsByExecMode, BENCHMARKS.md (Throughput).
+//
+// The few hot statements (the session's, the FranceConnect login's steps: store.scanHot) ask
+// for cache_statement themselves, with their values as parameters: prepared once per
+// connection, their plans kept by PostgreSQL. hotStatementCache bounds them per connection.
 func tuneConn(cfg *pgx.ConnConfig) {
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
-	cfg.StatementCacheCapacity = 0
+	cfg.StatementCacheCapacity = hotStatementCache
 	cfg.DescriptionCacheCapacity = 0
 }
+
+// hotStatementCache is how many prepared statements a connection keeps (least recently used
+// first out): the hot statements are about ten texts (the FI usagers list has one per number
+// of search words).
+const hotStatementCache = 32
 
 // The database is used through two roles (README, production): the owner runs the
 // migrations, the serving role (DATABASE_URL) serves and may only read and append to the

@@ -14,7 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/uptrace/bun"
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
@@ -94,6 +93,8 @@ func (c *faultCluster) app(cfg *app.Config) {
 
 // stopAt stops the cluster just before the App sends its next query containing match: the
 // statements before it in the same transaction have run, the transaction will never commit.
+// It traces pgx (the App's serving connections, app.Config.DBConn), which sees every
+// statement, bun's and the hot ones store.scanHot sends with parameters alike.
 type stopAt struct {
 	match atomic.Pointer[string]
 	stop  func()
@@ -101,14 +102,19 @@ type stopAt struct {
 
 func (h *stopAt) arm(match string) { h.match.Store(&match) }
 
-func (h *stopAt) BeforeQuery(ctx context.Context, ev *bun.QueryEvent) context.Context {
-	if m := h.match.Load(); m != nil && strings.Contains(ev.Query, *m) && h.match.CompareAndSwap(m, nil) {
+func (h *stopAt) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if m := h.match.Load(); m != nil && strings.Contains(d.SQL, *m) && h.match.CompareAndSwap(m, nil) {
 		h.stop()
 	}
 	return ctx
 }
 
-func (h *stopAt) AfterQuery(context.Context, *bun.QueryEvent) {}
+func (h *stopAt) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// tune is the App's DBConn: the tracer on its serving connections.
+func (h *stopAt) tune(cfg *app.Config) {
+	cfg.DBConn = func(c *pgx.ConnConfig) { c.Tracer = h }
+}
 
 // waitReady polls /readyz until the App answers that its database is back, within a bound:
 // stale connections of the pool fail once each at most.
@@ -157,9 +163,8 @@ func count(t *testing.T, e *apptest.Env, table, where string) int {
 func TestPostgresStoppedMidFlow(t *testing.T) {
 	t.Parallel()
 	cluster := newFaultCluster(t)
-	e := apptest.Start(t, cluster.app)
 	fault := &stopAt{stop: cluster.stop}
-	e.App.DB.AddQueryHook(fault)
+	e := apptest.Start(t, cluster.app, fault.tune)
 	org := e.Org("Maison France Services")
 	p := e.Aidant("jean@example.fr", org, true)
 	b := e.Login(p)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Lifetimes of the FI flow (FRANCECONNECT.md §1).
@@ -230,14 +229,14 @@ func (s *Store) flow(ctx context.Context, r *idpFlowRow, covered bool) (*IdPFlow
 func (s *Store) OpenIdPFlow(ctx context.Context, token string, aidantID, orgID int64) (*IdPFlow, error) {
 	now := s.Now()
 	var r idpFlowRow
-	err := s.db.NewRaw(`WITH bound AS (
+	err := s.scanHot(ctx, &r, `WITH bound AS (
 	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL RETURNING *
 ), f AS (
 	SELECT *, true AS bound_now FROM bound UNION ALL SELECT *, false FROM idp_flows WHERE token_hash = ?2 AND aidant_id IS NOT NULL
 )
 SELECT f.*`+idpFlowColumns()+`, ARRAY(SELECT DISTINCT a.demarche FROM autorisations AS a JOIN mandats AS m ON m.id = a.mandat_id
 	WHERE `+strings.ReplaceAll(idpActive, "?", "?3")+` AND m.usager_id = f.usager_id AND m.organisation_id = f.organisation_id) AS covered
-FROM f`+idpFlowFrom, aidantID, orgID, HashToken(token), now).Scan(ctx, &r)
+FROM f`+idpFlowFrom, aidantID, orgID, HashToken(token), now)
 	if err != nil {
 		return nil, notFound(err, "open idp flow")
 	}
@@ -261,13 +260,13 @@ func (s *Store) OpenIdPFlowListing(ctx context.Context, token string, aidantID i
 	now := s.Now()
 	words := SearchWords(query)
 	list = list && !unmatchable(words)
-	var allowed []string
+	allowed := []string{}
 	for _, k := range DemarcheKeys() {
 		if org.Allows(k) {
 			allowed = append(allowed, k)
 		}
 	}
-	args := []any{aidantID, org.ID, HashToken(token), now, pgdialect.Array(allowed), list, limit, offset}
+	args := []any{aidantID, org.ID, HashToken(token), now, allowed, list, limit, offset}
 	var match strings.Builder
 	for _, w := range words {
 		args = append(args, w)
@@ -279,7 +278,7 @@ func (s *Store) OpenIdPFlowListing(ctx context.Context, token string, aidantID i
 		L          Usager `bun:"embed:l_"`
 		Total      int    `bun:"l_total"`
 	}
-	err := s.db.NewRaw(`WITH bound AS (
+	err := s.scanHot(ctx, &rows, `WITH bound AS (
 	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL RETURNING *
 ), f AS (
 	SELECT *, true AS bound_now FROM bound UNION ALL SELECT *, false FROM idp_flows WHERE token_hash = ?2 AND aidant_id IS NOT NULL
@@ -294,7 +293,7 @@ LEFT JOIN LATERAL (
 		  AND a.demarche = ANY(?4) AND (cardinality(f.rep_scope) = 0 OR a.demarche = ANY(f.rep_scope)))`+match.String()+`
 	ORDER BY usager.sort_name, usager.id LIMIT ?6 OFFSET ?7
 ) AS l ON true
-ORDER BY l.sort_name, l.id`, args...).Scan(ctx, &rows)
+ORDER BY l.sort_name, l.id`, args...)
 	if err == nil && len(rows) == 0 {
 		err = sql.ErrNoRows
 	}
@@ -432,10 +431,10 @@ func (s *Store) stepRefused(ctx context.Context, token string, aidantID, orgID i
 func (s *Store) ChooseIdPUsager(ctx context.Context, token string, aidantID, orgID, usagerID int64) error {
 	for try := 0; ; try++ {
 		var id int64
-		err := s.db.NewRaw(`UPDATE idp_flows AS f SET usager_id = ?0 WHERE `+idpFlowOpen+`
+		err := s.scanHot(ctx, &id, `UPDATE idp_flows AS f SET usager_id = ?0 WHERE `+idpFlowOpen+`
 	AND EXISTS (SELECT 1 FROM organisations AS o JOIN mandats AS m ON m.organisation_id = o.id JOIN autorisations AS a ON a.mandat_id = m.id
 		WHERE o.id = f.organisation_id AND m.usager_id = ?0 AND `+strings.ReplaceAll(idpActive, "?", "?4")+` AND `+idpOffered("a.demarche")+`)
-RETURNING f.id`, usagerID, HashToken(token), aidantID, orgID, s.Now()).Scan(ctx, &id)
+RETURNING f.id`, usagerID, HashToken(token), aidantID, orgID, s.Now())
 		if err == nil {
 			return nil
 		}
@@ -461,7 +460,7 @@ func (s *Store) CompleteIdPFlow(ctx context.Context, token string, aidantID, org
 	now := s.Now()
 	for try := 0; ; try++ {
 		var r idpFlowRow
-		err := s.db.NewRaw(`WITH pick AS (
+		err := s.scanHot(ctx, &r, `WITH pick AS (
 	SELECT f.id, f.usager_id, (SELECT a.id FROM autorisations AS a JOIN mandats AS m ON m.id = a.mandat_id
 		WHERE `+strings.ReplaceAll(idpActive, "?", "?4")+` AND m.usager_id = f.usager_id AND m.organisation_id = f.organisation_id AND a.demarche = ?0
 		ORDER BY m.expires_at DESC, a.id DESC LIMIT 1) AS autorisation_id
@@ -473,7 +472,7 @@ func (s *Store) CompleteIdPFlow(ctx context.Context, token string, aidantID, org
 	RETURNING f.*
 )
 SELECT f.*`+idpFlowColumns()+` FROM f`+idpFlowFrom,
-			demarche, HashToken(token), aidantID, orgID, now, HashToken(code), now.Add(IdPCodeTTL)).Scan(ctx, &r)
+			demarche, HashToken(token), aidantID, orgID, now, HashToken(code), now.Add(IdPCodeTTL))
 		if err == nil {
 			f, err := s.flow(ctx, &r, false)
 			if err != nil {
@@ -559,7 +558,7 @@ func (s *Store) ExchangeIdPCode(ctx context.Context, in IdPExchange) (*IdPGrant,
 	}
 	// The claim reads whether the grant still stands in the same statement: what was revoked
 	// or deactivated before it is refused, with nothing in between.
-	err = s.db.NewRaw(`WITH f AS (
+	err = s.scanHot(ctx, &r, `WITH f AS (
 	UPDATE idp_flows AS f SET code_used_at = ?0 WHERE code_hash = ?1 AND code_used_at IS NULL
 	RETURNING f.*, `+strings.ReplaceAll(idpGrantLive, "?", "?0")+` AS live, `+secretOK+` AS secret_ok
 ), t AS (
@@ -569,7 +568,7 @@ func (s *Store) ExchangeIdPCode(ctx context.Context, in IdPExchange) (*IdPGrant,
 )
 SELECT f.*`+idpFlowColumns()+`, t.id AS token_id, t.created_at AS token_created_at
 FROM f LEFT JOIN t ON t.flow_id = f.id`+idpFlowFrom,
-		now, hash, HashToken(token), now.Add(in.TokenTTL), in.ClientID, in.RedirectURI, in.SecretHash).Scan(ctx, &r)
+		now, hash, HashToken(token), now.Add(in.TokenTTL), in.ClientID, in.RedirectURI, in.SecretHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		refused, err := s.refuseSpentCode(ctx, hash, now)
 		if err == nil {
@@ -642,7 +641,7 @@ func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error
 			T          IdPToken `bun:"embed:t_"`
 			First      bool     `bun:"first"`
 		}
-		err := tx.db.NewRaw(`WITH old AS (
+		err := tx.scanHot(ctx, &r, `WITH old AS (
 	SELECT t.id, t.used_at FROM idp_tokens AS t JOIN idp_flows AS f ON f.id = t.flow_id
 	WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?0 AND `+strings.ReplaceAll(idpGrantLive, "?", "?0")+`
 	FOR UPDATE OF t
@@ -651,7 +650,7 @@ func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error
 )
 SELECT f.*`+idpFlowColumns()+aliasedColumns("t", "t_", (*IdPToken)(nil))+`, (SELECT count(*) FROM used) = 1 AS first
 FROM old JOIN idp_tokens AS t ON t.id = old.id JOIN idp_flows AS f ON f.id = t.flow_id`+idpFlowFrom,
-			now, HashToken(token)).Scan(ctx, &r)
+			now, HashToken(token))
 		if err != nil {
 			return notFound(err, "find access token")
 		}

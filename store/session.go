@@ -186,7 +186,7 @@ ORDER BY o.name, o.id`
 // code proof, in one statement.
 func (s *Store) loadSession(ctx context.Context, idHash []byte) ([]byte, *SessionAidant, error) {
 	var rows []sessionLoadRow
-	if err := s.db.NewRaw(sessionLoadSQL(), idHash, s.Now()).Scan(ctx, &rows); err != nil {
+	if err := s.scanHot(ctx, &rows, sessionLoadSQL(), idHash, s.Now()); err != nil {
 		return nil, nil, err
 	}
 	if len(rows) == 0 {
