@@ -19,6 +19,7 @@ import (
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/pgembed"
+	"github.com/jackc/pgx/v5"
 )
 
 // Options is what Bench measures.
@@ -142,6 +143,11 @@ func benchInstances(ctx context.Context, o Options, env map[string]string, pgPid
 		}
 		bases = append(bases, base)
 	}
+	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
 	fmt.Fprintf(o.Out, "-- %d instance(s)\n", n)
 	for _, clients := range o.Clients {
 		appBefore, pgBefore := 0.0, pgCPU(pgPid)
@@ -149,10 +155,12 @@ func benchInstances(ctx context.Context, o Options, env map[string]string, pgPid
 			appBefore += procCPU(p.Process.Pid, false)
 		}
 		load := loadAvg()
+		syncs := walSyncs(ctx, conn)
 		l, err := Run(ctx, bases, w, clients, o.Duration, 0)
 		if err != nil {
 			return err
 		}
+		syncs = walSyncs(ctx, conn) - syncs
 		appCPU, pgUsed := -appBefore, pgCPU(pgPid)-pgBefore
 		for _, p := range procs {
 			appCPU += procCPU(p.Process.Pid, false)
@@ -163,7 +171,11 @@ func benchInstances(ctx context.Context, o Options, env map[string]string, pgPid
 			}
 			return fmt.Sprintf("%.2f ms", 1000*s/float64(l.Logins))
 		}
-		fmt.Fprintf(o.Out, "%s; CPU per login: App %s, PostgreSQL %s; load average %s → %s\n", l, per(appCPU), per(pgUsed), load, loadAvg())
+		flushes := "-"
+		if l.Logins > 0 {
+			flushes = fmt.Sprintf("%.2f", float64(syncs)/float64(l.Logins))
+		}
+		fmt.Fprintf(o.Out, "%s, App %s, PostgreSQL %s; WAL flushes per login %s; load average %s → %s\n", l, per(appCPU), per(pgUsed), flushes, load, loadAvg())
 	}
 	return nil
 }
@@ -258,4 +270,15 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// walSyncs is how many times PostgreSQL has flushed its WAL to disk (pg_stat_wal.wal_sync,
+// counted only when fsync is on: 0 at the test settings). A synchronous commit waits for one
+// (concurrent commits may share it); an asynchronous one leaves it to the WAL writer.
+func walSyncs(ctx context.Context, conn *pgx.Conn) int64 {
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT wal_sync FROM pg_stat_wal").Scan(&n); err != nil {
+		return 0
+	}
+	return n
 }
