@@ -165,8 +165,8 @@ func (s *Store) CreateIdPFlow(ctx context.Context, in IdPFlowInput) (string, err
 			f.RepScopeSpelling[k] = v
 		}
 	}
-	var off string // navigation: committed without waiting for the disk (asyncCommit)
-	if _, err := s.db.NewInsert().Model(f).Returning("set_config('synchronous_commit', 'off', true)").Exec(ctx, &off); err != nil {
+	var async bool // navigation: committed without waiting for the disk (asyncCommit)
+	if _, err := s.db.NewInsert().Model(f).Returning(s.navigationCommit()).Exec(ctx, &async); err != nil {
 		return "", fmt.Errorf("create idp flow: %w", err)
 	}
 	return token, nil
@@ -231,7 +231,7 @@ func (s *Store) OpenIdPFlow(ctx context.Context, token string, aidantID, orgID i
 	now := s.Now()
 	var r idpFlowRow
 	err := s.scanHot(ctx, &r, `WITH bound AS (
-	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL AND `+asyncCommit+` RETURNING *
+	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL AND `+s.navigationCommit()+` RETURNING *
 ), f AS (
 	SELECT *, true AS bound_now FROM bound UNION ALL SELECT *, false FROM idp_flows WHERE token_hash = ?2 AND aidant_id IS NOT NULL
 )
@@ -280,7 +280,7 @@ func (s *Store) OpenIdPFlowListing(ctx context.Context, token string, aidantID i
 		Total      int    `bun:"l_total"`
 	}
 	err := s.scanHot(ctx, &rows, `WITH bound AS (
-	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL AND `+asyncCommit+` RETURNING *
+	UPDATE idp_flows SET aidant_id = ?0, organisation_id = ?1 WHERE token_hash = ?2 AND aidant_id IS NULL AND `+s.navigationCommit()+` RETURNING *
 ), f AS (
 	SELECT *, true AS bound_now FROM bound UNION ALL SELECT *, false FROM idp_flows WHERE token_hash = ?2 AND aidant_id IS NOT NULL
 )
@@ -410,15 +410,25 @@ func idpOffered(d string) string {
 	return `NOT f.rep_scope_unmatched AND o.is_active AND ` + d + ` = ANY(o.allowed_demarches) AND (cardinality(f.rep_scope) = 0 OR ` + d + ` = ANY(f.rep_scope))`
 }
 
-// idpFlowOpen is the condition that the flow (aliased f) named by token_hash ?1 is the
-// aidant's (?2) in the organisation (?3) and still open at ?4.
-// asyncCommit, in a navigation step's WHERE (the flow created, bound to its aidant, its
+// asyncCommit, in a navigation step's statement (the flow created, bound to its aidant, its
 // usager chosen), commits that statement without waiting for its WAL to reach the disk: a
 // crash may lose it (the aidant starts the login again from FranceConnect), never anything
 // the login hands out. The code's issue, its exchange and the token's use stay synchronous: a
 // spent code lost in a crash could be spent again. BENCHMARKS.md § Commits per login.
 const asyncCommit = `set_config('synchronous_commit', 'off', true) IS NOT NULL`
 
+// navigationCommit is asyncCommit for a statement that is its own transaction, and TRUE inside
+// a transaction (InTx): set_config's effect would last to that transaction's commit, whatever
+// else it writes.
+func (s *Store) navigationCommit() string {
+	if _, inTx := s.db.(bun.Tx); inTx {
+		return "TRUE"
+	}
+	return asyncCommit
+}
+
+// idpFlowOpen is the condition that the flow (aliased f) named by token_hash ?1 is the
+// aidant's (?2) in the organisation (?3) and still open at ?4.
 const idpFlowOpen = `f.token_hash = ?1 AND f.aidant_id = ?2 AND f.organisation_id = ?3 AND f.completed_at IS NULL AND f.expires_at > ?4`
 
 // stepRefused tells why a step's statement changed nothing: the flow is not the aidant's, or
@@ -442,7 +452,7 @@ func (s *Store) ChooseIdPUsager(ctx context.Context, token string, aidantID, org
 		err := s.scanHot(ctx, &id, `UPDATE idp_flows AS f SET usager_id = ?0 WHERE `+idpFlowOpen+`
 	AND EXISTS (SELECT 1 FROM organisations AS o JOIN mandats AS m ON m.organisation_id = o.id JOIN autorisations AS a ON a.mandat_id = m.id
 		WHERE o.id = f.organisation_id AND m.usager_id = ?0 AND `+strings.ReplaceAll(idpActive, "?", "?4")+` AND `+idpOffered("a.demarche")+`)
-	AND `+asyncCommit+`
+	AND `+s.navigationCommit()+`
 RETURNING f.id`, usagerID, HashToken(token), aidantID, orgID, s.Now())
 		if err == nil {
 			return nil

@@ -521,3 +521,38 @@ func TestIdPFlowListing(t *testing.T) {
 		t.Fatalf("past the end: %v, %d usagers, total %d", err, len(page.Usagers), page.Total)
 	}
 }
+
+// The navigation steps commit asynchronously when each is its own statement; called inside a
+// transaction they leave its commit as it was (synchronous here), whatever else it writes.
+func TestIdPNavigationInTransactionStaysSynchronous(t *testing.T) {
+	t.Parallel()
+	w := newIdPWorld(t)
+	ctx := context.Background()
+	err := w.st.InTx(ctx, func(tx *store.Store) error {
+		if _, err := tx.DB().ExecContext(ctx, "SET LOCAL synchronous_commit = on"); err != nil {
+			return err
+		}
+		token, err := tx.CreateIdPFlow(ctx, store.IdPFlowInput{ClientID: "fc", RedirectURI: "https://fc.example/callback",
+			State: "state-0123456789abcdef", Nonce: "nonce-0123456789abcdef", Scopes: []string{"openid", "profile"}})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.OpenIdPFlow(ctx, token, w.aidant.ID, w.org.ID); err != nil {
+			return err
+		}
+		if err := tx.ChooseIdPUsager(ctx, token, w.aidant.ID, w.org.ID, w.marie.ID); err != nil {
+			return err
+		}
+		var setting string
+		if err := tx.DB().NewRaw("SELECT current_setting('synchronous_commit')").Scan(ctx, &setting); err != nil {
+			return err
+		}
+		if setting != "on" {
+			t.Errorf("synchronous_commit in the transaction after the navigation steps: %q, want on", setting)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
