@@ -17,6 +17,7 @@ import (
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/apptest"
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/app/pgembed"
 	"github.com/aidantsconnect/ac/migrations"
 	"github.com/aidantsconnect/ac/store"
@@ -177,7 +178,7 @@ func TestPostgresStoppedMidFlow(t *testing.T) {
 	}
 	fault.arm(`INSERT INTO "autorisations"`)
 	frenchErrorPage(t, b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}}), "the signature")
-	frenchErrorPage(t, b.Get("/espace-aidant/"), "the espace aidant")
+	frenchErrorPage(t, b.Get(paths.Espace), "the espace aidant")
 	cluster.start()
 	waitReady(t, e)
 	if n := count(t, e, "mandats", "true"); n != 0 {
@@ -189,14 +190,14 @@ func TestPostgresStoppedMidFlow(t *testing.T) {
 	// The aidant signs again, with the next code: the recap was kept.
 	e.Clock.Advance(30 * time.Second)
 	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
-	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/espace-aidant/mandats/") {
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, paths.Mandats) {
 		t.Fatalf("signature once PostgreSQL is back: %d %q %s", r.Status, r.Location, r.Body)
 	}
 	if m, a := count(t, e, "mandats", "true"), count(t, e, "autorisations", "true"); m != 1 || a != 2 {
 		t.Fatalf("%d mandats, %d autorisations", m, a)
 	}
 	e.Clock.Advance(30 * time.Second)
-	mandatID := mustInt(t, strings.Split(strings.TrimPrefix(r.Location, "/espace-aidant/mandats/"), "/")[0])
+	mandatID := mandatIDIn(t, r.Location)
 	m, err := e.App.Store.GetMandat(context.Background(), org.ID, mandatID)
 	if err != nil {
 		t.Fatal(err)

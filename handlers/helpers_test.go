@@ -9,6 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
 
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store/storetest"
 )
 
@@ -83,4 +84,15 @@ func cells(d *goquery.Document, sel string) (rows [][]string, links [][]string) 
 		rows, links = append(rows, row), append(links, ls)
 	})
 	return rows, links
+}
+
+// mandatIDIn is the id of the mandat whose page location is (paths.Mandats + id + "/…"), as
+// the signature's redirect gives it.
+func mandatIDIn(t *testing.T, location string) int64 {
+	t.Helper()
+	rest, ok := strings.CutPrefix(location, paths.Mandats)
+	if !ok {
+		t.Fatalf("%q is not a mandat's page", location)
+	}
+	return mustInt(t, strings.Split(rest, "/")[0])
 }

@@ -144,7 +144,7 @@ func (w *fiWorld) mandat(t *testing.T, identity int, demarches ...string) *store
 		t.Fatalf("sign: %d %s", r.Status, r.Body)
 	}
 	w.e.Clock.Advance(30 * time.Second) // the next code differs
-	id := mustInt(t, strings.Split(strings.TrimPrefix(r.Location, "/espace-aidant/mandats/"), "/")[0])
+	id := mandatIDIn(t, r.Location)
 	m, err := w.e.App.Store.GetMandat(context.Background(), w.org.ID, id)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aidantsconnect/ac/app/apptest"
+	"github.com/aidantsconnect/ac/app/paths"
 	"github.com/aidantsconnect/ac/store"
 )
 
@@ -252,17 +253,16 @@ func TestForeignMandatPagesAreNotFound(t *testing.T) {
 	auth := startMandat(t, b, mandatForm("LONG", "papiers"))
 	callback(t, b, franceConnect(t, b, auth, "login", 0))
 	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
-	id := strings.Split(strings.TrimPrefix(r.Location, "/espace-aidant/mandats/"), "/")[0]
-	m, err := e.App.Store.GetMandat(context.Background(), org.ID, mustInt(t, id))
+	m, err := e.App.Store.GetMandat(context.Background(), org.ID, mandatIDIn(t, r.Location))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stranger := e.Login(e.Aidant("autre@example.fr", other, true))
 	for _, path := range []string{
-		"/espace-aidant/mandats/" + id + "/attestation/",
-		"/espace-aidant/mandats/" + id + "/attestation.pdf",
-		"/espace-aidant/renew_mandat/" + strconv.FormatInt(m.UsagerID, 10),
-		"/espace-aidant/mandats/999999/attestation/",
+		paths.MandatAttestation(m.ID),
+		paths.MandatAttestationPDF(m.ID),
+		paths.MandatRenew(m.UsagerID),
+		paths.MandatAttestation(999999),
 	} {
 		r := stranger.Get(path)
 		if r.Status != http.StatusNotFound || !strings.Contains(r.Body, "introuvable ou inaccessible") || strings.Contains(r.Body, "Angela") {
@@ -576,7 +576,7 @@ func TestMandatRenewalSaysWhatChanges(t *testing.T) {
 	b := e.Login(p)
 	callback(t, b, franceConnect(t, b, startMandat(t, b, mandatForm("LONG", "papiers", "social")), "login", 0))
 	r := b.Post(recapPath, url.Values{"personal_data": {"on"}, "otp_token": {e.Code(p)}})
-	first := mustInt(t, strings.Split(strings.TrimPrefix(r.Location, "/espace-aidant/mandats/"), "/")[0])
+	first := mandatIDIn(t, r.Location)
 	old, err := e.App.Store.GetMandat(context.Background(), org.ID, first)
 	if err != nil {
 		t.Fatal(err)

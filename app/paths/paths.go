@@ -42,11 +42,13 @@ const (
 	// EspacePreferences is the aidant's « Mon compte » preferences (the weekly digest).
 	EspacePreferences = "/espace-aidant/mon-compte/preferences/"
 
-	MandatNew                   = "/espace-aidant/creation_mandat/"
-	MandatRecap                 = "/espace-aidant/creation_mandat/recapitulatif/"
-	MandatRenewPattern          = "/espace-aidant/renew_mandat/:usager"
-	MandatAttestationPattern    = "/espace-aidant/mandats/:mandat/attestation/"
-	MandatAttestationPDFPattern = "/espace-aidant/mandats/:mandat/attestation.pdf"
+	MandatNew          = "/espace-aidant/creation_mandat/"
+	MandatRecap        = "/espace-aidant/creation_mandat/recapitulatif/"
+	MandatRenewPattern = "/espace-aidant/renew_mandat/:usager"
+	// Mandats begins the address of every page of one mandat (Mandats + its id + "/…").
+	Mandats                     = "/espace-aidant/mandats/"
+	MandatAttestationPattern    = Mandats + ":mandat/attestation/"
+	MandatAttestationPDFPattern = Mandats + ":mandat/attestation.pdf"
 	// From the recap: change the run's démarches and duration (no new FranceConnect round
 	// trip), or give the run up.
 	MandatRecapEdit = "/espace-aidant/creation_mandat/recapitulatif/modifier/"
@@ -54,15 +56,15 @@ const (
 
 	Usagers                       = "/espace-aidant/usagers/"
 	UsagerPattern                 = "/espace-aidant/usagers/:usager/"
-	MandatRevokePattern           = "/espace-aidant/mandats/:mandat/revoquer/"
-	MandatRevokeDonePattern       = "/espace-aidant/mandats/:mandat/revoquer/succes/"
-	MandatRevocationPattern       = "/espace-aidant/mandats/:mandat/revocation/"
-	MandatRevocationPDFPattern    = "/espace-aidant/mandats/:mandat/revocation.pdf"
-	AutorisationRevokePattern     = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revoquer/"
-	AutorisationRevokeDonePattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revoquer/succes/"
-	AutorisationRevocationPattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation/"
+	MandatRevokePattern           = Mandats + ":mandat/revoquer/"
+	MandatRevokeDonePattern       = Mandats + ":mandat/revoquer/succes/"
+	MandatRevocationPattern       = Mandats + ":mandat/revocation/"
+	MandatRevocationPDFPattern    = Mandats + ":mandat/revocation.pdf"
+	AutorisationRevokePattern     = Mandats + ":mandat/autorisations/:autorisation/revoquer/"
+	AutorisationRevokeDonePattern = Mandats + ":mandat/autorisations/:autorisation/revoquer/succes/"
+	AutorisationRevocationPattern = Mandats + ":mandat/autorisations/:autorisation/revocation/"
 	// AutorisationRevocationPDFPattern is the revocation attestation of one autorisation, as a PDF.
-	AutorisationRevocationPDFPattern = "/espace-aidant/mandats/:mandat/autorisations/:autorisation/revocation.pdf"
+	AutorisationRevocationPDFPattern = Mandats + ":mandat/autorisations/:autorisation/revocation.pdf"
 )
 
 // Espace référent: the organisation a référent manages, its aidants and their cartes. The
