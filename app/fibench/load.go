@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-		"net/url"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
