@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -648,48 +647,47 @@ func (s *Store) refuseSpentCode(ctx context.Context, hash []byte, now time.Time)
 
 // UseIdPToken returns the grant of a live access token: unknown, expired or revoked, or whose
 // grant no longer stands (idpGrantLive), it is ErrNotFound, and nothing is journaled. Its
-// first use journals use_autorisation, in the same transaction. One statement finds the token,
-// locks it, marks it used and reads the grant; the entry is one INSERT, unchained (the chainer
-// chains it after commit: no lock shared with other transactions).
+// first use journals use_autorisation in the same transaction: one statement (a transaction
+// of its own, committed whole or not at all) finds the token, locks it, marks it used, INSERTs
+// the journal entry, unchained (the chainer chains it after commit: no lock shared with other
+// transactions), and reads the grant. No BEGIN nor COMMIT of its own: one round trip.
 func (s *Store) UseIdPToken(ctx context.Context, token string) (*IdPGrant, error) {
-	var g *IdPGrant
-	err := s.InTx(ctx, func(tx *Store) error {
-		now := tx.Now()
-		var r struct {
-			idpFlowRow `bun:",extend"`
-			T          IdPToken `bun:"embed:t_"`
-			First      bool     `bun:"first"`
-		}
-		err := tx.scanHot(ctx, &r, `WITH old AS (
+	now := s.Now()
+	var r struct {
+		idpFlowRow `bun:",extend"`
+		T          IdPToken `bun:"embed:t_"`
+		First      bool     `bun:"first"`
+		Journaled  int      `bun:"journaled"`
+	}
+	err := s.scanHot(ctx, &r, `WITH old AS (
 	SELECT t.id, t.used_at FROM idp_tokens AS t JOIN idp_flows AS f ON f.id = t.flow_id
 	WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?0 AND `+strings.ReplaceAll(idpGrantLive, "?", "?0")+`
 	FOR UPDATE OF t
 ), used AS (
-	UPDATE idp_tokens AS t SET used_at = ?0 FROM old WHERE t.id = old.id AND old.used_at IS NULL RETURNING t.id
+	UPDATE idp_tokens AS t SET used_at = ?0 FROM old WHERE t.id = old.id AND old.used_at IS NULL RETURNING t.id, t.flow_id, t.token_hash
+), logged AS (
+	INSERT INTO journal (created_at, action, aidant_id, organisation_id, usager_id, mandat_id, autorisation_id, demarche, access_token_hash, info)
+	SELECT ?0, ?2, f.aidant_id, f.organisation_id, f.usager_id, a.mandat_id, f.autorisation_id, f.demarche, encode(used.token_hash, 'hex'), ?3 || f.client_id
+	FROM used JOIN idp_flows AS f ON f.id = used.flow_id JOIN autorisations AS a ON a.id = f.autorisation_id
+	RETURNING id
 )
-SELECT f.*`+idpFlowColumns()+aliasedColumns("t", "t_", (*IdPToken)(nil))+`, (SELECT count(*) FROM used) = 1 AS first
+SELECT f.*`+idpFlowColumns()+aliasedColumns("t", "t_", (*IdPToken)(nil))+`, (SELECT count(*) FROM used) = 1 AS first, (SELECT count(*) FROM logged) AS journaled
 FROM old JOIN idp_tokens AS t ON t.id = old.id JOIN idp_flows AS f ON f.id = t.flow_id`+idpFlowFrom,
-			now, HashToken(token))
-		if err != nil {
-			return notFound(err, "find access token")
-		}
-		f, err := tx.flow(ctx, &r.idpFlowRow, false)
-		if err != nil {
-			return err
-		}
-		t := r.T
-		g = &IdPGrant{Flow: f, Token: t}
-		if !r.First {
-			return nil
-		}
-		if f.Autorisation == nil {
-			return errors.New("use access token: autorisation missing")
-		}
-		t.UsedAt = &now
-		g.Token = t
-		return tx.appendJournal(ctx, &JournalEntry{Action: ActionUseAutorisation, AidantID: f.AidantID, OrganisationID: f.OrganisationID,
-			UsagerID: f.UsagerID, MandatID: &f.Autorisation.MandatID, AutorisationID: f.AutorisationID, Demarche: f.Demarche,
-			AccessTokenHash: hex.EncodeToString(t.TokenHash), Info: "client : " + f.ClientID})
-	})
-	return g, err
+		now, HashToken(token), ActionUseAutorisation, "client : ")
+	if err != nil {
+		return nil, notFound(err, "find access token")
+	}
+	if r.First && r.Journaled != 1 { // idpGrantLive holds an autorisation: cannot happen
+		return nil, fmt.Errorf("use access token: %d journal entries", r.Journaled)
+	}
+	f, err := s.flow(ctx, &r.idpFlowRow, false)
+	if err != nil {
+		return nil, err
+	}
+	g := &IdPGrant{Flow: f, Token: r.T}
+	if r.First {
+		g.Token.UsedAt = &now
+		s.journaledOne(ActionUseAutorisation)
+	}
+	return g, nil
 }

@@ -364,7 +364,8 @@ func TestIdPTokenUseIsJournaledOnce(t *testing.T) {
 		}
 	}
 	if len(uses) != 1 || uses[0].Demarche != "famille" || *uses[0].AutorisationID != *g.Flow.AutorisationID ||
-		*uses[0].UsagerID != w.marie.ID || *uses[0].AidantID != w.aidant.ID || len(uses[0].AccessTokenHash) != 64 {
+		*uses[0].UsagerID != w.marie.ID || *uses[0].AidantID != w.aidant.ID || len(uses[0].AccessTokenHash) != 64 ||
+		uses[0].OrganisationID == nil || *uses[0].OrganisationID != w.org.ID || uses[0].MandatID == nil || *uses[0].MandatID != g.Flow.Autorisation.MandatID || uses[0].Info != "client : fc" {
 		t.Fatalf("use_autorisation: %+v", uses)
 	}
 	w.clock.Advance(time.Minute)

@@ -82,6 +82,17 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	return err
 }
 
+// journaledOne records that a statement of s journaled action itself (an INSERT INTO journal
+// within the statement, not appendJournal): inside a transaction it is heard when the
+// transaction commits, as appendJournal's; outside one the statement has committed already.
+func (s *Store) journaledOne(action string) {
+	if s.journaled != nil {
+		*s.journaled = append(*s.journaled, action)
+	} else if s.hooks.committed != nil {
+		s.hooks.committed(action)
+	}
+}
+
 // notFound maps sql.ErrNoRows to ErrNotFound and wraps anything else with what was attempted.
 func notFound(err error, what string) error {
 	if err == nil {

@@ -80,7 +80,7 @@ func (c *Client) do(method, path string, form url.Values, bearer string, body *[
 	defer fasthttp.ReleaseResponse(resp)
 	req.Header.SetMethod(method)
 	req.SetRequestURI(c.base + path)
-	req.Header.Set("Accept-Encoding", "gzip") // as a browser asks
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd") // as Chromium asks
 	backchannel := bearer != "" || path == paths.IdPToken
 	if !backchannel {
 		for k, v := range c.cookies {
