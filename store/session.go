@@ -38,6 +38,46 @@ type SessionStore struct {
 	st      *Store
 	codecs  []securecookie.Codec
 	Options *sessions.Options
+	decoded decodedValues
+}
+
+// decodedValues remembers session data already decoded, by its bytes: a session's row
+// changes at most once a minute (the activity's batched write) while it is read on every
+// request, and gob builds a decoder's type information anew for each message (7 % of the
+// App's CPU under FI logins, BENCHMARKS.md § Throughput). Keyed by the data itself, it
+// cannot be stale; it holds at most decodedValuesMax entries and starts over when full.
+type decodedValues struct {
+	mu sync.Mutex
+	m  map[string]map[any]any
+}
+
+const decodedValuesMax = 2048
+
+// decode returns data's values, a copy of its own (handlers change them; byte slices are
+// copied too).
+func (d *decodedValues) decode(data []byte) (map[any]any, error) {
+	d.mu.Lock()
+	v, ok := d.m[string(data)]
+	d.mu.Unlock()
+	if !ok {
+		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&v); err != nil {
+			return nil, err
+		}
+		d.mu.Lock()
+		if d.m == nil || len(d.m) >= decodedValuesMax {
+			d.m = make(map[string]map[any]any)
+		}
+		d.m[string(data)] = v
+		d.mu.Unlock()
+	}
+	out := make(map[any]any, len(v)+1)
+	for k, x := range v {
+		if b, ok := x.([]byte); ok {
+			x = bytes.Clone(b)
+		}
+		out[k] = x
+	}
+	return out, nil
 }
 
 var _ sessions.Store = (*SessionStore)(nil)
@@ -80,9 +120,11 @@ func (ss *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 		}
 		return sess, fmt.Errorf("load session: %w", err)
 	}
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&sess.Values); err != nil {
+	values, err := ss.decoded.decode(data)
+	if err != nil {
 		return sessions.NewSession(ss, name), nil
 	}
+	sess.Values = values
 	sess.Values[loadedKey{}] = loaded
 	sess.ID = id
 	sess.IsNew = false
