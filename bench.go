@@ -17,7 +17,7 @@ import (
 
 // benchFI is the hidden `ac bench-fi` (BENCHMARKS.md § Throughput; `task bench-fi`):
 //
-//	ac bench-fi [--settings test,durable] [--instances 1,2] [--clients 1,8,32,64] [--duration 5s] [--pool N]
+//	ac bench-fi [--settings test,durable] [--instances 1,2] [--clients 1,8,32,64] [--duration 5s] [--pool N] [--procs N] [--scale 20000]
 //	    the whole measure: for each setting a fresh PostgreSQL, a seeded world, then that many
 //	    `ac serve` processes on it, the load driven from this process
 //	ac bench-fi seed [--aidants 64] --world FILE
@@ -37,6 +37,8 @@ func benchFI(ctx context.Context, args []string, getenv func(string) string, out
 	duration := fs.Duration("duration", 5*time.Second, "how long each level runs")
 	logins := fs.Int("logins", 0, "run: logins per level instead of a duration")
 	pool := fs.Int("pool", 0, "AC_DB_POOL of each instance (0: the App's default)")
+	procs := fs.Int("procs", 0, "GOMAXPROCS of each instance (0: Go's default)")
+	scale := fs.Int("scale", 20000, "usagers of scale data seeded first, with their organisations, aidants, mandats (0: none)")
 	aidants := fs.Int("aidants", 64, "aidants seeded, one session each")
 	world := fs.String("world", "", "the world file (seed writes it, run reads it)")
 	urls := fs.String("url", "", "run: the servers' base URLs, comma-separated")
@@ -61,7 +63,7 @@ func benchFI(ctx context.Context, args []string, getenv func(string) string, out
 			*aidants = levels[len(levels)-1]
 		}
 		return fibench.Bench(ctx, fibench.Options{Settings: strings.Split(*settings, ","), Instances: ns, Clients: levels,
-			Duration: *duration, Aidants: *aidants, Pool: *pool, Binary: bin, Out: out})
+			Duration: *duration, Aidants: *aidants, Pool: *pool, Procs: *procs, Scale: *scale, Binary: bin, Out: out})
 	case "seed":
 		if *world == "" {
 			return errors.New("usage: ac bench-fi seed [--aidants N] --world FILE")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aidantsconnect/ac/app"
 	"github.com/aidantsconnect/ac/app/pgembed"
+	"github.com/aidantsconnect/ac/store"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -30,6 +31,11 @@ type Options struct {
 	Duration  time.Duration
 	Aidants   int    // sessions seeded (at least the highest level)
 	Pool      int    // AC_DB_POOL of each instance (0: the App's default)
+	Procs     int    // GOMAXPROCS of each instance (0: Go's default, the machine's cores)
+	// Scale is how many usagers store.SeedScale adds first (with their organisations, aidants,
+	// mandats and autorisations; 0: none): statements are planned on tables of a real size,
+	// not on the bench's handful of rows.
+	Scale int
 	Binary    string // the ac binary the instances run
 	Out       io.Writer
 }
@@ -84,12 +90,19 @@ func benchSetting(ctx context.Context, o Options, setting string) error {
 	if err != nil {
 		return err
 	}
+	if o.Scale > 0 {
+		if _, err := a.Store.SeedScale(ctx, store.ScaleOptions{Usagers: o.Scale, Seed: 15}); err != nil {
+			a.Close()
+			return err
+		}
+	}
 	w, err := Seed(ctx, a, o.Aidants)
 	a.Close()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "== PostgreSQL at %s settings (%s), pool %s per instance, %d aidants\n", setting, settingsText(setting), poolText(o.Pool), o.Aidants)
+	fmt.Fprintf(o.Out, "== PostgreSQL at %s settings (%s), pool %s per instance, GOMAXPROCS %s per instance, %d aidants, %d usagers of scale data\n",
+		setting, settingsText(setting), poolText(o.Pool), procsText(o.Procs), o.Aidants, o.Scale)
 	for _, n := range o.Instances {
 		if err := benchInstances(ctx, o, env, pg.Pid(), w, n); err != nil {
 			return err
@@ -108,6 +121,13 @@ func settingsText(s string) string {
 func poolText(n int) string {
 	if n <= 0 {
 		return strconv.Itoa(app.DefaultDBPool)
+	}
+	return strconv.Itoa(n)
+}
+
+func procsText(n int) string {
+	if n <= 0 {
+		return "default"
 	}
 	return strconv.Itoa(n)
 }
@@ -133,6 +153,9 @@ func benchInstances(ctx context.Context, o Options, env map[string]string, pgPid
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 		cmd.Env = append(cmd.Env, "AC_ADDR=127.0.0.1:"+strconv.Itoa(port), "AC_BASE_URL="+base, "AC_SEED=0")
+		if o.Procs > 0 {
+			cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(o.Procs))
+		}
 		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 		if err := cmd.Start(); err != nil {
 			return err
@@ -148,6 +171,15 @@ func benchInstances(ctx context.Context, o Options, env map[string]string, pgPid
 		return err
 	}
 	defer conn.Close(context.Background())
+	// Warm-up, not measured: each instance's connections prepare their statements, its
+	// River leader runs the periodic jobs due at start (the statistics' recount over the
+	// scale data, the digests), and the measure begins once no job is running.
+	if _, err := Run(ctx, bases, w, o.Clients[len(o.Clients)-1], warmUp, 0); err != nil {
+		return err
+	}
+	if err := waitJobsIdle(ctx, conn); err != nil {
+		return err
+	}
 	fmt.Fprintf(o.Out, "-- %d instance(s)\n", n)
 	for _, clients := range o.Clients {
 		appBefore, pgBefore := 0.0, pgCPU(pgPid)
@@ -178,6 +210,31 @@ func benchInstances(ctx context.Context, o Options, env map[string]string, pgPid
 		fmt.Fprintf(o.Out, "%s, App %s, PostgreSQL %s; WAL flushes per login %s; load average %s → %s\n", l, per(appCPU), per(pgUsed), flushes, load, loadAvg())
 	}
 	return nil
+}
+
+// warmUp is how long the logins run before the levels are measured.
+const warmUp = 3 * time.Second
+
+// waitJobsIdle waits until no River job is running or due (at most a minute).
+func waitJobsIdle(ctx context.Context, conn *pgx.Conn) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var running int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE state IN ('available', 'running') AND scheduled_at <= now()").Scan(&running); err != nil {
+			return err
+		}
+		if running == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: %d jobs still running after a minute", running)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func freePort() (int, error) {
