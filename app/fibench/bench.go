@@ -29,15 +29,15 @@ type Options struct {
 	Instances []int    // how many App processes on the one PostgreSQL
 	Clients   []int    // the levels of concurrency
 	Duration  time.Duration
-	Aidants   int    // sessions seeded (at least the highest level)
-	Pool      int    // AC_DB_POOL of each instance (0: the App's default)
-	Procs     int    // GOMAXPROCS of each instance (0: Go's default, the machine's cores)
+	Aidants   int // sessions seeded (at least the highest level)
+	Pool      int // AC_DB_POOL of each instance (0: the App's default)
+	Procs     int // GOMAXPROCS of each instance (0: Go's default, the machine's cores)
 	// Scale is how many usagers store.SeedScale adds first (with their organisations, aidants,
 	// mandats and autorisations; 0: none): statements are planned on tables of a real size,
 	// not on the bench's handful of rows.
-	Scale int
-	Binary    string // the ac binary the instances run
-	Out       io.Writer
+	Scale  int
+	Binary string // the ac binary the instances run
+	Out    io.Writer
 }
 
 // Bench is `ac bench-fi`: for each setting a fresh PostgreSQL cluster (pgembed), a world
