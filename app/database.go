@@ -29,10 +29,22 @@ const DefaultDBPool = 4
 // The few hot statements (the session's, the FranceConnect login's steps: store.scanHot) ask
 // for cache_statement themselves, with their values as parameters: prepared once per
 // connection, their plans kept by PostgreSQL. hotStatementCache bounds them per connection.
+//
+// Those plans are generic (plan_cache_mode): under PostgreSQL's default (auto) a statement
+// whose custom plans look cheaper than its generic one is planned anew at every execution,
+// and the FI's usagers list did so on a database of real size: 1.5 ms of planning per step 1
+// for 0.5 of execution with 20 000 usagers, when its generic plan runs in 1.0 ms for the
+// bench's organisation and as fast as the custom one for the largest (BENCHMARKS.md §
+// Throughput). Statements written by bun carry no parameters (bun writes the values into
+// the text): the setting does not change their plans.
 func tuneConn(cfg *pgx.ConnConfig) {
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	cfg.StatementCacheCapacity = hotStatementCache
 	cfg.DescriptionCacheCapacity = 0
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 }
 
 // hotStatementCache is how many prepared statements a connection keeps (least recently used
