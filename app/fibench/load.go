@@ -153,13 +153,13 @@ func (c *Client) Login(w *World) (token, userinfo time.Duration, err error) {
 	if _, err := step(http.MethodGet, strings.TrimPrefix(loc, c.base), nil, http.StatusOK); err != nil {
 		return 0, 0, err
 	}
-	if _, err := step(http.MethodPost, "/select_usager/", url.Values{"id": {id}, "usager": {strconv.FormatInt(w.UsagerID, 10)}}, http.StatusSeeOther); err != nil {
+	if _, err := step(http.MethodPost, paths.IdPUsagerChoice, url.Values{"id": {id}, "usager": {strconv.FormatInt(w.UsagerID, 10)}}, http.StatusSeeOther); err != nil {
 		return 0, 0, err
 	}
-	if _, err := step(http.MethodGet, "/select_demarche/?id="+id, nil, http.StatusOK); err != nil {
+	if _, err := step(http.MethodGet, paths.IdPDemarcheChoice+"?id="+id, nil, http.StatusOK); err != nil {
 		return 0, 0, err
 	}
-	if loc, err = step(http.MethodPost, "/select_demarche/", url.Values{"id": {id}, "demarche": {w.Demarche}}, http.StatusSeeOther); err != nil {
+	if loc, err = step(http.MethodPost, paths.IdPDemarcheChoice, url.Values{"id": {id}, "demarche": {w.Demarche}}, http.StatusSeeOther); err != nil {
 		return 0, 0, err
 	}
 	cb, err := url.Parse(loc)
