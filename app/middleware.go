@@ -15,33 +15,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/valyala/fasthttp"
 
 	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/handlers"
 )
-
-// pageGzipLevel is the compression of the pages rendered per request (the embedded assets are
-// compressed once, at build: assets.Handler). Measured on the App's own pages (login, home,
-// the FI's step 1, statistics; BENCHMARKS.md § Throughput): gzip at 6 gives 1–3 % fewer bytes
-// than brotli at the level Fiber's compress middleware uses (3), for about half its CPU;
-// brotli starts to win on bytes from level 4, at 3× the CPU. So pages are gzipped, never
-// brotli-compressed, whatever the browser also accepts.
-const pageGzipLevel = fasthttp.CompressDefaultCompression
-
-// pageCompressor is fasthttp's own compression (what Fiber's compress middleware runs), its
-// gzip and deflate only: it compresses the response in place when the client accepts either
-// and the body is worth it (fasthttp's threshold and content types).
-var pageCompressor = fasthttp.CompressHandlerLevel(func(*fasthttp.RequestCtx) {}, pageGzipLevel)
-
-// compressPage compresses a page's response once its handlers have written it.
-func compressPage(c *fiber.Ctx) error {
-	if err := c.Next(); err != nil {
-		return err
-	}
-	pageCompressor(c.Context())
-	return nil
-}
 
 type requestIDKey struct{}
 

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/aidantsconnect/ac/app/idp"
 	"github.com/aidantsconnect/ac/app/paths"
@@ -23,7 +24,7 @@ func (a *App) routes() {
 
 	// The guard chains. A page is compressed, CSRF-checked on unsafe methods, and knows its
 	// session's aidant; the audiences narrow from there.
-	page := []fiber.Handler{compressPage, a.csrf, h.LoadCurrent}
+	page := []fiber.Handler{compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, h.LoadCurrent}
 	signedIn := chain(page, h.RequireAidant)             // logged in, whatever their current organisation
 	aidant := chain(signedIn, h.RequireOrganisation)     // … in a current organisation, active and theirs
 	active := chain(aidant, h.RequireActivity)           // … and active recently (else the activity check)
@@ -244,7 +245,7 @@ func (a *App) routes() {
 	// read here, and the usager's session reaches nothing outside. Every id is resolved
 	// within the usager's own mandats.
 	u := a.usagerPages
-	usagerPage := []fiber.Handler{compressPage, a.csrf, u.LoadUsager}
+	usagerPage := []fiber.Handler{compress.New(compress.Config{Level: compress.LevelDefault}), a.csrf, u.LoadUsager}
 	usagerSpace := chain(usagerPage, u.RequireUsager) // signed in (else the space's sign-in page)
 	f.Get(paths.MonEspaceLogin, with(usagerPage, u.MonEspaceLogin)...)
 	f.Get(paths.MonEspaceFCAuthorize, with(usagerPage, u.MonEspaceFCAuthorize)...)
