@@ -126,9 +126,7 @@ func (s *Store) appendJournal(ctx context.Context, e *JournalEntry) error {
 	if _, err := s.db.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("journal %s: %w", e.Action, err)
 	}
-	if s.journaled != nil {
-		*s.journaled = append(*s.journaled, e.Action)
-	}
+	s.journaledOne(e.Action)
 	return nil
 }
 

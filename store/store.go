@@ -82,13 +82,17 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	return err
 }
 
-// journaledOne records that a statement of s journaled action itself (an INSERT INTO journal
-// within the statement, not appendJournal): inside a transaction it is heard when the
-// transaction commits, as appendJournal's; outside one the statement has committed already.
+// journaledOne records that a statement of s journaled action (appendJournal's INSERT, or an
+// INSERT INTO journal within a statement of its own): inside InTx it is heard when the
+// transaction commits; outside any transaction the statement has committed already, and it
+// is heard now. In a transaction InTx did not open, nobody hears it (as before this store
+// knew of commits).
 func (s *Store) journaledOne(action string) {
 	if s.journaled != nil {
 		*s.journaled = append(*s.journaled, action)
-	} else if s.hooks.committed != nil {
+		return
+	}
+	if _, inTx := s.db.(bun.Tx); !inTx && s.hooks.committed != nil {
 		s.hooks.committed(action)
 	}
 }

@@ -102,7 +102,7 @@ func benchSetting(ctx context.Context, o Options, setting string) error {
 		return err
 	}
 	fmt.Fprintf(o.Out, "== PostgreSQL at %s settings (%s), pool %s per instance, GOMAXPROCS %s per instance, %d aidants, %d usagers of scale data\n",
-		setting, settingsText(setting), poolText(o.Pool), procsText(o.Procs), o.Aidants, o.Scale)
+		setting, settingsText(setting), countText(o.Pool, strconv.Itoa(app.DefaultDBPool)), countText(o.Procs, "default"), o.Aidants, o.Scale)
 	for _, n := range o.Instances {
 		if err := benchInstances(ctx, o, env, pg.Pid(), w, n); err != nil {
 			return err
@@ -118,16 +118,10 @@ func settingsText(s string) string {
 	return "fsync=on synchronous_commit=on full_page_writes=on"
 }
 
-func poolText(n int) string {
+// countText is n, or what 0 stands for.
+func countText(n int, zero string) string {
 	if n <= 0 {
-		return strconv.Itoa(app.DefaultDBPool)
-	}
-	return strconv.Itoa(n)
-}
-
-func procsText(n int) string {
-	if n <= 0 {
-		return "default"
+		return zero
 	}
 	return strconv.Itoa(n)
 }

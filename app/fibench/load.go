@@ -44,36 +44,36 @@ type Client struct {
 // NewClient is a browser on base holding the session cookie, over hc (nil: a connection pool
 // of its own; hc must reach base's host).
 func NewClient(base, session string, hc *fasthttp.HostClient) (*Client, error) {
-	u, err := url.Parse(base)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("fibench: %q: an http:// base URL", base)
+	if hc == nil {
+		var err error
+		if hc, err = NewHostClient(base, 4); err != nil {
+			return nil, err
+		}
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
 	csrf := base64.RawURLEncoding.EncodeToString(b)
-	if hc == nil {
-		hc = NewHostClient(base, 4)
-	}
 	return &Client{hc: hc, base: base, csrf: csrf, cookies: map[string]string{handlers.SessionCookie: session, csrfCookie: csrf}}, nil
 }
 
 // NewHostClient is a pool of up to conns keep-alive connections to base's host.
-func NewHostClient(base string, conns int) *fasthttp.HostClient {
-	host := strings.TrimPrefix(base, "http://")
-	if i := strings.IndexByte(host, '/'); i >= 0 {
-		host = host[:i]
+func NewHostClient(base string, conns int) (*fasthttp.HostClient, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("fibench: %q: an http:// base URL", base)
 	}
-	return &fasthttp.HostClient{Addr: host, MaxConns: conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
-		MaxIdemponentCallAttempts: 1, NoDefaultUserAgentHeader: true}
+	return &fasthttp.HostClient{Addr: u.Host, MaxConns: conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+		MaxIdemponentCallAttempts: 1, NoDefaultUserAgentHeader: true}, nil
 }
 
 var flowID = regexp.MustCompile(`[?&]id=([A-Za-z0-9_-]+)`)
 
 // do sends one request: from the browser, the jar's cookies and the form (POST) with the CSRF
-// token; from FranceConnect's back-channel (/token, or a bearer token), neither. It keeps the cookies the response sets and returns its status, Location and body
-// (compressed as it came: the generator does not inflate pages, its CPU is not the App's).
+// token; from FranceConnect's back channel (/token, or a bearer token), neither. It keeps the
+// cookies the response sets and returns its status, Location and body (compressed as it came:
+// the generator does not inflate pages, its CPU is not the App's).
 func (c *Client) do(method, path string, form url.Values, bearer string, body *[]byte) (int, string, error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -230,8 +230,12 @@ func Run(ctx context.Context, bases []string, w *World, clients int, d time.Dura
 	}
 	hcs := make([]*fasthttp.HostClient, len(bases))
 	for i, b := range bases {
-		hcs[i] = NewHostClient(b, clients)
-		defer hcs[i].CloseIdleConnections()
+		hc, err := NewHostClient(b, clients)
+		if err != nil {
+			return l, err
+		}
+		defer hc.CloseIdleConnections()
+		hcs[i] = hc
 	}
 	cs := make([]*Client, clients)
 	for i := range cs {
